@@ -1,0 +1,160 @@
+// Reverse-mode autograd over a tape of nodes. Each op records, on its output, the inputs and a
+// backward function written with other ops; backward knows nothing of backends.
+import type { Tensor } from './tensor.ts';
+import { shareStorage } from './tensor.ts';
+import { keep, scope } from './memory.ts';
+import { add, onesLike, zerosLike } from './ops/elementwise.ts';
+
+export interface GradNode {
+  name: string;
+  inputs: Tensor[];
+  /** Gradients of the inputs given the output's gradient; null where an input gets none. */
+  backward(gy: Tensor): (Tensor | null)[];
+}
+
+let noGradDepth = 0;
+
+export function isGradEnabled() {
+  return noGradDepth === 0;
+}
+
+/** Runs fn without recording anything on the tape. */
+export function noGrad<T>(fn: () => T): T {
+  noGradDepth++;
+  try {
+    return fn();
+  } finally {
+    noGradDepth--;
+  }
+}
+
+/** Attaches a node to `out` when recording and some input requires a gradient. */
+export function record(out: Tensor, inputs: Tensor[], name: string, backwardFn: (gy: Tensor) => (Tensor | null)[]): Tensor {
+  if (noGradDepth === 0 && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.node = { name, inputs, backward: backwardFn };
+  }
+  return out;
+}
+
+/** Tensors reachable from root that need a gradient, in reverse topological order. */
+function reverseTopo(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.node?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1]++;
+      const next = inputs[i];
+      if (next.requiresGrad && !seen.has(next)) {
+        seen.add(next);
+        stack.push([next, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order.reverse();
+}
+
+/**
+ * Propagates seed (default ones) from root. Leaves accumulate into `.grad`, or, when `capture` is
+ * given, into that map instead (then `.grad` is left alone).
+ */
+export function backward(root: Tensor, seed?: Tensor, capture?: Map<Tensor, Tensor | null>) {
+  if (!root.requiresGrad) throw new Error('voxgrad: backward() on a tensor that does not require grad');
+  const pending = new Map<Tensor, Tensor>();
+  noGrad(() => {
+    pending.set(root, seed ? seed : keep(onesLike(root)));
+    for (const t of reverseTopo(root)) {
+      const g = pending.get(t);
+      if (!g) continue;
+      pending.delete(t);
+      if (!t.node) {
+        if (capture) {
+          if (capture.has(t)) accumulateInto(capture, t, g);
+          else if (g !== seed) g.dispose();
+        } else {
+          const prev = t.grad;
+          t.grad = prev ? keep(add(prev, g)) : g === seed ? keep(add(g, 0)) : g;
+          if (prev) {
+            prev.dispose();
+            if (g !== seed) g.dispose();
+          }
+        }
+        continue;
+      }
+      const node = t.node;
+      const grads = scope(() => node.backward(g));
+      if (g !== seed) g.dispose();
+      grads.forEach((gi, k) => {
+        if (!gi) return;
+        const input = node.inputs[k];
+        if (!input.requiresGrad) {
+          gi.dispose();
+          return;
+        }
+        keep(gi);
+        const prev = pending.get(input);
+        if (prev) {
+          pending.set(input, keep(add(prev, gi)));
+          prev.dispose();
+          gi.dispose();
+        } else {
+          pending.set(input, gi);
+        }
+      });
+    }
+  });
+}
+
+function accumulateInto(map: Map<Tensor, Tensor | null>, t: Tensor, g: Tensor) {
+  const prev = map.get(t);
+  if (prev) {
+    map.set(t, keep(add(prev, g)));
+    prev.dispose();
+    g.dispose();
+  } else {
+    map.set(t, g);
+  }
+}
+
+/**
+ * Gradients of fn (a scalar-valued function) with respect to each input, without touching `.grad`.
+ * Inputs that fn does not reach get zeros.
+ */
+export function grad(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): Tensor[] {
+  const leaves = inputs.map((x) => detachLeaf(x));
+  const capture = new Map<Tensor, Tensor | null>(leaves.map((l) => [l, null]));
+  scope(() => {
+    const out = fn(...leaves);
+    if (out.size !== 1) throw new Error(`voxgrad: grad() needs a scalar function, got shape [${out.shape}]`);
+    if (out.requiresGrad) backward(out, undefined, capture);
+  });
+  return leaves.map((l, i) => {
+    l.dispose();
+    return capture.get(l) ?? zerosLike(inputs[i]);
+  });
+}
+
+/** Gradients of a scalar function and its value, in one pass. */
+export function valueAndGrad(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): [Tensor, Tensor[]] {
+  let value: Tensor | null = null;
+  const grads = grad((...xs) => {
+    const out = fn(...xs);
+    value = keep(noGrad(() => add(out, 0)));
+    return out;
+  }, inputs);
+  return [value!, grads];
+}
+
+function detachLeaf(x: Tensor): Tensor {
+  const leaf = shareStorage(x, x.shape);
+  leaf.requiresGrad = true;
+  return leaf;
+}

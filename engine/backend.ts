@@ -1,0 +1,77 @@
+// The contract between the engine and a compute backend. A backend implements only these primitive
+// kernels on flat float32 buffers; every user-facing op and every gradient is composed from them in
+// engine/ops, so a new backend gets autograd and the whole op set for free.
+
+/** An opaque buffer owned by one backend. */
+export interface BackendBuffer {
+  readonly size: number; // elements
+}
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'square' | 'sign'
+  | 'step'    // x > 0 ? 1 : 0
+  | 'pow'     // x ** a
+  | 'clamp'   // min(max(x, a), b)
+  | 'inRange' // a <= x <= b ? 1 : 0
+  | 'affine'; // a * x + b
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne';
+
+export type ReduceOp = 'sum' | 'max';
+
+/** Geometry of a 3D convolution in PyTorch's sense: x [N, Cin, D, H, W] * w [Cout, Cin, kD, kH, kW]. */
+export interface ConvGeometry {
+  n: number; cin: number; cout: number;
+  in: [number, number, number];     // D, H, W of x
+  out: [number, number, number];    // D, H, W of y
+  kernel: [number, number, number];
+  stride: [number, number, number];
+  padding: [number, number, number];
+  dilation: [number, number, number];
+}
+
+/** A strided view of a buffer: element (i0, i1, …) lives at offset + Σ ik·strides[k]. */
+export interface View {
+  offset: number;
+  strides: number[];
+}
+
+export interface Backend {
+  readonly name: string;
+
+  alloc(size: number): BackendBuffer;
+  free(buf: BackendBuffer): void;
+  write(buf: BackendBuffer, data: Float32Array): void;
+  read(buf: BackendBuffer): Promise<Float32Array>;
+  /** Buffers allocated and not yet freed; the memory tests watch it. */
+  liveBuffers(): number;
+
+  fill(out: BackendBuffer, value: number): void;
+  /** out[dst view] = src[src view] over an index space of the given shape. */
+  copy(src: BackendBuffer, srcView: View, out: BackendBuffer, outView: View, shape: number[]): void;
+
+  unary(op: UnaryOp, x: BackendBuffer, out: BackendBuffer, a: number, b: number): void;
+  /** Broadcasting through strides: a stride of 0 repeats an element. out is contiguous of outShape. */
+  binary(op: BinaryOp, a: BackendBuffer, aStrides: number[], b: BackendBuffer, bStrides: number[],
+         out: BackendBuffer, outShape: number[]): void;
+  where(cond: BackendBuffer, cStrides: number[], a: BackendBuffer, aStrides: number[],
+        b: BackendBuffer, bStrides: number[], out: BackendBuffer, outShape: number[]): void;
+
+  /** x viewed as [outer, r, inner]; reduces the middle axis into out [outer, inner]. */
+  reduce(op: ReduceOp, x: BackendBuffer, out: BackendBuffer, outer: number, r: number, inner: number): void;
+  /** Index (first occurrence) of the maximum along the middle axis, as a float. */
+  argmax(x: BackendBuffer, out: BackendBuffer, outer: number, r: number, inner: number): void;
+
+  /** out[b] = op(a[b]) · op(b[b]) for each of `batch` contiguous [M,K]·[K,N] products. */
+  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, batch: number, m: number, k: number, n: number,
+         transA: boolean, transB: boolean): void;
+
+  conv3d(x: BackendBuffer, w: BackendBuffer, y: BackendBuffer, g: ConvGeometry): void;
+  /** dx = ∂(Σ y·dy)/∂x, also the forward of the transposed convolution. */
+  conv3dBackwardInput(dy: BackendBuffer, w: BackendBuffer, dx: BackendBuffer, g: ConvGeometry): void;
+  /** dw = ∂(Σ y·dy)/∂w. */
+  conv3dBackwardWeight(x: BackendBuffer, dy: BackendBuffer, dw: BackendBuffer, g: ConvGeometry): void;
+
+  /** Releases device resources; the process may exit afterwards. */
+  dispose?(): void;
+}

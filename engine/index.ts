@@ -1,0 +1,26 @@
+// The engine's public API.
+export { Tensor } from './tensor.ts';
+export type { Backend, BackendBuffer, ConvGeometry } from './backend.ts';
+export { setBackend, getBackend, registerBackend, disposeBackends } from './registry.ts';
+export type { BackendName, BackendFactory } from './registry.ts';
+export { Generator } from './random.ts';
+export { scope, keep } from './memory.ts';
+export { grad, valueAndGrad, noGrad, isGradEnabled } from './autograd.ts';
+export { tensor, zeros, ones, full, zerosLike, onesLike, rand, randn, arange } from './ops/create.ts';
+export {
+  add, sub, mul, div, neg, exp, log, sqrt, square, abs, tanh, sigmoid, relu, clamp, pow,
+  lt, le, gt, ge, eq, ne, where, detach,
+} from './ops/elementwise.ts';
+export type { TensorLike } from './ops/elementwise.ts';
+export { sum, mean, max, argmax } from './ops/reduce.ts';
+export { reshape, unsqueeze, squeeze, permute, transpose, expand, slice, pad, concat, repeat, flip, rot90 } from './ops/shape.ts';
+export type { Range } from './ops/shape.ts';
+export { matmul } from './ops/matmul.ts';
+export { conv3d, convTranspose3d } from './ops/conv.ts';
+export type { ConvOptions, ConvTransposeOptions } from './ops/conv.ts';
+export { softmax, logSoftmax } from './ops/softmax.ts';
+export { batchNorm, batchNorm3d, instanceNorm3d, groupNorm } from './ops/norm.ts';
+export type { BatchNormOptions } from './ops/norm.ts';
+export { dropout3d, channelMask } from './ops/dropout.ts';
+export type { DropoutOptions } from './ops/dropout.ts';
+export { crossEntropy, mse } from './ops/loss.ts';

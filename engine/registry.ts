@@ -1,0 +1,62 @@
+// Which backend new tensors live on. Backends register a factory; `auto` prefers a hardware GPU,
+// then WebAssembly, then the reference backend.
+import type { Backend } from './backend.ts';
+import { RefBackend } from './backends/ref.ts';
+
+export type BackendName = 'ref' | 'wasm' | 'webgpu' | 'auto' | (string & {});
+/** `hardwareOnly` asks a backend to refuse software emulation (auto never prefers that to wasm). */
+export type BackendFactory = (opts: { hardwareOnly: boolean }) => Promise<Backend>;
+
+const factories = new Map<string, BackendFactory>();
+const instances = new Map<string, Backend>();
+let current: Backend | null = null;
+
+export function registerBackend(name: string, factory: BackendFactory) {
+  factories.set(name, factory);
+}
+
+registerBackend('ref', async () => new RefBackend('ref', Float32Array));
+// Float64 storage: used by the finite-difference gradient checks, not meant for training.
+registerBackend('ref64', async () => new RefBackend('ref64', Float64Array));
+
+async function instantiate(name: string, hardwareOnly: boolean): Promise<Backend> {
+  const have = instances.get(name);
+  if (have) return have;
+  const factory = factories.get(name);
+  if (!factory) throw new Error(`voxgrad: unknown backend '${name}' (known: ${[...factories.keys()].join(', ')})`);
+  const backend = await factory({ hardwareOnly });
+  instances.set(name, backend);
+  return backend;
+}
+
+/** Selects the backend for tensors created from now on; returns the name actually chosen. */
+export async function setBackend(name: BackendName): Promise<string> {
+  if (name !== 'auto') {
+    current = await instantiate(name, false);
+    return current.name;
+  }
+  for (const candidate of ['webgpu', 'wasm']) {
+    if (!factories.has(candidate)) continue;
+    try {
+      current = await instantiate(candidate, true);
+      return current.name;
+    } catch {
+      // not available here: try the next one
+    }
+  }
+  current = await instantiate('ref', false);
+  return current.name;
+}
+
+export function getBackend(): Backend {
+  if (!current) current = new RefBackend('ref', Float32Array);
+  instances.set(current.name, current);
+  return current;
+}
+
+/** Frees device resources of every backend created so far, so that the process can exit. */
+export function disposeBackends() {
+  for (const b of instances.values()) b.dispose?.();
+  instances.clear();
+  current = null;
+}

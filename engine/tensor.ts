@@ -1,0 +1,91 @@
+// A tensor is a shape over a reference-counted backend buffer. Storage is always contiguous and
+// row-major in the logical layout (N, C, D, H, W for volumes); views are materialised by copies,
+// except reshape, which shares the buffer.
+import type { Backend, BackendBuffer } from './backend.ts';
+import { getBackend } from './registry.ts';
+import { track } from './memory.ts';
+import type { GradNode } from './autograd.ts';
+import { backward } from './autograd.ts';
+
+export class Storage {
+  private refs = 1;
+  constructor(readonly backend: Backend, readonly buf: BackendBuffer) {}
+  retain() { this.refs++; }
+  release() {
+    if (--this.refs === 0) this.backend.free(this.buf);
+  }
+}
+
+export class Tensor {
+  readonly size: number;
+  requiresGrad = false;
+  grad: Tensor | null = null;
+  node: GradNode | null = null;
+  private _storage: Storage | null;
+
+  constructor(storage: Storage, readonly shape: readonly number[]) {
+    this.size = shape.reduce((a, b) => a * b, 1);
+    if (storage.buf.size < this.size) throw new Error('voxgrad: storage smaller than shape');
+    this._storage = storage;
+    track(this);
+  }
+
+  get storage(): Storage {
+    if (!this._storage) throw new Error(`voxgrad: tensor of shape [${this.shape}] used after dispose`);
+    return this._storage;
+  }
+  get buf(): BackendBuffer { return this.storage.buf; }
+  get backend(): Backend { return this.storage.backend; }
+  get rank() { return this.shape.length; }
+  get isDisposed() { return this._storage === null; }
+
+  /** Copies the values out (row-major) on every backend. */
+  async data(): Promise<Float32Array> {
+    const all = await this.backend.read(this.buf);
+    return all.length === this.size ? all : all.subarray(0, this.size);
+  }
+
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`voxgrad: item() needs one element, tensor has shape [${this.shape}]`);
+    return (await this.data())[0];
+  }
+
+  dispose() {
+    if (!this._storage) return;
+    this._storage.release();
+    this._storage = null;
+    this.node = null;
+  }
+
+  /** Fills `.grad` of every leaf that requires a gradient (accumulating, as PyTorch does). */
+  backward(seed?: Tensor) {
+    backward(this, seed);
+  }
+
+  /** Replaces this tensor's values by those of `value` (same shape), keeping its identity. */
+  assign(value: Tensor) {
+    if (value.shape.join() !== this.shape.join()) {
+      throw new Error(`voxgrad: assign of shape [${value.shape}] to [${this.shape}]`);
+    }
+    value.storage.retain();
+    this.storage.release();
+    this._storage = value.storage;
+  }
+
+  toString() { return `Tensor([${this.shape}], ${this.backend.name})`; }
+}
+
+/** A new tensor over a fresh buffer of the current (or given) backend. */
+export function empty(shape: readonly number[], backend: Backend = getBackend()): Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`voxgrad: bad shape [${shape}]`);
+  }
+  return new Tensor(new Storage(backend, backend.alloc(size)), shape.slice());
+}
+
+/** A tensor sharing `t`'s buffer under another shape. */
+export function shareStorage(t: Tensor, shape: readonly number[]): Tensor {
+  t.storage.retain();
+  return new Tensor(t.storage, shape.slice());
+}

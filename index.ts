@@ -1,0 +1,2 @@
+// voxgrad: the package entry point.
+export * from './engine/index.ts';
