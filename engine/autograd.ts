@@ -68,60 +68,56 @@ function reverseTopo(root: Tensor): Tensor[] {
  */
 export function backward(root: Tensor, seed?: Tensor, capture?: Map<Tensor, Tensor | null>) {
   if (!root.requiresGrad) throw new Error('voxgrad: backward() on a tensor that does not require grad');
+  // Every tensor held in `pending` is owned here and appears there once; a backward function may
+  // return its incoming gradient, or one tensor for several inputs, so ownership is settled per node.
   const pending = new Map<Tensor, Tensor>();
   noGrad(() => {
-    pending.set(root, seed ? seed : keep(onesLike(root)));
+    pending.set(root, keep(seed ? add(seed, 0) : onesLike(root)));
     for (const t of reverseTopo(root)) {
       const g = pending.get(t);
       if (!g) continue;
       pending.delete(t);
       if (!t.node) {
-        if (capture) {
-          if (capture.has(t)) accumulateInto(capture, t, g);
-          else if (g !== seed) g.dispose();
-        } else {
-          const prev = t.grad;
-          t.grad = prev ? keep(add(prev, g)) : g === seed ? keep(add(g, 0)) : g;
-          if (prev) {
-            prev.dispose();
-            if (g !== seed) g.dispose();
-          }
-        }
+        if (!capture) accumulateInto(t, g);
+        else if (capture.has(t)) capture.set(t, sumOwned(capture.get(t) ?? null, g));
+        else g.dispose();
         continue;
       }
       const node = t.node;
       const grads = scope(() => node.backward(g));
-      if (g !== seed) g.dispose();
+      const held = new Set(pending.values());
+      const free = new Set<Tensor>([g]);
       grads.forEach((gi, k) => {
         if (!gi) return;
-        const input = node.inputs[k];
-        if (!input.requiresGrad) {
-          gi.dispose();
-          return;
-        }
         keep(gi);
+        free.add(gi);
+        const input = node.inputs[k];
+        if (!input.requiresGrad) return;
         const prev = pending.get(input);
+        const next = prev ? keep(add(prev, gi)) : held.has(gi) ? keep(add(gi, 0)) : gi;
         if (prev) {
-          pending.set(input, keep(add(prev, gi)));
-          prev.dispose();
-          gi.dispose();
-        } else {
-          pending.set(input, gi);
+          held.delete(prev);
+          free.add(prev);
         }
+        pending.set(input, next);
+        held.add(next);
       });
+      for (const f of free) if (!held.has(f)) f.dispose();
     }
   });
 }
 
-function accumulateInto(map: Map<Tensor, Tensor | null>, t: Tensor, g: Tensor) {
-  const prev = map.get(t);
-  if (prev) {
-    map.set(t, keep(add(prev, g)));
-    prev.dispose();
-    g.dispose();
-  } else {
-    map.set(t, g);
-  }
+/** prev + g, consuming both (prev may be null). */
+function sumOwned(prev: Tensor | null, g: Tensor): Tensor {
+  if (!prev) return g;
+  const total = keep(add(prev, g));
+  prev.dispose();
+  g.dispose();
+  return total;
+}
+
+function accumulateInto(leaf: Tensor, g: Tensor) {
+  leaf.grad = sumOwned(leaf.grad, g);
 }
 
 /**

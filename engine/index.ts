@@ -1,7 +1,7 @@
 // The engine's public API.
 export { Tensor } from './tensor.ts';
 export type { Backend, BackendBuffer, ConvGeometry } from './backend.ts';
-export { setBackend, getBackend, registerBackend, disposeBackends } from './registry.ts';
+export { setBackend, getBackend, registerBackend, registeredBackends, disposeBackends } from './registry.ts';
 export type { BackendName, BackendFactory } from './registry.ts';
 export { Generator } from './random.ts';
 export { scope, keep } from './memory.ts';

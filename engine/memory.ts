@@ -31,6 +31,9 @@ export function scope<T>(fn: () => T): T {
   let result: T | undefined;
   try {
     result = fn();
+    if (result instanceof Promise) {
+      throw new Error('voxgrad: scope() takes a synchronous function (tensors would be freed before it resolves)');
+    }
     return result;
   } finally {
     stack.pop();

@@ -15,6 +15,10 @@ export function registerBackend(name: string, factory: BackendFactory) {
   factories.set(name, factory);
 }
 
+export function registeredBackends(): string[] {
+  return [...factories.keys()];
+}
+
 registerBackend('ref', async () => new RefBackend('ref', Float32Array));
 // Float64 storage: used by the finite-difference gradient checks, not meant for training.
 registerBackend('ref64', async () => new RefBackend('ref64', Float64Array));
