@@ -14,7 +14,8 @@ interface Thread {
 async function spawn(init: Record<string, unknown>): Promise<Thread> {
   if (typeof (globalThis as any).process?.versions?.node === 'string') {
     const { Worker } = await import('node:worker_threads');
-    const source = `(${workerMain.toString()})(require('node:worker_threads').parentPort, false)`;
+    // import() works whether Node evaluates the source as a script or, under --input-type=module, as ESM
+    const source = `import('node:worker_threads').then((m) => (${workerMain.toString()})(m.parentPort, false))`;
     const w = new Worker(source, { eval: true });
     w.unref(); // idle threads must not keep the process alive
     const reply = new Promise<string>((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });

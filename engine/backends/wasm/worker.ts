@@ -18,10 +18,11 @@ export function workerMain(port: any, inBrowser: boolean): void {
       port.postMessage(`error: ${(err as Error).message}`);
       return;
     }
-    port.postMessage('ready');
     const c = new Int32Array(memory.buffer, ctl, 8);
     const a = new Float64Array(memory.buffer, args, 32);
+    // read before saying ready: the first job may be posted the moment the pool hears it
     let seen = Atomics.load(c, 0);
+    port.postMessage('ready');
     for (;;) {
       // a short spin catches back-to-back kernels without the cost of sleeping
       for (let i = 0; i < 4000 && Atomics.load(c, 0) === seen; i++);
