@@ -5,7 +5,7 @@
 // kernel tap being the same volume shifted by a constant, so no im2col matrix is ever built.
 import { at, fma, hsum, share, storeLanes } from './common';
 
-const MR = 4;      // rows of A per register tile
+const MR = 4;      // rows of A per register tile (engine/backends/wasm/device.ts PANEL_ROWS)
 const NR = 8;      // columns of C per register tile (two vectors)
 const KC = 256;    // depth of the k-blocks that keep a B panel in cache
 const LC = 1024;   // reduction chunk of gemmDot: the operands' chunks stay in cache while every tile uses them
@@ -31,7 +31,7 @@ function tile(a: usize, rp: usize, kn: i32, nOff: usize, c: usize, ldcB: usize, 
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   if (init) {
     c00 = v128.load(c); c01 = v128.load(c, 16);
-    if (rowsValid > 1) { c10 = v128.load(c + ldcB); c11 = v128.load(c + ldcB, 16); }
+    if (rowsValid > 1) { c10 = v128.load(c + 1 * ldcB); c11 = v128.load(c + 1 * ldcB, 16); }
     if (rowsValid > 2) { c20 = v128.load(c + 2 * ldcB); c21 = v128.load(c + 2 * ldcB, 16); }
     if (rowsValid > 3) { c30 = v128.load(c + 3 * ldcB); c31 = v128.load(c + 3 * ldcB, 16); }
   }
@@ -51,13 +51,13 @@ function tile(a: usize, rp: usize, kn: i32, nOff: usize, c: usize, ldcB: usize, 
   }
   if (width == NR) {
     v128.store(c, c00); v128.store(c, c01, 16);
-    if (rowsValid > 1) { v128.store(c + ldcB, c10); v128.store(c + ldcB, c11, 16); }
+    if (rowsValid > 1) { v128.store(c + 1 * ldcB, c10); v128.store(c + 1 * ldcB, c11, 16); }
     if (rowsValid > 2) { v128.store(c + 2 * ldcB, c20); v128.store(c + 2 * ldcB, c21, 16); }
     if (rowsValid > 3) { v128.store(c + 3 * ldcB, c30); v128.store(c + 3 * ldcB, c31, 16); }
     return;
   }
   storeLanes(c, c00, width); storeLanes(c + 16, c01, width - 4);
-  if (rowsValid > 1) { storeLanes(c + ldcB, c10, width); storeLanes(c + ldcB + 16, c11, width - 4); }
+  if (rowsValid > 1) { storeLanes(c + 1 * ldcB, c10, width); storeLanes(c + 1 * ldcB + 16, c11, width - 4); }
   if (rowsValid > 2) { storeLanes(c + 2 * ldcB, c20, width); storeLanes(c + 2 * ldcB + 16, c21, width - 4); }
   if (rowsValid > 3) { storeLanes(c + 3 * ldcB, c30, width); storeLanes(c + 3 * ldcB + 16, c31, width - 4); }
 }
@@ -73,14 +73,26 @@ export function gemmRows(M: i32, N: i32, K: i32, ap: usize, rows: usize, c: usiz
   if (tiles >= 4 * nt || blocks < nt) { t0 = share(tiles, tid, nt, 1); t1 = share(tiles, tid + 1, nt, 1); }
   else { m0 = share(blocks, tid, nt, 1); m1 = share(blocks, tid + 1, nt, 1); }
   const ldcB = <usize>ldc << 2;
+  // Few column tiles (the deep, small layers): their B panel stays in cache while A streams through once.
+  const aOuter = t1 - t0 <= 8;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kn = min(KC, K - k0);
     const init = accumulate != 0 || k0 > 0;
+    const rp = rows + (<usize>k0 << 2);
+    if (aOuter) {
+      for (let mb = m0; mb < m1; mb++) {
+        const a = at(ap, (mb * K + k0) * MR), rowsValid = min(MR, M - mb * MR), cRow = at(c, mb * MR * ldc);
+        for (let t = t0; t < t1; t++) {
+          const n = t * NR;
+          tile(a, rp, kn, <usize>n << 2, at(cRow, n), ldcB, rowsValid, min(NR, N - n), init);
+        }
+      }
+      continue;
+    }
     for (let t = t0; t < t1; t++) {
       const n = t * NR, width = min(NR, N - n);
       for (let mb = m0; mb < m1; mb++) {
-        tile(at(ap, (mb * K + k0) * MR), rows + (<usize>k0 << 2), kn, <usize>n << 2,
-             at(c, mb * MR * ldc + n), ldcB, min(MR, M - mb * MR), width, init);
+        tile(at(ap, (mb * K + k0) * MR), rp, kn, <usize>n << 2, at(c, mb * MR * ldc + n), ldcB, min(MR, M - mb * MR), width, init);
       }
     }
   }

@@ -98,7 +98,7 @@ export class WasmBackend implements Backend {
     const dev = this.device;
     if (!batch || !m || !n) return;
     if (!k) return this.fill(out, 0);
-    const ap = dev.temp(Math.ceil(m / 4) * 4 * k);
+    const ap = dev.temp(dev.packedFloats(m, k));
     const bt = transB ? dev.temp(k * n) : 0;
     const rows = new Uint32Array(k);
     for (let t = 0; t < batch; t++) {
@@ -116,7 +116,7 @@ export class WasmBackend implements Backend {
       dev.release(table, k);
     }
     if (bt) dev.release(bt, k * n);
-    dev.release(ap, Math.ceil(m / 4) * 4 * k);
+    dev.release(ap, dev.packedFloats(m, k));
   }
 
   conv3d(x: BackendBuffer, w: BackendBuffer, y: BackendBuffer, g: ConvGeometry) {

@@ -51,7 +51,7 @@ function padSample(dev: Device, x: number, p: Stride1, f: ReturnType<typeof fram
 }
 
 function packed(dev: Device, src: number, rowStride: number, colStride: number, m: number, k: number): number {
-  const ap = dev.temp(Math.ceil(m / 4) * 4 * k);
+  const ap = dev.temp(dev.packedFloats(m, k));
   dev.call('packA', [src, rowStride, colStride, m, k, ap], m * k);
   return ap;
 }
@@ -101,7 +101,7 @@ export function conv3dForward(dev: Device, x: number, w: number, y: number, g: C
     dev.release(rows, K);
     dev.release(col, K * outVol);
   }
-  dev.release(ap, Math.ceil(g.cout / 4) * 4 * K);
+  dev.release(ap, dev.packedFloats(g.cout, K));
 }
 
 export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
@@ -115,7 +115,7 @@ export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: numb
     dev.release(wt, g.cout * K);
     const pad = g.kernel.map((k, i) => (k - 1) * g.dilation[i] - g.padding[i]) as Triple;
     stride1Forward(dev, dy, ap, dx, { n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, kernel: g.kernel, pad, dilation: g.dilation });
-    dev.release(ap, Math.ceil(g.cin / 4) * 4 * g.cout * T);
+    dev.release(ap, dev.packedFloats(g.cin, g.cout * T));
     return;
   }
   // col[(ci, t), pos] = Σ_co w[co, ci, t]·dy[co, pos], then scattered back onto dx
@@ -128,7 +128,7 @@ export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: numb
     dev.call('col2im', [col, geometryDescriptor(dev, g), dx + b * g.cin * inVol * 4], K * outVol);
   }
   dev.release(col, K * outVol);
-  dev.release(ap, Math.ceil(K / 4) * 4 * g.cout);
+  dev.release(ap, dev.packedFloats(K, g.cout));
 }
 
 export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {

@@ -6,6 +6,8 @@ import { Pool } from './pool.ts';
 /** Below this many elements (or multiply-adds) waking the other threads costs more than it saves. */
 const PARALLEL_WORK = 1 << 15;
 const MAX_PAGES = 65536;
+/** Rows per packed A panel: MR of asm/gemm.ts. */
+const PANEL_ROWS = 4;
 
 export class Device {
   /** Descriptor space for strided kernels (i32) and per-thread index scratch (64 threads × 64 bytes). */
@@ -47,6 +49,11 @@ export class Device {
 
   release(ptr: number, floats: number) {
     this.heap.release(ptr, floats * 4);
+  }
+
+  /** Floats of an [m, k] matrix packed into row panels by the packA kernel. */
+  packedFloats(m: number, k: number): number {
+    return Math.ceil(m / PANEL_ROWS) * PANEL_ROWS * k;
   }
 
   /** A u32 table of byte addresses (B rows for the GEMM kernels). */

@@ -35,11 +35,24 @@ export interface CompiledKernels {
   relaxed: boolean;
 }
 
+/**
+ * Node 20's V8 implements relaxed SIMD behind a flag (on by default from Node 22); fused multiply-add
+ * nearly doubles the convolutions' speed, so the flag is turned on unless VOXGRAD_NO_RELAXED_SIMD is set.
+ */
+async function enableRelaxedSimdInNode() {
+  const process = (globalThis as any).process;
+  if (typeof process?.versions?.node !== 'string' || process.env.VOXGRAD_NO_RELAXED_SIMD) return;
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+}
+
 /** Compiles the best variant this runtime accepts; `shared` selects the build that imports shared memory. */
 export async function compileKernels(shared: boolean): Promise<CompiledKernels> {
   // esbuild's binary loader yields Uint8Arrays over plain ArrayBuffers
   const [fast, plain] = (shared ? [relaxedShared, simdShared] : [relaxed, simd]) as Uint8Array<ArrayBuffer>[];
-  if (WebAssembly.validate(fast)) return { module: await WebAssembly.compile(fast), relaxed: true };
+  if (!WebAssembly.validate(fast)) await enableRelaxedSimdInNode();
+  const noRelaxed = (globalThis as any).process?.env?.VOXGRAD_NO_RELAXED_SIMD;
+  if (!noRelaxed && WebAssembly.validate(fast)) return { module: await WebAssembly.compile(fast), relaxed: true };
   if (!WebAssembly.validate(plain)) {
     throw new Error('voxgrad wasm backend (engine/backends/wasm/kernels.ts): this runtime lacks WebAssembly SIMD ' +
       `${shared ? 'or threads ' : ''}(Node ≥ 20, Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4 have them)`);

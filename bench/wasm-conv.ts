@@ -1,0 +1,110 @@
+// conv3d forward, input gradient and weight gradient on the wasm backend at the V-Net's layer shapes,
+// against PyTorch CPU (bench/torch_conv.py) at the same thread count. Prints a table and a JSON line.
+//   node build/bench/wasm-conv.js [--threads N] [--la] [--no-torch]
+// --la adds a subset of the LA patch (112×112×80) layers; slow.
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import * as vg from '../index.ts';
+import type { ConvGeometry } from '../engine/backend.ts';
+import type { WasmBackend } from '../engine/backends/wasm/backend.ts';
+
+type Triple = [number, number, number];
+interface Layer { name: string; n: number; cin: number; cout: number; in: Triple; kernel: Triple; stride: Triple; padding: Triple }
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const threads = Number(args[args.indexOf('--threads') + 1]) || availableParallelism();
+
+const conv = (name: string, n: number, cin: number, cout: number, size: Triple, k: number, s: number, p: number): Layer =>
+  ({ name, n, cin, cout, in: size, kernel: [k, k, k], stride: [s, s, s], padding: [p, p, p] });
+
+/** The V-Net (n_filters 16) convolutions at the hippocampus patch 32×48×32, batch 2. */
+const hippocampus: Layer[] = [
+  conv('in 1→16 @32×48×32', 2, 1, 16, [32, 48, 32], 3, 1, 1),
+  conv('16→16 @32×48×32', 2, 16, 16, [32, 48, 32], 3, 1, 1),
+  conv('down 16→32 k2s2', 2, 16, 32, [32, 48, 32], 2, 2, 0),
+  conv('32→32 @16×24×16', 2, 32, 32, [16, 24, 16], 3, 1, 1),
+  conv('down 32→64 k2s2', 2, 32, 64, [16, 24, 16], 2, 2, 0),
+  conv('64→64 @8×12×8', 2, 64, 64, [8, 12, 8], 3, 1, 1),
+  conv('128→128 @4×6×4', 2, 128, 128, [4, 6, 4], 3, 1, 1),
+  conv('256→256 @2×3×2', 2, 256, 256, [2, 3, 2], 3, 1, 1),
+  conv('head 16→2 k1', 2, 16, 2, [32, 48, 32], 1, 1, 0),
+];
+const la: Layer[] = [
+  conv('LA 1→16 @112×112×80', 2, 1, 16, [112, 112, 80], 3, 1, 1),
+  conv('LA 16→16 @112×112×80', 2, 16, 16, [112, 112, 80], 3, 1, 1),
+  conv('LA down 16→32 k2s2', 2, 16, 32, [112, 112, 80], 2, 2, 0),
+  conv('LA 32→32 @56×56×40', 2, 32, 32, [56, 56, 40], 3, 1, 1),
+];
+const layers = flag('--la') ? [...hippocampus, ...la] : hippocampus;
+
+function geometry(l: Layer): ConvGeometry {
+  const out = l.in.map((v, i) => Math.floor((v + 2 * l.padding[i] - l.kernel[i]) / l.stride[i]) + 1) as Triple;
+  return { n: l.n, cin: l.cin, cout: l.cout, in: l.in, out, kernel: l.kernel, stride: l.stride, padding: l.padding, dilation: [1, 1, 1] };
+}
+
+/** Best of the repetitions: on a shared machine the minimum is the least disturbed run. */
+function bestTime(fn: () => void, minTime = 0.3, minReps = 3): number {
+  fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minReps || performance.now() - start < minTime * 1000) {
+    const t0 = performance.now();
+    fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return Math.min(...times);
+}
+
+await vg.setWasmThreads(threads);
+await vg.setBackend('wasm');
+const wasm = vg.getBackend() as WasmBackend;
+console.error(`wasm backend: ${wasm.threads} threads, ${wasm.device.relaxed ? 'relaxed' : 'plain'} SIMD`);
+
+const random = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+const ours = layers.map((l) => {
+  const g = geometry(l);
+  const vol = (d: Triple) => d[0] * d[1] * d[2];
+  const sizes = [l.n * l.cin * vol(l.in), l.cout * l.cin * vol(l.kernel), l.n * l.cout * vol(g.out)];
+  const [x, w, y, dx, dw, dy] = [...sizes, ...sizes].map((s) => wasm.alloc(s));
+  wasm.write(x, random(sizes[0])); wasm.write(w, random(sizes[1])); wasm.write(dy, random(sizes[2]));
+  const r = {
+    name: l.name,
+    flop: 2 * l.n * l.cout * vol(g.out) * l.cin * vol(l.kernel),
+    fwd: bestTime(() => wasm.conv3d(x, w, y, g)),
+    dx: bestTime(() => wasm.conv3dBackwardInput(dy, w, dx, g)),
+    dw: bestTime(() => wasm.conv3dBackwardWeight(x, dy, dw, g)),
+  };
+  for (const b of [x, w, y, dx, dw, dy]) wasm.free(b);
+  console.error(`wasm ${l.name} done`);
+  return r;
+});
+
+type Times = { name: string; fwd: number; dx: number; dw: number };
+let torch: Times[] | null = null;
+if (!flag('--no-torch')) {
+  const out = execFileSync('/usr/bin/python3', ['bench/torch_conv.py', String(threads), JSON.stringify(layers)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  torch = JSON.parse(out.trim().split('\n').pop()!);
+}
+
+const gflops = (flop: number, s: number) => flop / s / 1e9;
+const rows = ours.map((o, i) => {
+  const t = torch?.[i];
+  const row: Record<string, string | number> = { layer: o.name };
+  for (const k of ['fwd', 'dx', 'dw'] as const) {
+    row[`${k} GF/s`] = +gflops(o.flop, o[k]).toFixed(1);
+    if (t) {
+      row[`${k} torch`] = +gflops(o.flop, t[k]).toFixed(1);
+      row[`${k} ratio`] = +(t[k] / o[k]).toFixed(2);
+    }
+  }
+  return row;
+});
+console.table(rows);
+const total = (k: 'fwd' | 'dx' | 'dw', src: Times[]) => src.reduce((a, r) => a + r[k], 0);
+const summary = torch
+  ? Object.fromEntries((['fwd', 'dx', 'dw'] as const).map((k) => [k, +(total(k, torch!) / total(k, ours)).toFixed(3)]))
+  : null;
+console.log(JSON.stringify({ threads: wasm.threads, relaxedSimd: wasm.device.relaxed, layers: ours, torch, ratioOfTotals: summary }));
+vg.disposeBackends();
