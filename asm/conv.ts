@@ -31,63 +31,78 @@ export function window3d(src: usize, srcCS: i32, sD: i32, sH: i32, sW: i32, dst:
 
 @inline function g(geom: usize, i: i32): i32 { return load<i32>(geom + (<usize>i << 2)); }
 
-/** col[(c, kd, kh, kw), od, oh, ow] = x[c, od·s − p + kd·d, …] or 0 in the padding. Threads take rows. */
-export function im2col(x: usize, geom: usize, col: usize, tid: i32, nt: i32): void {
+/** First output index o (clamped to [0, n]) with o·s ≥ lo: where a tap starts reading inside x. */
+@inline function validFrom(lo: i32, s: i32, n: i32): i32 {
+  return lo <= 0 ? 0 : min(n, (lo + s - 1) / s);
+}
+
+/** One past the last output index o (clamped to [0, n]) with o·s ≤ hi. */
+@inline function validTo(hi: i32, s: i32, n: i32): i32 {
+  return hi < 0 ? 0 : min(n, hi / s + 1);
+}
+
+/**
+ * col[r·rowStride + pos·posStride] = x[c, od·s − p + kd·d, …] (or 0 in the padding) for row
+ * r = (c, kd, kh, kw) and output position pos = (od, oh, ow): posStride 1 gives im2col, rowStride 1
+ * its transpose. Threads take rows.
+ */
+export function im2col(x: usize, geom: usize, col: usize, rowStride: i32, posStride: i32, tid: i32, nt: i32): void {
   const C = g(geom, 0), D = g(geom, 1), H = g(geom, 2), W = g(geom, 3);
   const kD = g(geom, 4), kH = g(geom, 5), kW = g(geom, 6), sD = g(geom, 7), sH = g(geom, 8), sW = g(geom, 9);
   const pD = g(geom, 10), pH = g(geom, 11), pW = g(geom, 12), dD = g(geom, 13), dH = g(geom, 14), dW = g(geom, 15);
   const oD = g(geom, 16), oH = g(geom, 17), oW = g(geom, 18);
   const taps = kD * kH * kW, outVol = oD * oH * oW;
   const r0 = share(C * taps, tid, nt, 1), r1 = share(C * taps, tid + 1, nt, 1);
+  const step = <usize>posStride << 2, xStep = <usize>sW << 2;
   for (let r = r0; r < r1; r++) {
     const c = r / taps, t = r - c * taps, kd = t / (kH * kW), kh = (t / kW) % kH, kw = t % kW;
-    let o = at(col, r * outVol);
+    const ow0 = validFrom(pW - kw * dW, sW, oW), ow1 = max(ow0, validTo(W - 1 + pW - kw * dW, sW, oW));
+    let o = at(col, r * rowStride);
     const xc = at(x, c * D * H * W);
     for (let od = 0; od < oD; od++) {
       const id = od * sD - pD + kd * dD;
       for (let oh = 0; oh < oH; oh++) {
         const ih = oh * sH - pH + kh * dH;
         if (id < 0 || id >= D || ih < 0 || ih >= H) {
-          memory.fill(o, 0, <usize>oW << 2);
-          o += <usize>oW << 2;
+          for (let ow = 0; ow < oW; ow++) { store<f32>(o, 0); o += step; }
           continue;
         }
-        const xr = at(xc, (id * H + ih) * W);
-        for (let ow = 0; ow < oW; ow++) {
-          const iw = ow * sW - pW + kw * dW;
-          store<f32>(o, iw >= 0 && iw < W ? load<f32>(at(xr, iw)) : 0);
-          o += 4;
-        }
+        const xr = at(xc, kw * dW - pW);
+        let ow = 0;
+        for (; ow < ow0; ow++) { store<f32>(o, 0); o += step; }
+        let xi = at(xr, (id * H + ih) * W + ow0 * sW);
+        for (; ow < ow1; ow++) { store<f32>(o, load<f32>(xi)); o += step; xi += xStep; }
+        for (; ow < oW; ow++) { store<f32>(o, 0); o += step; }
       }
     }
   }
 }
 
-/** dx[c] = Σ over taps of col rows scattered back (the adjoint of im2col). Threads own whole channels. */
-export function col2im(col: usize, geom: usize, dx: usize, tid: i32, nt: i32): void {
+/** dx[c] = Σ over taps of col rows (rowStride apart) scattered back: the adjoint of im2col. Threads own whole channels. */
+export function col2im(col: usize, geom: usize, rowStride: i32, dx: usize, tid: i32, nt: i32): void {
   const C = g(geom, 0), D = g(geom, 1), H = g(geom, 2), W = g(geom, 3);
   const kD = g(geom, 4), kH = g(geom, 5), kW = g(geom, 6), sD = g(geom, 7), sH = g(geom, 8), sW = g(geom, 9);
   const pD = g(geom, 10), pH = g(geom, 11), pW = g(geom, 12), dD = g(geom, 13), dH = g(geom, 14), dW = g(geom, 15);
   const oD = g(geom, 16), oH = g(geom, 17), oW = g(geom, 18);
   const taps = kD * kH * kW, outVol = oD * oH * oW;
   const c0 = share(C, tid, nt, 1), c1 = share(C, tid + 1, nt, 1);
+  const xStep = <usize>sW << 2;
   for (let c = c0; c < c1; c++) {
     const xc = at(dx, c * D * H * W);
     memory.fill(xc, 0, <usize>(D * H * W) << 2);
     for (let t = 0; t < taps; t++) {
       const kd = t / (kH * kW), kh = (t / kW) % kH, kw = t % kW;
-      let o = at(col, (c * taps + t) * outVol);
+      const ow0 = validFrom(pW - kw * dW, sW, oW), ow1 = max(ow0, validTo(W - 1 + pW - kw * dW, sW, oW));
+      let o = at(col, (c * taps + t) * rowStride);
       for (let od = 0; od < oD; od++) {
         const id = od * sD - pD + kd * dD;
         for (let oh = 0; oh < oH; oh++) {
           const ih = oh * sH - pH + kh * dH;
-          if (id < 0 || id >= D || ih < 0 || ih >= H) { o += <usize>oW << 2; continue; }
-          const xr = at(xc, (id * H + ih) * W);
-          for (let ow = 0; ow < oW; ow++) {
-            const iw = ow * sW - pW + kw * dW;
-            if (iw >= 0 && iw < W) store<f32>(at(xr, iw), load<f32>(at(xr, iw)) + load<f32>(o));
-            o += 4;
+          if (id >= 0 && id < D && ih >= 0 && ih < H) {
+            let xi = at(xc, (id * H + ih) * W + ow0 * sW + kw * dW - pW), oi = o + (<usize>ow0 << 2);
+            for (let ow = ow0; ow < ow1; ow++) { store<f32>(xi, load<f32>(xi) + load<f32>(oi)); xi += xStep; oi += 4; }
           }
+          o += <usize>oW << 2;
         }
       }
     }

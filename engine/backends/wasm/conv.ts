@@ -1,8 +1,11 @@
-// 3D convolution and its two gradients as GEMMs on the kernels of asm/gemm.ts.
-// Stride 1 (the 3×3×3 layers): the input is zero-padded once per sample; every kernel tap is then the
-// padded volume shifted by a constant, so the GEMM's B rows point straight into it (no im2col). Outputs
-// are computed on the padded frame's row pitch and cropped. Other strides (the k=2 s=2 down-convs, the
-// transposed up-convs' gradients) build an im2col matrix, which for k = s is just a reshuffle of x.
+// 3D convolution and its two gradients as GEMMs on the kernels of asm/gemm.ts, by one of two routes.
+// Shifted rows (stride 1 on large volumes, the 3×3×3 layers near full resolution): the input is
+// zero-padded once per sample; every kernel tap is then the padded volume shifted by a constant, so the
+// GEMM's B rows point straight into it and no im2col matrix is built. Outputs are computed on the padded
+// frame's row pitch (a few wasted columns) and cropped.
+// Lowered (other strides, and small volumes where the padded pitch would waste many columns): an
+// im2col matrix over the whole batch, so that one GEMM covers every sample; for k = s (the V-Net's
+// down-convs and up-convs) it is just a reshuffle of x.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
 
@@ -75,90 +78,150 @@ function stride1Forward(dev: Device, x: number, ap: number, y: number, p: Stride
 
 const isStride1 = (g: ConvGeometry) => g.stride.every((s) => s === 1);
 const taps = (g: ConvGeometry) => volume(g.kernel);
+/** Shifted rows are dropped once the padded pitch wastes more than this share of extra columns. */
+const MAX_PITCH_WASTE = 1.6;
+
+function stride1Plan(g: ConvGeometry): Stride1 {
+  return { n: g.n, cin: g.cin, m: g.cout, in: g.in, out: g.out, kernel: g.kernel, pad: g.padding, dilation: g.dilation };
+}
+
+function useLowered(g: ConvGeometry): boolean {
+  return !isStride1(g) || frame(stride1Plan(g)).span > MAX_PITCH_WASTE * volume(g.out);
+}
 
 function geometryDescriptor(dev: Device, g: ConvGeometry): number {
   return dev.describe([g.cin, ...g.in, ...g.kernel, ...g.stride, ...g.padding, ...g.dilation, ...g.out]);
 }
 
-/** Rows of an im2col matrix [K, outVol] at col. */
-function colRows(dev: Device, col: number, k: number, outVol: number): number {
-  const rows = new Uint32Array(k);
-  for (let i = 0; i < k; i++) rows[i] = col + i * outVol * 4;
+/** A u32 table of `count` row addresses `pitch` floats apart from base. */
+function evenRows(dev: Device, base: number, count: number, pitch: number): number {
+  const rows = new Uint32Array(count);
+  for (let i = 0; i < count; i++) rows[i] = base + i * pitch * 4;
   return dev.table(rows);
 }
 
-export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
-  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in);
-  const ap = packed(dev, w, K, 1, g.cout, K);
-  if (isStride1(g)) {
-    stride1Forward(dev, x, ap, y, { n: g.n, cin: g.cin, m: g.cout, in: g.in, out: g.out, kernel: g.kernel, pad: g.padding, dilation: g.dilation });
-  } else {
-    const col = dev.temp(K * outVol), rows = colRows(dev, col, K, outVol);
-    for (let b = 0; b < g.n; b++) {
-      dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col], K * outVol);
-      dev.call('gemmRows', [g.cout, outVol, K, ap, rows, y + b * g.cout * outVol * 4, outVol, 0], g.cout * outVol * K);
-    }
-    dev.release(rows, K);
-    dev.release(col, K * outVol);
+/** [n, c, vol] ↔ [c, n, vol]: batch-major tensors to the channel-major layout of the lowered GEMMs. */
+function swapBatchAndChannels(dev: Device, src: number, dst: number, n: number, c: number, vol: number, toChannelMajor: boolean) {
+  const batchMajor = [vol, c * vol, 1], channelMajor = [n * vol, vol, 1]; // strides over [c, n, vol]
+  const [from, to] = toChannelMajor ? [batchMajor, channelMajor] : [channelMajor, batchMajor];
+  const desc = dev.describe([3, c, n, vol, n * vol, vol, 1, ...from, ...to]);
+  dev.call('copy', [src, 0, dst, 0, n * c * vol, desc, dev.scratch], n * c * vol);
+}
+
+/** dy as [cout, n·outVol]; the caller releases it when it is not dy itself (n > 1). */
+function channelMajor(dev: Device, t: number, g: ConvGeometry, c: number, vol: number): number {
+  if (g.n === 1) return t;
+  const out = dev.temp(g.n * c * vol);
+  swapBatchAndChannels(dev, t, out, g.n, c, vol, true);
+  return out;
+}
+
+function loweredForward(dev: Device, x: number, ap: number, y: number, g: ConvGeometry) {
+  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  const col = dev.temp(K * L);
+  for (let b = 0; b < g.n; b++) {
+    dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L, 1], K * outVol);
   }
+  const rows = evenRows(dev, col, K, L), ym = g.n === 1 ? y : dev.temp(g.cout * L);
+  dev.call('gemmRows', [g.cout, L, K, ap, rows, ym, L, 0], g.cout * L * K);
+  if (ym !== y) {
+    swapBatchAndChannels(dev, ym, y, g.n, g.cout, outVol, false);
+    dev.release(ym, g.cout * L);
+  }
+  dev.release(rows, K);
+  dev.release(col, K * L);
+}
+
+function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  // col[(ci, t), (b, pos)] = Σ_co w[co, ci, t]·dy[b, co, pos], then scattered back onto dx
+  const ap = packed(dev, w, 1, K, K, g.cout);
+  const dym = channelMajor(dev, dy, g, g.cout, outVol);
+  const rows = evenRows(dev, dym, g.cout, L), col = dev.temp(K * L);
+  dev.call('gemmRows', [K, L, g.cout, ap, rows, col, L, 0], K * L * g.cout);
+  for (let b = 0; b < g.n; b++) {
+    dev.call('col2im', [col + b * outVol * 4, geometryDescriptor(dev, g), L, dx + b * g.cin * inVol * 4], K * outVol);
+  }
+  dev.release(col, K * L);
+  dev.release(rows, g.cout);
+  if (dym !== dy) dev.release(dym, g.cout * L);
+  dev.release(ap, dev.packedFloats(K, g.cout));
+}
+
+/** Below this many output positions in the batch, dw is one GEMM over a transposed im2col. */
+const SHORT_REDUCTION = 2048;
+
+function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  if (L >= SHORT_REDUCTION) {
+    // dw[co, k] = Σ_l dy[co, l]·col[k, l]: dot products along the long reduction
+    const col = dev.temp(K * L);
+    for (let b = 0; b < g.n; b++) {
+      dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L, 1], K * outVol);
+    }
+    const dym = channelMajor(dev, dy, g, g.cout, outVol), rows = evenRows(dev, col, K, L);
+    dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
+    dev.call('gemmDot', [g.cout, K, L, dym, L, rows, dw, K], g.cout * K * L);
+    if (dym !== dy) dev.release(dym, g.cout * L);
+    dev.release(rows, K);
+    dev.release(col, K * L);
+    return;
+  }
+  // short reduction: dw[co, k] = Σ_l dy[co, l]·colT[l, k], the transposed im2col giving B rows along k
+  const colT = dev.temp(L * K);
+  for (let b = 0; b < g.n; b++) {
+    dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), colT + b * outVol * K * 4, 1, K], K * outVol);
+  }
+  const dym = channelMajor(dev, dy, g, g.cout, outVol);
+  const ap = packed(dev, dym, L, 1, g.cout, L);
+  if (dym !== dy) dev.release(dym, g.cout * L);
+  const rows = evenRows(dev, colT, L, K);
+  dev.call('gemmRows', [g.cout, K, L, ap, rows, dw, K, 0], g.cout * K * L);
+  dev.release(rows, L);
+  dev.release(ap, dev.packedFloats(g.cout, L));
+  dev.release(colT, L * K);
+}
+
+export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+  const K = g.cin * taps(g);
+  const ap = packed(dev, w, K, 1, g.cout, K);
+  if (useLowered(g)) loweredForward(dev, x, ap, y, g);
+  else stride1Forward(dev, x, ap, y, stride1Plan(g));
   dev.release(ap, dev.packedFloats(g.cout, K));
 }
 
 export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
-  const T = taps(g), K = g.cin * T, outVol = volume(g.out), inVol = volume(g.in);
-  if (isStride1(g)) {
-    // dx is the full correlation of dy with the flipped kernel, channels swapped: A[ci, (co, t)] = w[co, ci, T−1−t]
-    const wt = dev.temp(g.cout * K);
-    const desc = dev.describe([3, g.cin, g.cout, T, g.cout * T, T, 1, T, K, -1, g.cout * T, T, 1]);
-    dev.call('copy', [w, T - 1, wt, 0, g.cout * K, desc, dev.scratch], g.cout * K);
-    const ap = packed(dev, wt, g.cout * T, 1, g.cin, g.cout * T);
-    dev.release(wt, g.cout * K);
-    const pad = g.kernel.map((k, i) => (k - 1) * g.dilation[i] - g.padding[i]) as Triple;
-    stride1Forward(dev, dy, ap, dx, { n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, kernel: g.kernel, pad, dilation: g.dilation });
-    dev.release(ap, dev.packedFloats(g.cin, g.cout * T));
-    return;
-  }
-  // col[(ci, t), pos] = Σ_co w[co, ci, t]·dy[co, pos], then scattered back onto dx
-  const ap = packed(dev, w, 1, K, K, g.cout);
-  const col = dev.temp(K * outVol);
-  for (let b = 0; b < g.n; b++) {
-    const rows = colRows(dev, dy + b * g.cout * outVol * 4, g.cout, outVol);
-    dev.call('gemmRows', [K, outVol, g.cout, ap, rows, col, outVol, 0], K * outVol * g.cout);
-    dev.release(rows, g.cout);
-    dev.call('col2im', [col, geometryDescriptor(dev, g), dx + b * g.cin * inVol * 4], K * outVol);
-  }
-  dev.release(col, K * outVol);
-  dev.release(ap, dev.packedFloats(K, g.cout));
+  if (useLowered(g)) return loweredBackwardInput(dev, dy, w, dx, g);
+  // dx is the full correlation of dy with the flipped kernel, channels swapped: A[ci, (co, t)] = w[co, ci, T−1−t]
+  const T = taps(g), K = g.cin * T;
+  const wt = dev.temp(g.cout * K);
+  const desc = dev.describe([3, g.cin, g.cout, T, g.cout * T, T, 1, T, K, -1, g.cout * T, T, 1]);
+  dev.call('copy', [w, T - 1, wt, 0, g.cout * K, desc, dev.scratch], g.cout * K);
+  const ap = packed(dev, wt, g.cout * T, 1, g.cin, g.cout * T);
+  dev.release(wt, g.cout * K);
+  const pad = g.kernel.map((k, i) => (k - 1) * g.dilation[i] - g.padding[i]) as Triple;
+  stride1Forward(dev, dy, ap, dx, { n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, kernel: g.kernel, pad, dilation: g.dilation });
+  dev.release(ap, dev.packedFloats(g.cin, g.cout * T));
 }
 
 export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+  if (useLowered(g)) return loweredBackwardWeight(dev, x, dy, dw, g);
   const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in);
   dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-  if (isStride1(g)) {
-    const p: Stride1 = { n: g.n, cin: g.cin, m: g.cout, in: g.in, out: g.out, kernel: g.kernel, pad: g.padding, dilation: g.dilation };
-    const f = frame(p), [oD, oH, oW] = g.out, [, Hp, Wp] = f.padded;
-    const xp = f.direct ? 0 : dev.temp(g.cin * f.padVol);
-    const dyp = f.directOut ? 0 : dev.temp(g.cout * f.pitchVol);
-    for (let b = 0; b < g.n; b++) {
-      const rows = shiftedRows(dev, padSample(dev, x + b * g.cin * inVol * 4, p, f, xp), g.cin, f);
-      let a = dy + b * g.cout * outVol * 4;
-      if (dyp) {
-        // dy on the frame's pitch, zeros in the columns that are not outputs
-        dev.call('window3d', [a, outVol, oD, oH, oW, dyp, f.pitchVol, oD, Hp, Wp, 0, 0, 0, g.cout], g.cout * f.pitchVol);
-        a = dyp;
-      }
-      dev.call('gemmDot', [g.cout, K, f.span, a, f.pitchVol, rows, dw, K], g.cout * K * f.span);
-      dev.release(rows, K);
-    }
-    if (xp) dev.release(xp, g.cin * f.padVol);
-    if (dyp) dev.release(dyp, g.cout * f.pitchVol);
-    return;
-  }
-  const col = dev.temp(K * outVol), rows = colRows(dev, col, K, outVol);
+  const p = stride1Plan(g), f = frame(p), [oD, oH, oW] = g.out, [, Hp, Wp] = f.padded;
+  const xp = f.direct ? 0 : dev.temp(g.cin * f.padVol);
+  const dyp = f.directOut ? 0 : dev.temp(g.cout * f.pitchVol);
   for (let b = 0; b < g.n; b++) {
-    dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col], K * outVol);
-    dev.call('gemmDot', [g.cout, K, outVol, dy + b * g.cout * outVol * 4, outVol, rows, dw, K], g.cout * K * outVol);
+    const rows = shiftedRows(dev, padSample(dev, x + b * g.cin * inVol * 4, p, f, xp), g.cin, f);
+    let a = dy + b * g.cout * outVol * 4;
+    if (dyp) {
+      // dy on the frame's pitch, zeros in the columns that are not outputs
+      dev.call('window3d', [a, outVol, oD, oH, oW, dyp, f.pitchVol, oD, Hp, Wp, 0, 0, 0, g.cout], g.cout * f.pitchVol);
+      a = dyp;
+    }
+    dev.call('gemmDot', [g.cout, K, f.span, a, f.pitchVol, rows, dw, K], g.cout * K * f.span);
+    dev.release(rows, K);
   }
-  dev.release(rows, K);
-  dev.release(col, K * outVol);
+  if (xp) dev.release(xp, g.cin * f.padVol);
+  if (dyp) dev.release(dyp, g.cout * f.pitchVol);
 }

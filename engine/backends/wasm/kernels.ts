@@ -22,8 +22,8 @@ export interface Kernels {
   gemmDot(m: I, j: I, l: I, a: I, lda: I, rows: I, c: I, ldc: I, tid: I, nt: I): void;
   window3d(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, dD: I, dH: I, dW: I,
            oz: I, oy: I, ox: I, c: I, tid: I, nt: I): void;
-  im2col(x: I, geom: I, col: I, tid: I, nt: I): void;
-  col2im(col: I, geom: I, dx: I, tid: I, nt: I): void;
+  im2col(x: I, geom: I, col: I, rowStride: I, posStride: I, tid: I, nt: I): void;
+  col2im(col: I, geom: I, rowStride: I, dx: I, tid: I, nt: I): void;
 }
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
