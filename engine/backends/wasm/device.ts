@@ -13,11 +13,14 @@ export class Device {
   /** Descriptor space for strided kernels (i32) and per-thread index scratch (64 threads × 64 bytes). */
   readonly desc: number;
   readonly scratch: number;
+  /** The i32 work counter of the GEMM kernels. */
+  readonly counter: number;
 
   private constructor(readonly heap: Heap, readonly kernels: Kernels, readonly pool: Pool, readonly relaxed: boolean,
                       readonly shared: boolean) {
     this.desc = heap.alloc(1024);
     this.scratch = heap.alloc(64 * 64);
+    this.counter = heap.alloc(4);
   }
 
   static async create(shared: boolean): Promise<Device> {
@@ -33,6 +36,12 @@ export class Device {
   /** Runs a kernel on every thread when `work` (elements or multiply-adds) is worth it. */
   call(name: KernelName, args: number[], work: number) {
     this.pool.run(name, args, work >= PARALLEL_WORK);
+  }
+
+  /** Runs a GEMM kernel, appending the work counter its threads take chunks from. */
+  gemm(name: 'gemmRows' | 'gemmDot', args: number[], work: number) {
+    this.heap.i32[this.counter >> 2] = 0;
+    this.call(name, [...args, this.counter], work);
   }
 
   /** Writes i32 values at the descriptor area and returns its address. */

@@ -18,8 +18,8 @@ export interface Kernels {
   reduce(op: I, x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
   argmax(x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
   packA(src: I, rowStride: I, colStride: I, m: I, k: I, dst: I, tid: I, nt: I): void;
-  gemmRows(m: I, n: I, k: I, ap: I, rows: I, c: I, ldc: I, accumulate: I, tid: I, nt: I): void;
-  gemmDot(m: I, j: I, l: I, a: I, lda: I, rows: I, c: I, ldc: I, tid: I, nt: I): void;
+  gemmRows(m: I, n: I, k: I, ap: I, rows: I, c: I, ldc: I, accumulate: I, counter: I, tid: I, nt: I): void;
+  gemmDot(m: I, j: I, l: I, a: I, lda: I, rows: I, c: I, ldc: I, counter: I, tid: I, nt: I): void;
   window3d(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, dD: I, dH: I, dW: I,
            oz: I, oy: I, ox: I, c: I, tid: I, nt: I): void;
   im2col(x: I, geom: I, col: I, rowStride: I, posStride: I, tid: I, nt: I): void;
