@@ -96,9 +96,15 @@ def main():
     lcc = [dict(name='001 with random specks', shape=list(a.shape), mask=pack(noisy), expected=pack(largest),
                 components=int(lab.max()))]
 
+    # Whole files for the CLI test: two bundled demo labels of the same shape.
+    demo = os.path.join(HERE, '..', 'data', 'hippocampus', 'labels')
+    pred, ref = (np.asarray(nib.load(os.path.join(demo, f'hippocampus_{n}.nii.gz')).dataobj) > 0 for n in ('023', '001'))
+    cli = [dict(pred='data/hippocampus/labels/hippocampus_023.nii.gz', label='data/hippocampus/labels/hippocampus_001.nii.gz',
+                spacing=s, **metrics(pred, ref, s)) for s in (None, [0.7, 1.2, 2.0])]
+
     out = os.path.join(HERE, 'fixtures', 'metrics.json')
     with open(out, 'w') as fh:
-        json.dump(dict(cases=cases, la=la_pairs, lcc=lcc), fh, indent=1)
+        json.dump(dict(cases=cases, la=la_pairs, lcc=lcc, cli=cli), fh, indent=1)
     print(f'wrote {out}: {len(cases)} hippocampus pairs, {len(la_pairs)} LA pairs, {len(lcc)} LCC case')
 
 
