@@ -10,6 +10,7 @@ import { readVolume, readBytes } from '../train/io/files.ts';
 import { parseH5 } from '../train/io/h5.ts';
 import { parseNifti, encodeNifti } from '../train/io/nifti.ts';
 import type { Volume } from '../train/io/volume.ts';
+import { streams } from '../train/io/gzip.ts';
 
 const fx = JSON.parse(readFileSync(`${repoRoot}test/fixtures/readers.json`, 'utf8'));
 const volumes = `${repoRoot}test/fixtures/volumes`;
@@ -92,6 +93,15 @@ test('writer: NIfTI-1 .nii.gz round trip keeps values and geometry (sform and qf
   new DataView(raw.buffer).setInt16(254, 0, true);
   const viaQform = await parseNifti(gzipSync(raw), 'qform only');
   assertClose(viaQform.affine, rotated.affine, 1e-6, 'affine from the written qform');
+});
+
+test("the browsers' gzip path (Compression Streams) reads and writes what zlib does", async () => {
+  const { gunzipSync, gzipSync } = await import('node:zlib');
+  const gz = new Uint8Array(readFileSync(`${volumes}/float32.nii.gz`));
+  assert.equal(await streams.gunzip(gz), new Uint8Array(gunzipSync(gz)));
+  const raw = new Uint8Array(gunzipSync(gz));
+  assert.equal(new Uint8Array(gunzipSync(await streams.gzip(raw))), raw);
+  assert.equal(await streams.gunzip(new Uint8Array(gzipSync(raw))), raw);
 });
 
 test.run();

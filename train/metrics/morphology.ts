@@ -19,8 +19,3 @@ export function surface(mask: Uint8Array, shape: readonly number[]): Uint8Array 
   return out;
 }
 
-/** binary_erosion with the 6-connected cross, border_value 0 (the complement of `surface` within the mask). */
-export function erode(mask: Uint8Array, shape: readonly number[]): Uint8Array {
-  const s = surface(mask, shape);
-  return mask.map((m, i) => (m && !s[i] ? 1 : 0));
-}
