@@ -1,7 +1,6 @@
 // voxgrad.nn: PyTorch-style layers and the reference V-Net.
 export { Module } from './module.ts';
 export type { StateDType, StateEntry, HostTensor } from './module.ts';
-export { fanIn } from './init.ts';
 export { Conv3d, ConvTranspose3d } from './conv.ts';
 export type { ConvLayerOptions } from './conv.ts';
 export { BatchNorm3d, InstanceNorm3d, GroupNorm } from './norm.ts';

@@ -44,9 +44,10 @@ export class BatchNorm3d extends Module {
 
   forward(x: Tensor): Tensor {
     checkChannels('BatchNorm3d', x, this.numFeatures);
+    const y = batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar,
+                        { training: this.training, momentum: this.momentum, eps: this.eps });
     if (this.training) noGrad(() => scope(() => this.numBatchesTracked.assign(add(this.numBatchesTracked, 1))));
-    return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar,
-                     { training: this.training, momentum: this.momentum, eps: this.eps });
+    return y;
   }
 }
 

@@ -88,7 +88,7 @@ export class VNet extends Module {
     this.checkInput(x);
     const drop = this.config.hasDropout && this.training && (opts.dropout ?? true);
     const maybeDrop = (h: Tensor, i: number) => (drop ? this.dropout.forward(h, opts.dropoutMasks?.[i]) : h);
-    // Encoder: keep each stage's output (x1…x4) for the additive skips.
+    // Encoder: the convolution stages (even indices) before the bottleneck give x1…x4, the skips.
     const skips: Tensor[] = [];
     let h = x;
     this.encoder.forEach((m, i) => {
@@ -96,9 +96,10 @@ export class VNet extends Module {
       if (i % 2 === 0 && i < 8) skips.push(h);
     });
     h = maybeDrop(h, 0);
+    // Decoder: each up-convolution (even indices) adds the encoder output of its resolution.
     this.decoder.forEach((m, i) => {
       h = m.forward(h);
-      if (i % 2 === 0 && i < 8) h = add(h, skips.pop()!);
+      if (i % 2 === 0) h = add(h, skips.pop()!);
     });
     h = maybeDrop(h, 1);
     if (!this.outConv2) return { seg: this.outConv.forward(h) };
