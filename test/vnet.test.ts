@@ -73,6 +73,22 @@ structure("the exported weights PyTorch consumed are exactly what voxgrad writes
   assert.is(createHash('sha256').update(readFileSync(path)).digest('hex'), fx.meta.a_export_sha256);
   net.dispose();
 });
+structure('PyTorch weights survive a voxgrad load and save unchanged: names, order, dtypes, bits', async () => {
+  const net = new vg.nn.VNet({ ...fx.configB, seed: 99 });
+  await vg.loadCheckpoint(net, torchWeightsPath);
+  const path = join(dir, 'resaved.safetensors');
+  await vg.saveCheckpoint(net, path);
+  const theirs = vg.decodeSafetensors(readFileSync(torchWeightsPath)).tensors;
+  const ours = vg.decodeSafetensors(readFileSync(path)).tensors;
+  assert.equal([...ours.keys()], [...theirs.keys()]);
+  for (const [name, t] of theirs) {
+    const o = ours.get(name)!;
+    assert.equal([o.dtype, o.shape], [t.dtype, t.shape], name);
+    assert.equal(new Uint32Array(o.data.buffer), new Uint32Array(t.data.buffer), name);
+  }
+  assert.is(theirs.get('block_one.conv.1.num_batches_tracked')!.data[0], 2);
+  net.dispose();
+});
 structure.run();
 
 function check(errors: string[], what: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number) {
