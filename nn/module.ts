@@ -97,6 +97,9 @@ export class Module {
       if (v.shape.join() !== e.tensor.shape.join()) {
         throw new Error(`voxgrad: ${source}: '${name}' has shape [${v.shape}], the module expects [${e.tensor.shape}]`);
       }
+      if (v instanceof Tensor && v.backend !== e.tensor.backend) {
+        throw new Error(`voxgrad: ${source}: '${name}' is on backend '${v.backend.name}', the module on '${e.tensor.backend.name}'`);
+      }
     }
     noGrad(() => scope(() => {
       for (const [name, e] of entries) {
