@@ -84,6 +84,11 @@ test('loadStateDict copies tensors, and zeroGrad clears gradients', async () => 
   conv.zeroGrad();
   assert.is(conv.bias!.grad, null);
   assert.throws(() => conv.loadStateDict(new Map([['weight', w]]), 'my.safetensors'), /my\.safetensors does not match Conv3d\. missing: bias\./);
+  await vg.setBackend('ref64');
+  const elsewhere = vg.tensor([1], [1]);
+  await vg.setBackend('ref');
+  assert.throws(() => conv.loadStateDict(new Map([['weight', w], ['bias', elsewhere]])), /'bias' is on backend 'ref64', the module on 'ref'/);
+  assert.is(await conv.weight.item(), 0.5, 'a refused load changes nothing');
   conv.dispose();
 });
 
