@@ -1,5 +1,10 @@
 // voxgrad: the package entry point.
 export * from './engine/index.ts';
+export * as nn from './nn/index.ts';
+export { saveCheckpoint, loadCheckpoint } from './nn/checkpoint.ts';
+export type { CheckpointExtras, LoadedCheckpoint } from './nn/checkpoint.ts';
+export { encodeSafetensors, decodeSafetensors } from './nn/safetensors.ts';
+export type { SafeFile, SafeTensor, SafeDType } from './nn/safetensors.ts';
 // Readers, writer and metrics that run in browsers as well as Node (bytes in, bytes out). The
 // file-system helpers (train/io/files.ts, train/data/) are Node-only and used by the CLI.
 export { parseVolume } from './train/io/parse.ts';
