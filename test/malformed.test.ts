@@ -61,7 +61,9 @@ test('HDF5: not HDF5, missing dataset; missing file; unknown format', async () =
   await expectError('fake.h5', new Uint8Array(2048).fill(7), /not an HDF5 file/);
   const la = `${requireSharedData()}/la/cases`;
   const id = readFileSync(`${requireSharedData()}/la/train.list`, 'utf8').split('\n')[0].trim();
-  await expectError('la.h5', readFileSync(`${la}/${id}/mri_norm2.h5`), /has no dataset "prediction" \(it has: image, label\)/, { dataset: 'prediction' });
+  const h5 = readFileSync(`${la}/${id}/mri_norm2.h5`);
+  await expectError('la.h5', h5, /has no dataset "prediction" \(it has: image, label\)/, { dataset: 'prediction' });
+  await expectError('la-cut.h5', h5.subarray(0, h5.length / 2), /HDF5 cannot open it: file has been truncated/);
   await expectError('absent.nii.gz', null, /no such file/);
   await expectError('scan.mha', new Uint8Array(10), /unknown volume format/);
 });

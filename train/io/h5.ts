@@ -15,16 +15,30 @@ function hasSignature(bytes: Uint8Array): boolean {
 
 let opened = 0;
 
+/** HDF5 error stacks end in the most specific complaint, e.g. "minor: File has been truncated". */
+function hdf5Problem(e: unknown): string {
+  const text = String((e as Error)?.message ?? e);
+  const minor = text.match(/minor: (.*)/g)?.pop()?.slice(7).trim();
+  return minor ? minor[0].toLowerCase() + minor.slice(1) : text.split('\n')[0];
+}
+
+async function library() {
+  const h5wasm = (await import('h5wasm')).default;
+  const module = await h5wasm.ready;
+  // Turn HDF5's printed error stacks into exceptions, so a bad file gives one error, not stderr noise.
+  module.activate_throwing_error_handler();
+  return { h5wasm, FS: module.FS };
+}
+
 /** Reads the named 3-D datasets of one HDF5 file image. */
 export async function parseH5(bytes: Uint8Array, file: string, names: readonly string[], spacing: [number, number, number] = [1, 1, 1]): Promise<Record<string, Volume>> {
   if (!hasSignature(bytes)) throw new FileFormatError(file, 'not an HDF5 file (no HDF5 signature)');
-  const h5wasm = (await import('h5wasm')).default;
-  const { FS } = await h5wasm.ready;
+  const { h5wasm, FS } = await library();
   const path = `/voxgrad-${opened++}.h5`;
   FS.writeFile(path, bytes);
   let f: InstanceType<typeof h5wasm.File> | null = null;
   try {
-    f = new h5wasm.File(path, 'r');
+    try { f = new h5wasm.File(path, 'r'); } catch (e) { throw new FileFormatError(file, `HDF5 cannot open it: ${hdf5Problem(e)}`); }
     const present = f.keys();
     const out: Record<string, Volume> = {};
     for (const name of names) {
@@ -35,7 +49,7 @@ export async function parseH5(bytes: Uint8Array, file: string, names: readonly s
       const shape = ds.shape;
       if (!shape || shape.length !== 3) throw new FileFormatError(file, `dataset "${name}" has shape [${shape}], expected 3 axes`);
       let value;
-      try { value = ds.value; } catch (e) { throw new FileFormatError(file, `dataset "${name}" cannot be read (${(e as Error).message})`); }
+      try { value = ds.value; } catch (e) { throw new FileFormatError(file, `dataset "${name}" cannot be read: ${hdf5Problem(e)}`); }
       if (!ArrayBuffer.isView(value) || (value as ArrayLike<number>).length !== voxelCount(shape))
         throw new FileFormatError(file, `dataset "${name}" is not numeric or has the wrong number of values`);
       const data = value instanceof Float32Array ? value : Float32Array.from(value as ArrayLike<number> as number[]);
