@@ -2,14 +2,22 @@
 // voxgrad command line: one subcommand per file under train/cli/.
 import { demo } from './train/cli/demo.ts';
 import { metrics, metricsUsage } from './train/cli/metrics.ts';
+import { predict, predictUsage } from './train/cli/predict.ts';
+import { evaluate, evaluateUsage } from './train/cli/evaluate.ts';
 
 const usage = `usage: voxgrad <command> [options]
   demo       summarise the bundled hippocampus cases, score a label-only baseline, fit a tiny net to a synthetic sphere
   metrics    Dice, Jaccard, 95HD, ASD and ASSD of a predicted mask against a label, as medpy computes them
+  predict    segment volumes with a checkpoint (sliding window) and write NIfTI masks
+  evaluate   segment a dataset's cases and score them against their labels
 
-${metricsUsage}`;
+${metricsUsage}
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { demo, metrics };
+${predictUsage}
+
+${evaluateUsage}`;
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = { demo, metrics, predict, evaluate };
 const [name, ...argv] = process.argv.slice(2);
 const command = commands[name];
 if (!command) {
