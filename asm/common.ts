@@ -1,5 +1,6 @@
 // Helpers shared by every kernel: the multiply-add that the build's feature set allows, and how a
-// kernel splits its index space among the threads that run it together.
+// kernel cuts its index space into parts. Kernels take (tid, nt) = (this part, how many parts); the
+// host's pool hands parts to threads as they come free.
 
 /** a·b + c; fused (one rounding) in the relaxed-SIMD build where the CPU has FMA. */
 @inline
@@ -9,8 +10,8 @@ export function fma(a: v128, b: v128, c: v128): v128 {
 }
 
 /**
- * Start of thread `tid`'s share of `total` items, in whole units of `align` items so that the
- * boundaries (and with them every vector/tile split) only depend on the thread count.
+ * Start of part `tid` of `nt` over `total` items, in whole units of `align` items so that the
+ * boundaries (and with them every vector/tile split) only depend on the part count.
  */
 @inline
 export function share(total: i32, tid: i32, nt: i32, align: i32): i32 {

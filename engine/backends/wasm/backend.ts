@@ -112,7 +112,7 @@ export class WasmBackend implements Backend {
       }
       for (let p = 0; p < k; p++) rows[p] = bRows + p * n * 4;
       const table = dev.table(rows);
-      dev.gemm('gemmRows', [m, n, k, ap, table, ptr(out) + t * m * n * 4, n, 0], m * n * k);
+      dev.call('gemmRows', [m, n, k, ap, table, ptr(out) + t * m * n * 4, n, 0], m * n * k);
       dev.release(table, k);
     }
     if (bt) dev.release(bt, k * n);

@@ -68,7 +68,7 @@ function stride1Forward(dev: Device, x: number, ap: number, y: number, p: Stride
   for (let b = 0; b < p.n; b++) {
     const yb = y + b * p.m * outVol * 4;
     const rows = shiftedRows(dev, padSample(dev, x + b * p.cin * inVol * 4, p, f, xp), p.cin, f);
-    dev.gemm('gemmRows', [p.m, f.span, K, ap, rows, f.directOut ? yb : yp, f.pitchVol, 0], p.m * f.span * K);
+    dev.call('gemmRows', [p.m, f.span, K, ap, rows, f.directOut ? yb : yp, f.pitchVol, 0], p.m * f.span * K);
     dev.release(rows, K);
     if (!f.directOut) dev.call('window3d', [yp, f.pitchVol, oD, Hp, Wp, yb, outVol, oD, oH, oW, 0, 0, 0, p.m], p.m * outVol);
   }
@@ -123,7 +123,7 @@ function loweredForward(dev: Device, x: number, ap: number, y: number, g: ConvGe
     dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L, 1], K * outVol);
   }
   const rows = evenRows(dev, col, K, L), ym = g.n === 1 ? y : dev.temp(g.cout * L);
-  dev.gemm('gemmRows', [g.cout, L, K, ap, rows, ym, L, 0], g.cout * L * K);
+  dev.call('gemmRows', [g.cout, L, K, ap, rows, ym, L, 0], g.cout * L * K);
   if (ym !== y) {
     swapBatchAndChannels(dev, ym, y, g.n, g.cout, outVol, false);
     dev.release(ym, g.cout * L);
@@ -138,7 +138,7 @@ function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g:
   const ap = packed(dev, w, 1, K, K, g.cout);
   const dym = channelMajor(dev, dy, g, g.cout, outVol);
   const rows = evenRows(dev, dym, g.cout, L), col = dev.temp(K * L);
-  dev.gemm('gemmRows', [K, L, g.cout, ap, rows, col, L, 0], K * L * g.cout);
+  dev.call('gemmRows', [K, L, g.cout, ap, rows, col, L, 0], K * L * g.cout);
   for (let b = 0; b < g.n; b++) {
     dev.call('col2im', [col + b * outVol * 4, geometryDescriptor(dev, g), L, dx + b * g.cin * inVol * 4], K * outVol);
   }
@@ -161,7 +161,7 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
     }
     const dym = channelMajor(dev, dy, g, g.cout, outVol), rows = evenRows(dev, col, K, L);
     dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-    dev.gemm('gemmDot', [g.cout, K, L, dym, L, rows, dw, K], g.cout * K * L);
+    dev.call('gemmDot', [g.cout, K, L, dym, L, rows, dw, K], g.cout * K * L);
     if (dym !== dy) dev.release(dym, g.cout * L);
     dev.release(rows, K);
     dev.release(col, K * L);
@@ -176,7 +176,7 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
   const ap = packed(dev, dym, L, 1, g.cout, L);
   if (dym !== dy) dev.release(dym, g.cout * L);
   const rows = evenRows(dev, colT, L, K);
-  dev.gemm('gemmRows', [g.cout, K, L, ap, rows, dw, K, 0], g.cout * K * L);
+  dev.call('gemmRows', [g.cout, K, L, ap, rows, dw, K, 0], g.cout * K * L);
   dev.release(rows, L);
   dev.release(ap, dev.packedFloats(g.cout, L));
   dev.release(colT, L * K);
@@ -219,7 +219,7 @@ export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: num
       dev.call('window3d', [a, outVol, oD, oH, oW, dyp, f.pitchVol, oD, Hp, Wp, 0, 0, 0, g.cout], g.cout * f.pitchVol);
       a = dyp;
     }
-    dev.gemm('gemmDot', [g.cout, K, f.span, a, f.pitchVol, rows, dw, K], g.cout * K * f.span);
+    dev.call('gemmDot', [g.cout, K, f.span, a, f.pitchVol, rows, dw, K], g.cout * K * f.span);
     dev.release(rows, K);
   }
   if (xp) dev.release(xp, g.cin * f.padVol);

@@ -1,7 +1,7 @@
 // One wasm instance with its heap and thread pool: what the backend and the convolution planner call.
 import { Heap } from './heap.ts';
 import { compileKernels, instantiate, type KernelName, type Kernels } from './kernels.ts';
-import { Pool } from './pool.ts';
+import { MAX_PARTS, Pool } from './pool.ts';
 
 /** Below this many elements (or multiply-adds) waking the other threads costs more than it saves. */
 const PARALLEL_WORK = 1 << 15;
@@ -10,17 +10,14 @@ const MAX_PAGES = 65536;
 const PANEL_ROWS = 4;
 
 export class Device {
-  /** Descriptor space for strided kernels (i32) and per-thread index scratch (64 threads × 64 bytes). */
+  /** Descriptor space for strided kernels (i32) and per-part index scratch (64 bytes per part). */
   readonly desc: number;
   readonly scratch: number;
-  /** The i32 work counter of the GEMM kernels. */
-  readonly counter: number;
 
   private constructor(readonly heap: Heap, readonly kernels: Kernels, readonly pool: Pool, readonly relaxed: boolean,
                       readonly shared: boolean) {
     this.desc = heap.alloc(1024);
-    this.scratch = heap.alloc(64 * 64);
-    this.counter = heap.alloc(4);
+    this.scratch = heap.alloc(MAX_PARTS * 64);
   }
 
   static async create(shared: boolean): Promise<Device> {
@@ -28,7 +25,7 @@ export class Device {
     const memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES, shared } as WebAssembly.MemoryDescriptor);
     const kernels = instantiate(module, memory);
     const heap = new Heap(memory, kernels.heapBase());
-    const ctl = heap.alloc(32), args = heap.alloc(32 * 8);
+    const ctl = heap.alloc(64), args = heap.alloc(32 * 8);
     const pool = new Pool(kernels, module, shared ? memory : null, ctl, args);
     return new Device(heap, kernels, pool, relaxed, shared);
   }
@@ -36,12 +33,6 @@ export class Device {
   /** Runs a kernel on every thread when `work` (elements or multiply-adds) is worth it. */
   call(name: KernelName, args: number[], work: number) {
     this.pool.run(name, args, work >= PARALLEL_WORK);
-  }
-
-  /** Runs a GEMM kernel, appending the work counter its threads take chunks from. */
-  gemm(name: 'gemmRows' | 'gemmDot', args: number[], work: number) {
-    this.heap.i32[this.counter >> 2] = 0;
-    this.call(name, [...args, this.counter], work);
   }
 
   /** Writes i32 values at the descriptor area and returns its address. */

@@ -7,7 +7,10 @@ import relaxed from '../../../asm/build/relaxed.wasm';
 import relaxedShared from '../../../asm/build/relaxed-shared.wasm';
 
 type I = number;
-/** Every kernel ends with (tid, nt): the calling thread's index and how many threads share the call. */
+/**
+ * Every kernel ends with (part, parts): it computes share `part` of `parts` equal shares of its outputs
+ * (asm/common.ts `share`); the pool hands the parts of a call to whichever threads are free.
+ */
 export interface Kernels {
   heapBase(): number;
   fill(out: I, n: I, value: number, tid: I, nt: I): void;
@@ -18,8 +21,8 @@ export interface Kernels {
   reduce(op: I, x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
   argmax(x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
   packA(src: I, rowStride: I, colStride: I, m: I, k: I, dst: I, tid: I, nt: I): void;
-  gemmRows(m: I, n: I, k: I, ap: I, rows: I, c: I, ldc: I, accumulate: I, counter: I, tid: I, nt: I): void;
-  gemmDot(m: I, j: I, l: I, a: I, lda: I, rows: I, c: I, ldc: I, counter: I, tid: I, nt: I): void;
+  gemmRows(m: I, n: I, k: I, ap: I, rows: I, c: I, ldc: I, accumulate: I, tid: I, nt: I): void;
+  gemmDot(m: I, j: I, l: I, a: I, lda: I, rows: I, c: I, ldc: I, tid: I, nt: I): void;
   window3d(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, dD: I, dH: I, dW: I,
            oz: I, oy: I, ox: I, c: I, tid: I, nt: I): void;
   im2col(x: I, geom: I, col: I, rowStride: I, posStride: I, tid: I, nt: I): void;

@@ -1,13 +1,21 @@
-// A pool of threads over the shared heap. The calling thread takes part as thread 0 and blocks until
-// the others finish, so kernels stay synchronous, as the Backend interface wants. Every job goes to
-// every thread; each kernel splits its own index space by output ranges, never racing on a sum.
+// A pool of threads over the shared heap. A call is cut into parts (a few per thread); the calling
+// thread and whichever pool threads wake in time take parts from a shared counter until none are
+// left, so a thread held up by other processes on the machine costs nothing. The calling thread then
+// closes the call and waits only for the threads that joined it, so kernels stay synchronous, as the
+// Backend interface wants. Each part computes fixed outputs the same way whoever runs it: results do
+// not depend on timing.
 import { kernelNames, type KernelName, type Kernels } from './kernels.ts';
 import { workerMain } from './worker.ts';
 
-const SEQ = 0, PENDING = 1, FN = 2, NT = 3, NARGS = 4, ERROR = 5;
+// Control words (Int32 at ctl), shared with worker.ts: job sequence number; threads that joined the
+// open job (−1 once closed); joined threads that finished; kernel index; argument count; parts; next
+// free part; error flag.
+const SEQ = 0, JOIN = 1, DONE = 2, FN = 3, NARGS = 4, PARTS = 5, NEXT = 6, ERROR = 7;
+const PARTS_PER_THREAD = 4;
+/** Most parts a call is cut into (the strided kernels keep 64 bytes of index scratch per part). */
+export const MAX_PARTS = 256;
 
 interface Thread {
-  postMessage(msg: unknown): void;
   terminate(): unknown;
 }
 
@@ -20,7 +28,7 @@ async function spawn(init: Record<string, unknown>): Promise<Thread> {
     w.unref(); // idle threads must not keep the process alive
     const reply = new Promise<string>((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
     w.postMessage(init);
-    await expectReady(await reply);
+    expectReady(await reply);
     return w;
   }
   const source = `(${workerMain.toString()})(self, true)`;
@@ -31,12 +39,12 @@ async function spawn(init: Record<string, unknown>): Promise<Thread> {
     w.addEventListener('error', (e) => reject(new Error(e.message)), { once: true });
   });
   w.postMessage(init);
-  await expectReady(await reply);
+  expectReady(await reply);
   URL.revokeObjectURL(url);
   return w;
 }
 
-async function expectReady(reply: string) {
+function expectReady(reply: string) {
   if (reply !== 'ready') throw new Error(`voxgrad wasm backend (engine/backends/wasm/pool.ts): a thread failed to start: ${reply}`);
 }
 
@@ -60,9 +68,10 @@ export class Pool {
   constructor(private readonly kernels: Kernels, private readonly module: WebAssembly.Module,
               private readonly memory: WebAssembly.Memory | null, private readonly ctlPtr: number,
               private readonly argsPtr: number) {
-    const buffer = memory?.buffer ?? new ArrayBuffer(8 * 40);
-    this.ctl = new Int32Array(buffer, memory ? ctlPtr : 0, 8);
+    const buffer = memory?.buffer ?? new ArrayBuffer(64 + 8 * 32);
+    this.ctl = new Int32Array(buffer, memory ? ctlPtr : 0, 16);
     this.args = new Float64Array(buffer, memory ? argsPtr : 64, 32);
+    this.ctl[JOIN] = -1;
   }
 
   /** Threads that run each kernel (1 = only the calling thread). */
@@ -70,13 +79,12 @@ export class Pool {
 
   /** Sets the thread count, starting threads as needed; needs shared memory beyond one thread. */
   async resize(n: number) {
-    n = Math.max(1, Math.floor(n));
+    n = Math.max(1, Math.min(Math.floor(n), MAX_PARTS / PARTS_PER_THREAD));
     if (n > 1 && !this.memory) throw new Error('voxgrad wasm backend: threads need shared memory, unavailable here');
-    // every thread takes every job, so shrinking restarts the pool at the new size
     if (this.threads.length > n - 1) this.stopAll();
     while (this.threads.length < n - 1) {
       this.threads.push(await spawn({ module: this.module, memory: this.memory, ctl: this.ctlPtr, args: this.argsPtr,
-                                      names: kernelNames, tid: this.threads.length + 1 }));
+                                      names: kernelNames }));
     }
     this.size = n;
   }
@@ -84,44 +92,46 @@ export class Pool {
   /** Runs one kernel; `parallel` false keeps small jobs on the calling thread. */
   run(name: KernelName, args: number[], parallel: boolean) {
     const fn = this.kernels[name] as (...a: number[]) => void;
-    const nt = parallel ? this.size : 1;
-    if (nt === 1) {
+    if (!parallel || this.size === 1) {
       fn(...args, 0, 1);
       return;
     }
-    const c = this.ctl;
+    const c = this.ctl, parts = this.size * PARTS_PER_THREAD;
+    // open the job: every field is written before JOIN lets a thread in
     this.args.set(args);
     c[FN] = kernelNames.indexOf(name);
-    c[NT] = nt;
     c[NARGS] = args.length;
+    c[PARTS] = parts;
+    c[NEXT] = 0;
+    c[DONE] = 0;
     c[ERROR] = 0;
-    Atomics.store(c, PENDING, nt - 1);
+    Atomics.store(c, JOIN, 0);
     Atomics.add(c, SEQ, 1);
     Atomics.notify(c, SEQ);
     let failure: unknown = null;
     try {
-      fn(...args, 0, nt);
+      for (let p = Atomics.add(c, NEXT, 1); p < parts; p = Atomics.add(c, NEXT, 1)) fn(...args, p, parts);
     } catch (err) {
       failure = err;
+      Atomics.store(c, NEXT, parts); // the joined threads stop taking parts
     }
-    for (let spins = 0, v; (v = Atomics.load(c, PENDING)) !== 0; spins++) {
-      if (this.blocking && spins > 2000) Atomics.wait(c, PENDING, v, 100);
+    // close the job; late threads see −1 and go back to sleep without touching it
+    let joined = Atomics.load(c, JOIN);
+    for (let v; (v = Atomics.compareExchange(c, JOIN, joined, -1)) !== joined;) joined = v;
+    for (let spins = 0, done; (done = Atomics.load(c, DONE)) < joined; spins++) {
+      if (this.blocking && spins > 1000) Atomics.wait(c, DONE, done, 10);
     }
     if (failure) throw failure;
     if (c[ERROR]) throw new Error(`voxgrad wasm backend: kernel ${name} failed on a pool thread`);
   }
 
   private stopAll() {
-    const c = this.ctl;
-    c[FN] = -1;
-    Atomics.add(c, SEQ, 1);
-    Atomics.notify(c, SEQ);
     for (const t of this.threads) t.terminate();
     this.threads.length = 0;
   }
 
   dispose() {
-    if (this.threads.length) this.stopAll();
+    this.stopAll();
     this.size = 1;
   }
 }
