@@ -6,7 +6,7 @@ import { readdirSync, existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const loader = { '.wgsl': 'text', '.wasm': 'binary' };
-const external = ['webgpu', 'uvu', 'uvu/*', 'h5wasm', 'playwright-core'];
+const external = ['webgpu', 'uvu', 'uvu/*', 'h5wasm', 'playwright-core', '@tensorflow/*'];
 const common = { bundle: true, format: 'esm', loader, sourcemap: 'linked', logLevel: 'warning', target: 'es2022' };
 
 const filesIn = (dir, re) => (existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).map((f) => join(dir, f)) : []);

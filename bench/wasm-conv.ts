@@ -1,9 +1,12 @@
 // conv3d forward, input gradient and weight gradient on the wasm backend at the V-Net's layer shapes,
-// against PyTorch CPU (bench/torch_conv.py) at the same thread count. Prints a table and a JSON line.
-//   node build/bench/wasm-conv.js [--threads N] [--la] [--no-torch]
-// --la adds a subset of the LA patch (112×112×80) layers; slow.
+// against PyTorch CPU (bench/torch_conv.py) at the same thread count and tfjs-backend-cpu (one thread:
+// it has no others; one timed run per layer and op, it is slow). Prints a table and a JSON line.
+//   node build/bench/wasm-conv.js [--threads N] [--la] [--no-torch] [--no-tfjs]
+// --la adds a subset of the LA patch (112×112×80) layers (not timed on tfjs: minutes per op).
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import * as vg from '../index.ts';
 import type { ConvGeometry } from '../engine/backend.ts';
 import type { WasmBackend } from '../engine/backends/wasm/backend.ts';
@@ -81,11 +84,47 @@ const ours = layers.map((l) => {
 });
 
 type Times = { name: string; fwd: number; dx: number; dw: number };
+
+/** One timed run of each op on tfjs-backend-cpu (NDHWC layout, filters [kD, kH, kW, in, out]). */
+async function tfjsTimes(l: Layer): Promise<Times> {
+  const g = geometry(l);
+  const pad = l.padding[0] === 0 ? 'valid' : 'same'; // the bench's layers: k3 p1 s1 ("same") or p0
+  const x = tf.randomNormal([l.n, ...l.in, l.cin]) as tf.Tensor5D;
+  const w = tf.randomNormal([...l.kernel, l.cin, l.cout]) as tf.Tensor5D;
+  const dy = tf.randomNormal([l.n, ...g.out, l.cout]) as tf.Tensor5D;
+  const stride = l.stride as [number, number, number];
+  const time = async (fn: () => tf.Tensor) => {
+    const t0 = performance.now();
+    const out = fn();
+    await out.data();
+    out.dispose();
+    return (performance.now() - t0) / 1000;
+  };
+  const r = {
+    name: l.name,
+    fwd: await time(() => tf.conv3d(x, w, stride, pad)),
+    // the gradient kernels themselves (tfjs-core's node bundle registers no gradients)
+    dx: await time(() => tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: w },
+                                               { strides: stride, pad, inputShape: x.shape }) as tf.Tensor),
+    dw: await time(() => tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy },
+                                               { strides: stride, pad, filterShape: w.shape }) as tf.Tensor),
+  };
+  tf.dispose([x, w, dy]);
+  console.error(`tfjs ${l.name} done`);
+  return r;
+}
 let torch: Times[] | null = null;
 if (!flag('--no-torch')) {
   const out = execFileSync('/usr/bin/python3', ['bench/torch_conv.py', String(threads), JSON.stringify(layers)],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   torch = JSON.parse(out.trim().split('\n').pop()!);
+}
+
+let tfjs: Times[] | null = null;
+if (!flag('--no-tfjs')) {
+  await tf.setBackend('cpu');
+  tfjs = [];
+  for (const l of hippocampus) tfjs.push(await tfjsTimes(l));
 }
 
 const gflops = (flop: number, s: number) => flop / s / 1e9;
@@ -99,6 +138,9 @@ const rows = ours.map((o, i) => {
       row[`${k} ratio`] = +(t[k] / o[k]).toFixed(2);
     }
   }
+  const j = tfjs?.[i];
+  if (j) row['tfjs fwd GF/s'] = +gflops(o.flop, j.fwd).toFixed(2);
+  if (j) row['× tfjs (all 3)'] = Math.round((j.fwd + j.dx + j.dw) / (o.fwd + o.dx + o.dw));
   return row;
 });
 console.table(rows);
@@ -106,5 +148,9 @@ const total = (k: 'fwd' | 'dx' | 'dw', src: Times[]) => src.reduce((a, r) => a +
 const summary = torch
   ? Object.fromEntries((['fwd', 'dx', 'dw'] as const).map((k) => [k, +(total(k, torch!) / total(k, ours)).toFixed(3)]))
   : null;
-console.log(JSON.stringify({ threads: wasm.threads, relaxedSimd: wasm.device.relaxed, layers: ours, torch, ratioOfTotals: summary }));
+const tfjsSpeedup = tfjs
+  ? +(tfjs.reduce((a, r) => a + r.fwd + r.dx + r.dw, 0) / ours.slice(0, tfjs.length).reduce((a, r) => a + r.fwd + r.dx + r.dw, 0)).toFixed(1)
+  : null;
+console.log(JSON.stringify({ threads: wasm.threads, relaxedSimd: wasm.device.relaxed, layers: ours, torch, tfjs,
+                             ratioOfTotals: summary, tfjsTimeOverOurs: tfjsSpeedup }));
 vg.disposeBackends();
