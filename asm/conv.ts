@@ -78,15 +78,18 @@ export function im2col(x: usize, geom: usize, col: usize, rowStride: i32, posStr
   }
 }
 
-/** dx[c] = Σ over taps of col rows (rowStride apart) scattered back: the adjoint of im2col. Threads own whole channels. */
-export function col2im(col: usize, geom: usize, rowStride: i32, dx: usize, tid: i32, nt: i32): void {
+/**
+ * dx[c] = Σ over taps of col[r·rowStride + pos·posStride] scattered back: the adjoint of im2col.
+ * Threads own whole channels.
+ */
+export function col2im(col: usize, geom: usize, rowStride: i32, posStride: i32, dx: usize, tid: i32, nt: i32): void {
   const C = g(geom, 0), D = g(geom, 1), H = g(geom, 2), W = g(geom, 3);
   const kD = g(geom, 4), kH = g(geom, 5), kW = g(geom, 6), sD = g(geom, 7), sH = g(geom, 8), sW = g(geom, 9);
   const pD = g(geom, 10), pH = g(geom, 11), pW = g(geom, 12), dD = g(geom, 13), dH = g(geom, 14), dW = g(geom, 15);
   const oD = g(geom, 16), oH = g(geom, 17), oW = g(geom, 18);
   const taps = kD * kH * kW, outVol = oD * oH * oW;
   const c0 = share(C, tid, nt, 1), c1 = share(C, tid + 1, nt, 1);
-  const xStep = <usize>sW << 2;
+  const xStep = <usize>sW << 2, step = <usize>posStride << 2;
   for (let c = c0; c < c1; c++) {
     const xc = at(dx, c * D * H * W);
     memory.fill(xc, 0, <usize>(D * H * W) << 2);
@@ -99,10 +102,10 @@ export function col2im(col: usize, geom: usize, rowStride: i32, dx: usize, tid: 
         for (let oh = 0; oh < oH; oh++) {
           const ih = oh * sH - pH + kh * dH;
           if (id >= 0 && id < D && ih >= 0 && ih < H) {
-            let xi = at(xc, (id * H + ih) * W + ow0 * sW + kw * dW - pW), oi = o + (<usize>ow0 << 2);
-            for (let ow = ow0; ow < ow1; ow++) { store<f32>(xi, load<f32>(xi) + load<f32>(oi)); xi += xStep; oi += 4; }
+            let xi = at(xc, (id * H + ih) * W + ow0 * sW + kw * dW - pW), oi = o + <usize>ow0 * step;
+            for (let ow = ow0; ow < ow1; ow++) { store<f32>(xi, load<f32>(xi) + load<f32>(oi)); xi += xStep; oi += step; }
           }
-          o += <usize>oW << 2;
+          o += <usize>oW * step;
         }
       }
     }

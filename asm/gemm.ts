@@ -5,29 +5,15 @@
 // kernel tap being the same volume shifted by a constant, so no im2col matrix is ever built.
 import { at, fma, hsum, share, storeLanes } from './common';
 
-const MR = 4;      // rows of A per register tile (engine/backends/wasm/device.ts PANEL_ROWS)
+const MR = 4;      // rows of A per register tile
 const NR = 8;      // columns of C per register tile (two vectors)
 const KC = 256;    // depth of the k-blocks that keep a B panel in cache
 const LC = 1024;   // reduction chunk of gemmDot: the operands' chunks stay in cache while every tile uses them
 
-/** Packs A (element (m, k) at src[m·rowStride + k·colStride]) into MR-row panels [mBlock][k][MR], zero-padded. */
-export function packA(src: usize, rowStride: i32, colStride: i32, M: i32, K: i32, dst: usize, tid: i32, nt: i32): void {
-  const blocks = (M + MR - 1) / MR;
-  const b0 = share(blocks, tid, nt, 1), b1 = share(blocks, tid + 1, nt, 1);
-  for (let mb = b0; mb < b1; mb++) {
-    let d = at(dst, mb * K * MR);
-    for (let k = 0; k < K; k++) {
-      for (let r = 0; r < MR; r++) {
-        const m = mb * MR + r;
-        store<f32>(d, m < M ? load<f32>(at(src, m * rowStride + k * colStride)) : 0);
-        d += 4;
-      }
-    }
-  }
-}
-
 @inline
-function tile(a: usize, rp: usize, kn: i32, nOff: usize, c: usize, ldcB: usize, rowsValid: i32, width: i32, init: bool): void {
+function tile(a: usize, ldaB: usize, rp: usize, kn: i32, nOff: usize, c: usize, ldcB: usize, rowsValid: i32, width: i32, init: bool): void {
+  // rows past the edge of A repeat its last row; their results are not stored
+  let a0 = a, a1 = rowsValid > 1 ? a + ldaB : a, a2 = rowsValid > 2 ? a + 2 * ldaB : a1, a3 = rowsValid > 3 ? a + 3 * ldaB : a2;
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   if (init) {
     c00 = v128.load(c); c01 = v128.load(c, 16);
@@ -38,15 +24,15 @@ function tile(a: usize, rp: usize, kn: i32, nOff: usize, c: usize, ldcB: usize, 
   for (let k = 0; k < kn; k++) {
     const b = <usize>load<u32>(rp) + nOff;
     const b0 = v128.load(b), b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a);
+    let av = v128.load32_splat(a0);
     c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
-    av = v128.load32_splat(a, 4);
+    av = v128.load32_splat(a1);
     c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
-    av = v128.load32_splat(a, 8);
+    av = v128.load32_splat(a2);
     c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
-    av = v128.load32_splat(a, 12);
+    av = v128.load32_splat(a3);
     c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
-    a += MR * 4;
+    a0 += 4; a1 += 4; a2 += 4; a3 += 4;
     rp += 4;
   }
   if (width == NR) {
@@ -63,27 +49,26 @@ function tile(a: usize, rp: usize, kn: i32, nOff: usize, c: usize, ldcB: usize, 
 }
 
 /**
- * C[m, n] (=, or += with accumulate) Σ_k A[m, k]·B_k[n], A packed by packA, `rows` a u32 table of K
- * byte addresses. Tiles read up to NR−1 floats past a B row's last
+ * C[m, n] (=, or += with accumulate) Σ_k A[m·lda + k]·B_k[n], `rows` a u32 table of K byte addresses. Tiles read up to NR−1 floats past a B row's last
  * column (the host keeps slack there); those lanes are never stored. Work is cut by column tiles, or by
  * row blocks when C is narrow (the deep, small layers: their B panel then stays in cache while A streams).
  */
-export function gemmRows(M: i32, N: i32, K: i32, ap: usize, rows: usize, c: usize, ldc: i32, accumulate: i32, tid: i32, nt: i32): void {
+export function gemmRows(M: i32, N: i32, K: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, accumulate: i32, tid: i32, nt: i32): void {
   const blocks = (M + MR - 1) / MR, tiles = (N + NR - 1) / NR;
   const byColumns = tiles > 8 && tiles >= 4 * nt;
   const units = byColumns ? tiles : blocks;
   const u0 = share(units, tid, nt, 1), u1 = share(units, tid + 1, nt, 1);
-  const ldcB = <usize>ldc << 2;
+  const ldcB = <usize>ldc << 2, ldaB = <usize>lda << 2;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kn = min(KC, K - k0);
     const init = accumulate != 0 || k0 > 0;
     const rp = rows + (<usize>k0 << 2);
     if (!byColumns) {
       for (let mb = u0; mb < u1; mb++) {
-        const a = at(ap, (mb * K + k0) * MR), rowsValid = min(MR, M - mb * MR), cRow = at(c, mb * MR * ldc);
+        const ak = at(a, mb * MR * lda + k0), rowsValid = min(MR, M - mb * MR), cRow = at(c, mb * MR * ldc);
         for (let t = 0; t < tiles; t++) {
           const n = t * NR;
-          tile(a, rp, kn, <usize>n << 2, at(cRow, n), ldcB, rowsValid, min(NR, N - n), init);
+          tile(ak, ldaB, rp, kn, <usize>n << 2, at(cRow, n), ldcB, rowsValid, min(NR, N - n), init);
         }
       }
       continue;
@@ -91,7 +76,7 @@ export function gemmRows(M: i32, N: i32, K: i32, ap: usize, rows: usize, c: usiz
     for (let t = u0; t < u1; t++) {
       const n = t * NR, width = min(NR, N - n);
       for (let mb = 0; mb < blocks; mb++) {
-        tile(at(ap, (mb * K + k0) * MR), rp, kn, <usize>n << 2, at(c, mb * MR * ldc + n), ldcB, min(MR, M - mb * MR), width, init);
+        tile(at(a, mb * MR * lda + k0), ldaB, rp, kn, <usize>n << 2, at(c, mb * MR * ldc + n), ldcB, min(MR, M - mb * MR), width, init);
       }
     }
   }

@@ -2,5 +2,5 @@
 export { heapBase } from './common';
 export { fill, unary, binary, where, copy } from './elementwise';
 export { reduce, argmax } from './reduce';
-export { packA, gemmRows, gemmDot } from './gemm';
+export { gemmRows, gemmDot } from './gemm';
 export { window3d, im2col, col2im } from './conv';

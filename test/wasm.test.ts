@@ -218,6 +218,8 @@ const convCases: ConvGeometry[] = [
   geometry(1, 3, 5, [7, 8, 9], [3, 1, 2], [1, 2, 1], [0, 1, 2], [2, 1, 1]), // anisotropic everything
   geometry(1, 2, 3, [6, 7, 5], t3(3), t3(1), t3(0), t3(1)),     // valid convolution
   geometry(3, 9, 5, [5, 7, 6], t3(3), [2, 1, 2], t3(2), t3(2)),
+  geometry(1, 3, 4, [10, 9, 12], t3(3), t3(1), t3(0), t3(1)),   // unpadded input read in place
+  geometry(3, 5, 6, [24, 26, 22], t3(2), t3(2), t3(0), t3(1)),  // a batch of over 2048 outputs: the long-reduction gradients
 ];
 
 const describe = (g: ConvGeometry) =>

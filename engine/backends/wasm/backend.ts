@@ -98,25 +98,19 @@ export class WasmBackend implements Backend {
     const dev = this.device;
     if (!batch || !m || !n) return;
     if (!k) return this.fill(out, 0);
-    const ap = dev.temp(dev.packedFloats(m, k));
-    const bt = transB ? dev.temp(k * n) : 0;
     const rows = new Uint32Array(k);
     for (let t = 0; t < batch; t++) {
-      dev.call('packA', [ptr(a) + t * m * k * 4, transA ? 1 : k, transA ? m : 1, m, k, ap], m * k);
-      let bRows = ptr(b) + t * k * n * 4;
-      if (transB) {
-        // the GEMM wants B's rows contiguous along n: transpose [n, k] into [k, n]
-        const desc = dev.describe(descriptor([k, n], [[n, 1], [1, k], [n, 1]]));
-        dev.call('copy', [bRows, 0, bt, 0, k * n, desc, dev.scratch], k * n);
-        bRows = bt;
-      }
-      for (let p = 0; p < k; p++) rows[p] = bRows + p * n * 4;
+      // the GEMM wants A row-major [m, k] and B's rows contiguous along n
+      const aT = ptr(a) + t * m * k * 4, bT = ptr(b) + t * k * n * 4;
+      const am = transA ? dev.transposed(aT, k, m) : aT;
+      const bm = transB ? dev.transposed(bT, n, k) : bT;
+      for (let p = 0; p < k; p++) rows[p] = bm + p * n * 4;
       const table = dev.table(rows);
-      dev.call('gemmRows', [m, n, k, ap, table, ptr(out) + t * m * n * 4, n, 0], m * n * k);
+      dev.call('gemmRows', [m, n, k, am, k, table, ptr(out) + t * m * n * 4, n, 0], m * n * k);
       dev.release(table, k);
+      if (transA) dev.release(am, m * k);
+      if (transB) dev.release(bm, k * n);
     }
-    if (bt) dev.release(bt, k * n);
-    dev.release(ap, dev.packedFloats(m, k));
   }
 
   conv3d(x: BackendBuffer, w: BackendBuffer, y: BackendBuffer, g: ConvGeometry) {

@@ -53,14 +53,8 @@ function padSample(dev: Device, x: number, p: Stride1, f: ReturnType<typeof fram
   return scratch;
 }
 
-function packed(dev: Device, src: number, rowStride: number, colStride: number, m: number, k: number): number {
-  const ap = dev.temp(dev.packedFloats(m, k));
-  dev.call('packA', [src, rowStride, colStride, m, k, ap], m * k);
-  return ap;
-}
-
-/** y = conv(x) for a stride-1 plan, with A (packed [m, cin·taps]) holding the weights. */
-function stride1Forward(dev: Device, x: number, ap: number, y: number, p: Stride1) {
+/** y = conv(x) for a stride-1 plan, with the weights as a row-major [m, cin·taps] matrix at a. */
+function stride1Forward(dev: Device, x: number, a: number, y: number, p: Stride1) {
   const f = frame(p), K = p.cin * f.offsets.length, inVol = volume(p.in), outVol = volume(p.out);
   const xp = f.direct ? 0 : dev.temp(p.cin * f.padVol);
   const yp = f.directOut ? 0 : dev.temp(p.m * f.pitchVol);
@@ -68,7 +62,7 @@ function stride1Forward(dev: Device, x: number, ap: number, y: number, p: Stride
   for (let b = 0; b < p.n; b++) {
     const yb = y + b * p.m * outVol * 4;
     const rows = shiftedRows(dev, padSample(dev, x + b * p.cin * inVol * 4, p, f, xp), p.cin, f);
-    dev.call('gemmRows', [p.m, f.span, K, ap, rows, f.directOut ? yb : yp, f.pitchVol, 0], p.m * f.span * K);
+    dev.call('gemmRows', [p.m, f.span, K, a, K, rows, f.directOut ? yb : yp, f.pitchVol, 0], p.m * f.span * K);
     dev.release(rows, K);
     if (!f.directOut) dev.call('window3d', [yp, f.pitchVol, oD, Hp, Wp, yb, outVol, oD, oH, oW, 0, 0, 0, p.m], p.m * outVol);
   }
@@ -116,14 +110,14 @@ function channelMajor(dev: Device, t: number, g: ConvGeometry, c: number, vol: n
   return out;
 }
 
-function loweredForward(dev: Device, x: number, ap: number, y: number, g: ConvGeometry) {
+function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
   const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
   const col = dev.temp(K * L);
   for (let b = 0; b < g.n; b++) {
     dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L, 1], K * outVol);
   }
   const rows = evenRows(dev, col, K, L), ym = g.n === 1 ? y : dev.temp(g.cout * L);
-  dev.call('gemmRows', [g.cout, L, K, ap, rows, ym, L, 0], g.cout * L * K);
+  dev.call('gemmRows', [g.cout, L, K, w, K, rows, ym, L, 0], g.cout * L * K);
   if (ym !== y) {
     swapBatchAndChannels(dev, ym, y, g.n, g.cout, outVol, false);
     dev.release(ym, g.cout * L);
@@ -132,24 +126,36 @@ function loweredForward(dev: Device, x: number, ap: number, y: number, g: ConvGe
   dev.release(col, K * L);
 }
 
+/** Below this many output positions in the batch, the lowered gradients take their transposed forms. */
+const SHORT_REDUCTION = 2048;
+
 function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
   const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  const geom = () => geometryDescriptor(dev, g);
+  if (L < SHORT_REDUCTION) {
+    // colT[(b, pos), (ci, t)] = Σ_co dy[b, co, pos]·w[co, ci, t]: w's rows serve as B as they are
+    const dyT = dev.temp(L * g.cout);
+    const desc = dev.describe([3, g.n, outVol, g.cout, outVol * g.cout, g.cout, 1, g.cout * outVol, 1, outVol, outVol * g.cout, g.cout, 1]);
+    dev.call('copy', [dy, 0, dyT, 0, L * g.cout, desc, dev.scratch], L * g.cout);
+    const rows = evenRows(dev, w, g.cout, K), colT = dev.temp(L * K);
+    dev.call('gemmRows', [L, K, g.cout, dyT, g.cout, rows, colT, K, 0], L * K * g.cout);
+    for (let b = 0; b < g.n; b++) dev.call('col2im', [colT + b * outVol * K * 4, geom(), 1, K, dx + b * g.cin * inVol * 4], K * outVol);
+    dev.release(colT, L * K);
+    dev.release(rows, g.cout);
+    dev.release(dyT, L * g.cout);
+    return;
+  }
   // col[(ci, t), (b, pos)] = Σ_co w[co, ci, t]·dy[b, co, pos], then scattered back onto dx
-  const ap = packed(dev, w, 1, K, K, g.cout);
+  const wT = dev.transposed(w, g.cout, K);
   const dym = channelMajor(dev, dy, g, g.cout, outVol);
   const rows = evenRows(dev, dym, g.cout, L), col = dev.temp(K * L);
-  dev.call('gemmRows', [K, L, g.cout, ap, rows, col, L, 0], K * L * g.cout);
-  for (let b = 0; b < g.n; b++) {
-    dev.call('col2im', [col + b * outVol * 4, geometryDescriptor(dev, g), L, dx + b * g.cin * inVol * 4], K * outVol);
-  }
+  dev.call('gemmRows', [K, L, g.cout, wT, g.cout, rows, col, L, 0], K * L * g.cout);
+  for (let b = 0; b < g.n; b++) dev.call('col2im', [col + b * outVol * 4, geom(), L, 1, dx + b * g.cin * inVol * 4], K * outVol);
   dev.release(col, K * L);
   dev.release(rows, g.cout);
   if (dym !== dy) dev.release(dym, g.cout * L);
-  dev.release(ap, dev.packedFloats(K, g.cout));
+  dev.release(wT, K * g.cout);
 }
-
-/** Below this many output positions in the batch, dw is one GEMM over a transposed im2col. */
-const SHORT_REDUCTION = 2048;
 
 function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
   const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
@@ -173,21 +179,16 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
     dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), colT + b * outVol * K * 4, 1, K], K * outVol);
   }
   const dym = channelMajor(dev, dy, g, g.cout, outVol);
-  const ap = packed(dev, dym, L, 1, g.cout, L);
-  if (dym !== dy) dev.release(dym, g.cout * L);
   const rows = evenRows(dev, colT, L, K);
-  dev.call('gemmRows', [g.cout, K, L, ap, rows, dw, K, 0], g.cout * K * L);
+  dev.call('gemmRows', [g.cout, K, L, dym, L, rows, dw, K, 0], g.cout * K * L);
+  if (dym !== dy) dev.release(dym, g.cout * L);
   dev.release(rows, L);
-  dev.release(ap, dev.packedFloats(g.cout, L));
   dev.release(colT, L * K);
 }
 
 export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
-  const K = g.cin * taps(g);
-  const ap = packed(dev, w, K, 1, g.cout, K);
-  if (useLowered(g)) loweredForward(dev, x, ap, y, g);
-  else stride1Forward(dev, x, ap, y, stride1Plan(g));
-  dev.release(ap, dev.packedFloats(g.cout, K));
+  if (useLowered(g)) loweredForward(dev, x, w, y, g);
+  else stride1Forward(dev, x, w, y, stride1Plan(g));
 }
 
 export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
@@ -197,13 +198,10 @@ export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: numb
   const wt = dev.temp(g.cout * K);
   const desc = dev.describe([3, g.cin, g.cout, T, g.cout * T, T, 1, T, K, -1, g.cout * T, T, 1]);
   dev.call('copy', [w, T - 1, wt, 0, g.cout * K, desc, dev.scratch], g.cout * K);
-  const ap = packed(dev, wt, g.cout * T, 1, g.cin, g.cout * T);
-  dev.release(wt, g.cout * K);
   const pad = g.kernel.map((k, i) => (k - 1) * g.dilation[i] - g.padding[i]) as Triple;
-  stride1Forward(dev, dy, ap, dx, { n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, kernel: g.kernel, pad, dilation: g.dilation });
-  dev.release(ap, dev.packedFloats(g.cin, g.cout * T));
+  stride1Forward(dev, dy, wt, dx, { n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, kernel: g.kernel, pad, dilation: g.dilation });
+  dev.release(wt, g.cout * K);
 }
-
 export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
   if (useLowered(g)) return loweredBackwardWeight(dev, x, dy, dw, g);
   const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in);

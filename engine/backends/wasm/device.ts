@@ -1,13 +1,12 @@
 // One wasm instance with its heap and thread pool: what the backend and the convolution planner call.
 import { Heap } from './heap.ts';
 import { compileKernels, instantiate, type KernelName, type Kernels } from './kernels.ts';
+import { descriptor } from './layout.ts';
 import { MAX_PARTS, Pool } from './pool.ts';
 
 /** Below this many elements (or multiply-adds) waking the other threads costs more than it saves. */
 const PARALLEL_WORK = 1 << 15;
 const MAX_PAGES = 65536;
-/** Rows per packed A panel: MR of asm/gemm.ts. */
-const PANEL_ROWS = 4;
 
 export class Device {
   /** Descriptor space for strided kernels (i32) and per-part index scratch (64 bytes per part). */
@@ -51,9 +50,12 @@ export class Device {
     this.heap.release(ptr, floats * 4);
   }
 
-  /** Floats of an [m, k] matrix packed into row panels by the packA kernel. */
-  packedFloats(m: number, k: number): number {
-    return Math.ceil(m / PANEL_ROWS) * PANEL_ROWS * k;
+  /** A scratch copy of the [rows, cols] matrix at src, transposed to [cols, rows]. */
+  transposed(src: number, rows: number, cols: number): number {
+    const dst = this.temp(rows * cols);
+    const desc = this.describe(descriptor([cols, rows], [[rows, 1], [1, cols], [rows, 1]]));
+    this.call('copy', [src, 0, dst, 0, rows * cols, desc, this.scratch], rows * cols);
+    return dst;
   }
 
   /** A u32 table of byte addresses (B rows for the GEMM kernels). */

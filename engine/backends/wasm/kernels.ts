@@ -20,17 +20,16 @@ export interface Kernels {
   copy(src: I, srcOffset: I, dst: I, dstOffset: I, n: I, desc: I, scratch: I, tid: I, nt: I): void;
   reduce(op: I, x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
   argmax(x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
-  packA(src: I, rowStride: I, colStride: I, m: I, k: I, dst: I, tid: I, nt: I): void;
-  gemmRows(m: I, n: I, k: I, ap: I, rows: I, c: I, ldc: I, accumulate: I, tid: I, nt: I): void;
+  gemmRows(m: I, n: I, k: I, a: I, lda: I, rows: I, c: I, ldc: I, accumulate: I, tid: I, nt: I): void;
   gemmDot(m: I, j: I, l: I, a: I, lda: I, rows: I, c: I, ldc: I, tid: I, nt: I): void;
   window3d(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, dD: I, dH: I, dW: I,
            oz: I, oy: I, ox: I, c: I, tid: I, nt: I): void;
   im2col(x: I, geom: I, col: I, rowStride: I, posStride: I, tid: I, nt: I): void;
-  col2im(col: I, geom: I, rowStride: I, dx: I, tid: I, nt: I): void;
+  col2im(col: I, geom: I, rowStride: I, posStride: I, dx: I, tid: I, nt: I): void;
 }
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
-export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax', 'packA',
+export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
   'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im'];
 
 export interface CompiledKernels {
