@@ -1,6 +1,8 @@
 // Index-space simplification for the strided kernels: size-1 axes go, and neighbouring axes merge
 // wherever every operand walks them as one, so the kernels see few axes and long inner runs.
 
+const MAX_RANK = 16;
+
 /** Row-major strides of a contiguous array of this shape. */
 export function contiguousStrides(shape: number[]): number[] {
   const s = new Array<number>(shape.length);
@@ -26,6 +28,10 @@ export function descriptor(shape: number[], operands: number[][]): number[] {
     }
   }
   if (!axes.length) axes.push({ size: 1, strides: operands.map(() => 0) });
+  // the kernels keep one 64-byte multi-index per part (asm/elementwise.ts)
+  if (axes.length > MAX_RANK) {
+    throw new Error(`voxgrad wasm backend (engine/backends/wasm/layout.ts): ${axes.length} axes after merging; at most ${MAX_RANK}`);
+  }
   const out = [axes.length, ...axes.map((a) => a.size)];
   for (let k = 0; k < operands.length; k++) for (const a of axes) out.push(a.strides[k]);
   return out;
