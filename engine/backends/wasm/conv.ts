@@ -1,11 +1,10 @@
 // 3D convolution and its two gradients as GEMMs on the kernels of asm/gemm.ts, by one of two routes.
-// Shifted rows (stride 1 on large volumes, the 3×3×3 layers near full resolution): the input is
-// zero-padded once per sample; every kernel tap is then the padded volume shifted by a constant, so the
-// GEMM's B rows point straight into it and no im2col matrix is built. Outputs are computed on the padded
-// frame's row pitch (a few wasted columns) and cropped.
-// Lowered (other strides, and small volumes where the padded pitch would waste many columns): an
-// im2col matrix over the whole batch, so that one GEMM covers every sample; for k = s (the V-Net's
-// down-convs and up-convs) it is just a reshuffle of x.
+// Shifted rows (stride 1): the input is zero-padded once per sample; every kernel tap is then the padded
+// volume shifted by a constant, so the GEMM's B rows point straight into it and no im2col matrix is
+// built. Outputs are computed on the padded frame's row pitch (wasted columns) and cropped; on small
+// volumes the W (or H and W) taps are first spread into shifted copies, which shrinks the pitch.
+// Lowered (other strides, and where a cost estimate prefers it): an im2col matrix over the whole batch,
+// so that one GEMM covers every sample; for k = s (the V-Net's down- and up-convs) it is a reshuffle of x.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
 
@@ -18,69 +17,126 @@ interface Stride1 {
   in: Triple; out: Triple; kernel: Triple; pad: Triple; dilation: Triple;
 }
 
-/** Where a stride-1 plan's padded input frame sits and how the taps shift it. */
-function frame(p: Stride1) {
-  const [D, H, W] = p.in, [pD, pH, pW] = p.pad;
-  const [Dp, Hp, Wp] = [D + 2 * pD, H + 2 * pH, W + 2 * pW];
-  const [oD, oH, oW] = p.out, [kD, kH, kW] = p.kernel, [dD, dH, dW] = p.dilation;
-  const plane = Hp * Wp;
-  const offsets: number[] = [];
+/**
+ * How a stride-1 input is laid out for the shifted-row GEMM. The frame is the zero-padded input,
+ * optionally with the W taps (lowerW) or the H and W taps (lowerH too) spread into copies: a copy per
+ * such tap, already shifted, cropped to the output's width (and height). The remaining taps are shifts
+ * within a copy. Lowering costs copies but removes the wasted columns of the padded pitch.
+ */
+interface Frame {
+  dims: Triple;           // D, H, W of one copy
+  vol: number;            // floats per copy
+  copies: number;         // copies per channel
+  windows: { copy: number; oy: number; ox: number }[]; // where each copy's window starts in x (minus padding)
+  rowOffsets: number[];   // per tap (kd, kh, kw): float offset from its channel's first copy
+  direct: boolean;        // x itself is the frame (one copy, no padding)
+  directOut: boolean;     // outputs come out on their own pitch: no crop
+  span: number;           // GEMM columns from the first to the last output
+  pitchVol: number;       // per-channel floats of an output on the frame's pitch
+}
+
+function frame(p: Stride1, lowerH: boolean, lowerW: boolean): Frame {
+  const [D, H, W] = p.in, [pD, pH, pW] = p.pad, [oD, oH, oW] = p.out, [kD, kH, kW] = p.kernel, [dD, dH, dW] = p.dilation;
+  const dims: Triple = [D + 2 * pD, lowerH ? oH : H + 2 * pH, lowerW ? oW : W + 2 * pW];
+  const [, Hf, Wf] = dims, plane = Hf * Wf, vol = dims[0] * plane;
+  const hCopies = lowerH ? kH : 1, wCopies = lowerW ? kW : 1;
+  const windows: Frame['windows'] = [];
+  for (let kh = 0; kh < hCopies; kh++)
+    for (let kw = 0; kw < wCopies; kw++) windows.push({ copy: kh * wCopies + kw, oy: kh * dH - pH, ox: kw * dW - pW });
+  const rowOffsets: number[] = [];
   for (let kd = 0; kd < kD; kd++)
     for (let kh = 0; kh < kH; kh++)
-      for (let kw = 0; kw < kW; kw++) offsets.push(kd * dD * plane + kh * dH * Wp + kw * dW);
+      for (let kw = 0; kw < kW; kw++) {
+        const copy = (lowerH ? kh : 0) * wCopies + (lowerW ? kw : 0);
+        rowOffsets.push(copy * vol + kd * dD * plane + (lowerH ? 0 : kh * dH * Wf) + (lowerW ? 0 : kw * dW));
+      }
   return {
-    padded: [Dp, Hp, Wp] as Triple, padVol: Dp * plane, offsets,
-    direct: pD === 0 && pH === 0 && pW === 0,   // x itself is the padded frame
-    directOut: Hp === oH && Wp === oW,          // the output pitch is the frame's: no crop
-    span: (oD - 1) * plane + (oH - 1) * Wp + oW, // columns from the first to the last output
-    pitchVol: oD * plane,                       // per-channel size of an output on the frame's pitch
+    dims, vol, copies: hCopies * wCopies, windows, rowOffsets,
+    direct: hCopies * wCopies === 1 && pD === 0 && pH === 0 && pW === 0,
+    directOut: Hf === oH && Wf === oW,
+    span: (oD - 1) * plane + (oH - 1) * Wf + oW,
+    pitchVol: oD * plane,
   };
 }
 
-/** B-row table: row (ci, tap) = the padded input of channel ci shifted by the tap's offset. */
-function shiftedRows(dev: Device, src: number, cin: number, f: ReturnType<typeof frame>): number {
-  const taps = f.offsets.length, rows = new Uint32Array(cin * taps);
+// Rough machine figures for choosing a route: GEMM multiply-add rate and copy bandwidth.
+const GEMM_FLOPS = 40e9, COPY_BYTES = 4e9, IM2COL_BYTES = 1.5e9;
+/** Per-sample GEMMs narrower than this (columns) or dot products shorter than this lose to one batched GEMM. */
+const NARROW_GEMM = 64, SHORT_DOT = 256;
+
+/** Estimated seconds of one sample's forward GEMM plus its copies, for a frame. */
+function frameCost(p: Stride1, f: Frame): number {
+  const K = p.cin * f.rowOffsets.length;
+  const copied = (f.direct ? 0 : p.cin * f.copies * f.vol) + (f.directOut ? 0 : p.m * volume(p.out));
+  return (2 * p.m * K * f.span) / GEMM_FLOPS + (copied * 4) / COPY_BYTES;
+}
+
+/** The cheapest frame for a stride-1 plan, with its estimated cost. */
+function bestFrame(p: Stride1): { f: Frame; cost: number } {
+  let best: { f: Frame; cost: number } | null = null;
+  for (const [h, w] of [[false, false], [false, true], [true, true]] as const) {
+    const f = frame(p, h, w), cost = frameCost(p, f);
+    if (!best || cost < best.cost) best = { f, cost };
+  }
+  return best!;
+}
+
+/** B-row table: row (ci, tap) = channel ci's frame shifted by the tap's offset. */
+function shiftedRows(dev: Device, src: number, cin: number, f: Frame): number {
+  const taps = f.rowOffsets.length, rows = new Uint32Array(cin * taps), chan = f.copies * f.vol;
   for (let ci = 0; ci < cin; ci++)
-    for (let t = 0; t < taps; t++) rows[ci * taps + t] = src + (ci * f.padVol + f.offsets[t]) * 4;
+    for (let t = 0; t < taps; t++) rows[ci * taps + t] = src + (ci * chan + f.rowOffsets[t]) * 4;
   return dev.table(rows);
 }
 
-/** The padded frame of sample b: x itself when unpadded, else a copy into `scratch`. */
-function padSample(dev: Device, x: number, p: Stride1, f: ReturnType<typeof frame>, scratch: number): number {
+/** Sample b's frame: x itself when that is the frame, else its copies written into `scratch`. */
+function frameSample(dev: Device, x: number, p: Stride1, f: Frame, scratch: number): number {
   if (f.direct) return x;
-  const [D, H, W] = p.in, [Dp, Hp, Wp] = f.padded, [pD, pH, pW] = p.pad;
-  dev.call('window3d', [x, D * H * W, D, H, W, scratch, f.padVol, Dp, Hp, Wp, -pD, -pH, -pW, p.cin], p.cin * f.padVol);
+  const [D, H, W] = p.in, [Df, Hf, Wf] = f.dims, chan = f.copies * f.vol;
+  for (const { copy, oy, ox } of f.windows) {
+    dev.call('window3d', [x, D * H * W, D, H, W, scratch + copy * f.vol * 4, chan, Df, Hf, Wf, -p.pad[0], oy, ox, p.cin],
+             p.cin * f.vol);
+  }
   return scratch;
 }
 
+const frameFloats = (p: Stride1, f: Frame) => (f.direct ? 0 : p.cin * f.copies * f.vol);
+
 /** y = conv(x) for a stride-1 plan, with the weights as a row-major [m, cin·taps] matrix at a. */
-function stride1Forward(dev: Device, x: number, a: number, y: number, p: Stride1) {
-  const f = frame(p), K = p.cin * f.offsets.length, inVol = volume(p.in), outVol = volume(p.out);
-  const xp = f.direct ? 0 : dev.temp(p.cin * f.padVol);
+function stride1Forward(dev: Device, x: number, a: number, y: number, p: Stride1, f: Frame) {
+  const K = p.cin * f.rowOffsets.length, inVol = volume(p.in), outVol = volume(p.out);
+  const xp = f.direct ? 0 : dev.temp(frameFloats(p, f));
   const yp = f.directOut ? 0 : dev.temp(p.m * f.pitchVol);
-  const [oD, oH, oW] = p.out, [, Hp, Wp] = f.padded;
+  const [oD, oH, oW] = p.out, [, Hf, Wf] = f.dims;
   for (let b = 0; b < p.n; b++) {
     const yb = y + b * p.m * outVol * 4;
-    const rows = shiftedRows(dev, padSample(dev, x + b * p.cin * inVol * 4, p, f, xp), p.cin, f);
+    const rows = shiftedRows(dev, frameSample(dev, x + b * p.cin * inVol * 4, p, f, xp), p.cin, f);
     dev.call('gemmRows', [p.m, f.span, K, a, K, rows, f.directOut ? yb : yp, f.pitchVol, 0], p.m * f.span * K);
     dev.release(rows, K);
-    if (!f.directOut) dev.call('window3d', [yp, f.pitchVol, oD, Hp, Wp, yb, outVol, oD, oH, oW, 0, 0, 0, p.m], p.m * outVol);
+    if (!f.directOut) dev.call('window3d', [yp, f.pitchVol, oD, Hf, Wf, yb, outVol, oD, oH, oW, 0, 0, 0, p.m], p.m * outVol);
   }
-  if (xp) dev.release(xp, p.cin * f.padVol);
+  if (xp) dev.release(xp, frameFloats(p, f));
   if (yp) dev.release(yp, p.m * f.pitchVol);
 }
 
 const isStride1 = (g: ConvGeometry) => g.stride.every((s) => s === 1);
 const taps = (g: ConvGeometry) => volume(g.kernel);
-/** Shifted rows are dropped once the padded pitch wastes more than this share of extra columns. */
-const MAX_PITCH_WASTE = 1.6;
-
 function stride1Plan(g: ConvGeometry): Stride1 {
   return { n: g.n, cin: g.cin, m: g.cout, in: g.in, out: g.out, kernel: g.kernel, pad: g.padding, dilation: g.dilation };
 }
 
-function useLowered(g: ConvGeometry): boolean {
-  return !isStride1(g) || frame(stride1Plan(g)).span > MAX_PITCH_WASTE * volume(g.out);
+/**
+ * The shifted-row frame for a stride-1 convolution, or null where the batch-wide im2col is cheaper:
+ * by the cost estimate, or because one sample's GEMM would be narrower than `minSpan` columns (the
+ * shifted route runs a GEMM per sample, the lowered one a single GEMM for the batch).
+ */
+function shiftedFrame(g: ConvGeometry, minSpan: number): Frame | null {
+  if (!isStride1(g)) return null;
+  const { f, cost } = bestFrame(stride1Plan(g));
+  if (f.span < minSpan) return null;
+  const K = g.cin * taps(g), outVol = volume(g.out);
+  const loweredCost = (2 * g.cout * K * outVol) / GEMM_FLOPS + (K * outVol * 4) / IM2COL_BYTES;
+  return cost <= loweredCost ? f : null;
 }
 
 function geometryDescriptor(dev: Device, g: ConvGeometry): number {
@@ -187,39 +243,42 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
 }
 
 export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
-  if (useLowered(g)) loweredForward(dev, x, w, y, g);
-  else stride1Forward(dev, x, w, y, stride1Plan(g));
+  const f = shiftedFrame(g, NARROW_GEMM);
+  if (f) stride1Forward(dev, x, w, y, stride1Plan(g), f);
+  else loweredForward(dev, x, w, y, g);
 }
 
 export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
-  if (useLowered(g)) return loweredBackwardInput(dev, dy, w, dx, g);
+  if (!shiftedFrame(g, NARROW_GEMM)) return loweredBackwardInput(dev, dy, w, dx, g);
   // dx is the full correlation of dy with the flipped kernel, channels swapped: A[ci, (co, t)] = w[co, ci, T−1−t]
   const T = taps(g), K = g.cin * T;
   const wt = dev.temp(g.cout * K);
   const desc = dev.describe([3, g.cin, g.cout, T, g.cout * T, T, 1, T, K, -1, g.cout * T, T, 1]);
   dev.call('copy', [w, T - 1, wt, 0, g.cout * K, desc, dev.scratch], g.cout * K);
   const pad = g.kernel.map((k, i) => (k - 1) * g.dilation[i] - g.padding[i]) as Triple;
-  stride1Forward(dev, dy, wt, dx, { n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, kernel: g.kernel, pad, dilation: g.dilation });
+  const p: Stride1 = { n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, kernel: g.kernel, pad, dilation: g.dilation };
+  stride1Forward(dev, dy, wt, dx, p, bestFrame(p).f);
   dev.release(wt, g.cout * K);
 }
 export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
-  if (useLowered(g)) return loweredBackwardWeight(dev, x, dy, dw, g);
+  const f = shiftedFrame(g, SHORT_DOT);
+  if (!f) return loweredBackwardWeight(dev, x, dy, dw, g);
   const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in);
   dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-  const p = stride1Plan(g), f = frame(p), [oD, oH, oW] = g.out, [, Hp, Wp] = f.padded;
-  const xp = f.direct ? 0 : dev.temp(g.cin * f.padVol);
+  const p = stride1Plan(g), [oD, oH, oW] = g.out, [, Hf, Wf] = f.dims;
+  const xp = f.direct ? 0 : dev.temp(frameFloats(p, f));
   const dyp = f.directOut ? 0 : dev.temp(g.cout * f.pitchVol);
   for (let b = 0; b < g.n; b++) {
-    const rows = shiftedRows(dev, padSample(dev, x + b * g.cin * inVol * 4, p, f, xp), g.cin, f);
+    const rows = shiftedRows(dev, frameSample(dev, x + b * g.cin * inVol * 4, p, f, xp), g.cin, f);
     let a = dy + b * g.cout * outVol * 4;
     if (dyp) {
       // dy on the frame's pitch, zeros in the columns that are not outputs
-      dev.call('window3d', [a, outVol, oD, oH, oW, dyp, f.pitchVol, oD, Hp, Wp, 0, 0, 0, g.cout], g.cout * f.pitchVol);
+      dev.call('window3d', [a, outVol, oD, oH, oW, dyp, f.pitchVol, oD, Hf, Wf, 0, 0, 0, g.cout], g.cout * f.pitchVol);
       a = dyp;
     }
     dev.call('gemmDot', [g.cout, K, f.span, a, f.pitchVol, rows, dw, K], g.cout * K * f.span);
     dev.release(rows, K);
   }
-  if (xp) dev.release(xp, g.cin * f.padVol);
+  if (xp) dev.release(xp, frameFloats(p, f));
   if (dyp) dev.release(dyp, g.cout * f.pitchVol);
 }
