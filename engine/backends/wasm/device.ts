@@ -5,7 +5,7 @@ import { descriptor } from './layout.ts';
 import { MAX_PARTS, Pool } from './pool.ts';
 
 /** Below this many elements (or multiply-adds) waking the other threads costs more than it saves. */
-const PARALLEL_WORK = 1 << 15;
+const PARALLEL_WORK = 1 << 17;
 const MAX_PAGES = 65536;
 
 export class Device {
