@@ -36,7 +36,7 @@ function unaryScalar(op: i32, x: f32, a: f32, b: f32): f32 {
   }
 }
 
-/** Vector form of the ops that have one; returns false for the others. */
+/** Vector loop for the ops that have one; returns where the scalar loop takes over (i0 for the others). */
 @inline
 function unaryVector(op: i32, x: usize, out: usize, i0: i32, i1: i32, a: f32, b: f32): i32 {
   const zero = f32x4.splat(0), one = f32x4.splat(1), va = f32x4.splat(a), vb = f32x4.splat(b);

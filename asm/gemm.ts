@@ -2,7 +2,7 @@
 //   gemmRows: C[m, n] = Σ_k A[m, k] · B_k[n]   (B given as a table of row addresses, contiguous in n)
 //   gemmDot:  C[m, j] += Σ_l A[m, l] · B_j[l]  (both operands contiguous along the reduction)
 // A row-address table lets a convolution point B's rows straight into a padded input volume, each
-// kernel tap being the same volume shifted by a constant, so no im2col matrix is ever built.
+// kernel tap being the same volume shifted by a constant (engine/backends/wasm/conv.ts).
 import { at, fma, hsum, share, storeLanes } from './common';
 
 const MR = 4;      // rows of A per register tile
