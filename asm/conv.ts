@@ -71,6 +71,15 @@ export function im2col(x: usize, geom: usize, col: usize, rowStride: i32, posStr
         let ow = 0;
         for (; ow < ow0; ow++) { store<f32>(o, 0); o += step; }
         let xi = at(xr, (id * H + ih) * W + ow0 * sW);
+        if (posStride == 1 && sW == 2) {
+          // stride 2 (the down-convs): the even lanes of two vectors; the last may read one float past the row
+          for (; ow + 4 <= ow1; ow += 4) {
+            v128.store(o, i32x4.shuffle(v128.load(xi), v128.load(xi, 16), 0, 2, 4, 6));
+            o += 16; xi += 32;
+          }
+        } else if (posStride == 1 && sW == 1) {
+          for (; ow + 4 <= ow1; ow += 4) { v128.store(o, v128.load(xi)); o += 16; xi += 16; }
+        }
         for (; ow < ow1; ow++) { store<f32>(o, load<f32>(xi)); o += step; xi += xStep; }
         for (; ow < oW; ow++) { store<f32>(o, 0); o += step; }
       }
