@@ -11,22 +11,30 @@ export function window3d(src: usize, srcCS: i32, sD: i32, sH: i32, sW: i32, dst:
                          oz: i32, oy: i32, ox: i32, C: i32, tid: i32, nt: i32): void {
   const rows = C * dD * dH;
   const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
+  if (r0 >= r1) return;
   const x0 = min(dW, max(0, -ox)), x1 = max(x0, min(dW, sW - ox));
+  // rows are often short (the shifted copies of deep layers are 2–8 wide): step the indices, no divisions
+  let c = r0 / (dD * dH), z = (r0 / dH) % dD, y = r0 % dH;
   for (let r = r0; r < r1; r++) {
-    const c = r / (dD * dH), zy = r - c * dD * dH, z = zy / dH, y = zy - z * dH;
     const d = at(dst, c * dstCS + (z * dH + y) * dW);
     const sz = z + oz, sy = y + oy;
     if (sz < 0 || sz >= sD || sy < 0 || sy >= sH) {
-      memory.fill(d, 0, <usize>dW << 2);
-      continue;
+      zeros(d, dW);
+    } else {
+      const s = at(src, c * srcCS + (sz * sH + sy) * sW + ox);
+      zeros(d, x0);
+      let x = x0;
+      for (; x + 4 <= x1; x += 4) v128.store(at(d, x), v128.load(at(s, x)));
+      for (; x < x1; x++) store<f32>(at(d, x), load<f32>(at(s, x)));
+      zeros(at(d, x1), dW - x1);
     }
-    const s = at(src, c * srcCS + (sz * sH + sy) * sW + ox);
-    if (x0 > 0) memory.fill(d, 0, <usize>x0 << 2);
-    let x = x0;
-    for (; x + 4 <= x1; x += 4) v128.store(at(d, x), v128.load(at(s, x)));
-    for (; x < x1; x++) store<f32>(at(d, x), load<f32>(at(s, x)));
-    if (x1 < dW) memory.fill(at(d, x1), 0, <usize>(dW - x1) << 2);
+    if (++y == dH) { y = 0; if (++z == dD) { z = 0; c++; } }
   }
+}
+
+@inline function zeros(p: usize, n: i32): void {
+  if (n >= 16) { memory.fill(p, 0, <usize>n << 2); return; }
+  for (let i = 0; i < n; i++) store<f32>(at(p, i), 0);
 }
 
 @inline function g(geom: usize, i: i32): i32 { return load<i32>(geom + (<usize>i << 2)); }
