@@ -25,7 +25,7 @@ export function workerMain(port: any, inBrowser: boolean): void {
     port.postMessage('ready');
     for (;;) {
       // a short spin catches back-to-back kernels without the cost of sleeping
-      for (let i = 0; i < 2000 && Atomics.load(c, SEQ) === seen; i++);
+      for (let i = 0; i < 20000 && Atomics.load(c, SEQ) === seen; i++);
       Atomics.wait(c, SEQ, seen);
       seen = Atomics.load(c, SEQ);
       // join the open job, unless the calling thread has already finished and closed it
