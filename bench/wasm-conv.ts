@@ -2,7 +2,7 @@
 // against PyTorch CPU (bench/torch_conv.py) at the same thread count and tfjs-backend-cpu (one thread:
 // it has no others; one timed run per layer and op, it is slow). Prints a table and a JSON line.
 //   node build/bench/wasm-conv.js [--threads N] [--la] [--no-torch] [--no-tfjs]
-// --la adds a subset of the LA patch (112×112×80) layers (not timed on tfjs: minutes per op).
+// --la adds the LA patch (112×112×80) layers (not timed on tfjs: minutes per op).
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -38,6 +38,10 @@ const la: Layer[] = [
   conv('LA 16→16 @112×112×80', 2, 16, 16, [112, 112, 80], 3, 1, 1),
   conv('LA down 16→32 k2s2', 2, 16, 32, [112, 112, 80], 2, 2, 0),
   conv('LA 32→32 @56×56×40', 2, 32, 32, [56, 56, 40], 3, 1, 1),
+  conv('LA down 32→64 k2s2', 2, 32, 64, [56, 56, 40], 2, 2, 0),
+  conv('LA 64→64 @28×28×20', 2, 64, 64, [28, 28, 20], 3, 1, 1),
+  conv('LA 128→128 @14×14×10', 2, 128, 128, [14, 14, 10], 3, 1, 1),
+  conv('LA 256→256 @7×7×5', 2, 256, 256, [7, 7, 5], 3, 1, 1),
 ];
 const layers = flag('--la') ? [...hippocampus, ...la] : hippocampus;
 

@@ -270,6 +270,42 @@ test('the same thread count gives bitwise identical results; 1 and 3 threads agr
   await vg.setWasmThreads(before);
 });
 
+/** Two V-Net training steps (dropout and batch-norm statistics included) on a fresh wasm backend. */
+async function vnetSteps(threads: number): Promise<Float32Array[]> {
+  vg.disposeBackends();
+  await vg.setWasmThreads(threads);
+  await vg.setBackend('wasm');
+  const net = new vg.nn.VNet({ nChannels: 1, nClasses: 2, nFilters: 4, normalization: 'batchnorm', hasDropout: true,
+                               heads: 'seg+sdm', seed: 3 });
+  const gen = new vg.Generator(3);
+  const x = vg.randn([2, 1, 16, 16, 16], gen);
+  const y = vg.tensor(Float32Array.from({ length: 2 * 16 ** 3 }, () => +(gen.uniform() > 0.5)), [2, 16, 16, 16]);
+  const results: Float32Array[] = [];
+  for (let step = 0; step < 2; step++) {
+    const loss = vg.scope(() => {
+      const { seg, sdm } = net.forward(x);
+      const l = vg.add(vg.crossEntropy(seg, y), vg.mean(vg.square(sdm!)));
+      l.backward();
+      return vg.detach(l);
+    });
+    results.push(await loss.data());
+    for (const p of net.parameters()) results.push(await p.grad!.data());
+    net.zeroGrad();
+  }
+  return results;
+}
+
+test('V-Net training steps are bitwise identical for the same seed and thread count', async () => {
+  const before = wasm.threads;
+  const a = await vnetSteps(2), b = await vnetSteps(2);
+  assert.is(a.length, b.length);
+  for (let i = 0; i < a.length; i++) assert.equal(a[i], b[i], `result ${i} (loss or gradient) differs between runs`);
+  vg.disposeBackends();
+  await vg.setWasmThreads(before);
+  await vg.setBackend('wasm');
+  wasm = vg.getBackend() as WasmBackend;
+});
+
 test('heap: freed blocks are reused, buffers are counted, oversized tensors get a clear error', () => {
   const live = wasm.liveBuffers();
   const a = wasm.alloc(1000) as BackendBuffer & { ptr: number };
