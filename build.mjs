@@ -12,12 +12,11 @@ const common = { bundle: true, format: 'esm', loader, sourcemap: 'linked', logLe
 const filesIn = (dir, re) => (existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).map((f) => join(dir, f)) : []);
 
 // The wasm backend's kernels (asm/) in four variants: plain SIMD or relaxed SIMD (fused multiply-add),
-// each with private memory (one thread) or shared memory (a thread pool); all use atomics (work
-// counters), which are valid on private memory too. Rebuilt when asm/ changes.
+// each with private memory (one thread) or shared memory (a thread pool). Rebuilt when asm/ changes.
 const ascVariants = {
-  'simd.wasm': ['--enable', 'simd,threads'],
+  'simd.wasm': ['--enable', 'simd'],
   'simd-shared.wasm': ['--enable', 'simd,threads', '--sharedMemory'],
-  'relaxed.wasm': ['--enable', 'simd,relaxed-simd,threads'],
+  'relaxed.wasm': ['--enable', 'simd,relaxed-simd'],
   'relaxed-shared.wasm': ['--enable', 'simd,relaxed-simd,threads', '--sharedMemory'],
 };
 const asmSources = filesIn('asm', /\.ts$/);
