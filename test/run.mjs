@@ -1,7 +1,7 @@
 // Runs every built test file with uvu and ends with the line CI reads: "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 
-const pattern = process.argv[2] ?? '.test.js$';
+const pattern = `${process.argv[2] ?? ''}.*\.test\.js$`;
 const r = spawnSync(process.execPath, ['node_modules/uvu/bin.js', 'build/test', pattern], {
   encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env,
 });

@@ -1,0 +1,78 @@
+// Checkpoints as safetensors files. A module's state dict is stored under its PyTorch names, so a
+// weights-only file loads into the reference model with load_state_dict(strict=True) and back.
+// Training checkpoints add named tensor groups (optimizer momentum, the EMA teacher, …) under
+// "group/name" — '/' never occurs in a module name — and string metadata (iteration, RNG state, config).
+import type { Tensor } from '../engine/tensor.ts';
+import { Module } from './module.ts';
+import type { SafeFile, SafeTensor } from './safetensors.ts';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.ts';
+
+export interface CheckpointExtras {
+  /** Tensor groups saved beside the module; a Module contributes its whole state dict. */
+  groups?: Record<string, Module | Map<string, Tensor>>;
+  /** Free-form strings; JSON-encode anything structured. */
+  metadata?: Record<string, string>;
+}
+
+export interface LoadedCheckpoint {
+  metadata: Record<string, string>;
+  /** The file's tensor groups on the host; pass one to Module.loadStateDict to restore a module. */
+  groups: Map<string, Map<string, SafeTensor>>;
+}
+
+async function hostEntries(prefix: string, source: Module | Map<string, Tensor>): Promise<[string, SafeTensor][]> {
+  const entries = source instanceof Module
+    ? [...source.stateEntries()].map(([k, e]) => [k, e.tensor, e.dtype] as const)
+    : [...source].map(([k, t]) => [k, t, 'F32'] as const);
+  const out: [string, SafeTensor][] = [];
+  for (const [name, t, dtype] of entries) out.push([prefix + name, { dtype, shape: [...t.shape], data: await t.data() }]);
+  return out;
+}
+
+/** Writes `module` (and any extras) to `path` atomically: a temporary file, then a rename. */
+export async function saveCheckpoint(module: Module, path: string, extras: CheckpointExtras = {}): Promise<void> {
+  const file: SafeFile = { tensors: new Map(await hostEntries('', module)), metadata: { ...extras.metadata } };
+  for (const [group, source] of Object.entries(extras.groups ?? {})) {
+    if (!group || group.includes('/')) throw new Error(`voxgrad: checkpoint group name '${group}' must be non-empty without '/'`);
+    for (const [name, t] of await hostEntries(`${group}/`, source)) file.tensors.set(name, t);
+  }
+  const bytes = encodeSafetensors(file);
+  const fs = await import('node:fs/promises');
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await fs.writeFile(tmp, bytes);
+    await fs.rename(tmp, path);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw new Error(`voxgrad: cannot write checkpoint ${path}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Loads `path` into `module` strictly (a missing or extra name, or a shape mismatch, is an error
+ * naming the file and the tensor) and returns the file's metadata and extra groups.
+ */
+export async function loadCheckpoint(module: Module, path: string): Promise<LoadedCheckpoint> {
+  const fs = await import('node:fs/promises');
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(path);
+  } catch (err) {
+    throw new Error(`voxgrad: cannot read checkpoint ${path}: ${(err as Error).message}`);
+  }
+  const file = decodeSafetensors(bytes, path);
+  const own = new Map<string, SafeTensor>();
+  const groups = new Map<string, Map<string, SafeTensor>>();
+  for (const [name, t] of file.tensors) {
+    const slash = name.indexOf('/');
+    if (slash < 0) {
+      own.set(name, t);
+      continue;
+    }
+    const group = name.slice(0, slash);
+    if (!groups.has(group)) groups.set(group, new Map());
+    groups.get(group)!.set(name.slice(slash + 1), t);
+  }
+  module.loadStateDict(own, path);
+  return { metadata: file.metadata, groups };
+}

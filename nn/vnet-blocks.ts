@@ -1,0 +1,63 @@
+// The three building blocks of the UA-MT/DTC V-Net, each a Sequential named `conv` so that parameter
+// names read block.conv.<index>.… exactly as in the PyTorch reference.
+import type { Generator } from '../engine/random.ts';
+import type { Tensor } from '../engine/tensor.ts';
+import { ReLU } from './activation.ts';
+import { Conv3d, ConvTranspose3d } from './conv.ts';
+import { Module } from './module.ts';
+import { BatchNorm3d, GroupNorm, InstanceNorm3d } from './norm.ts';
+import type { Layer } from './sequential.ts';
+import { Sequential } from './sequential.ts';
+
+export type Normalization = 'batchnorm' | 'instancenorm' | 'groupnorm' | 'none';
+
+/** The normalisation after a convolution with `channels` outputs; none adds no layer (indices shift). */
+function norm(kind: Normalization, channels: number): Layer[] {
+  switch (kind) {
+    case 'batchnorm': return [new BatchNorm3d(channels)];
+    case 'groupnorm': return [new GroupNorm(16, channels)];
+    case 'instancenorm': return [new InstanceNorm3d(channels)];
+    case 'none': return [];
+    default: throw new Error(`voxgrad: VNet normalization '${kind as string}' is not one of batchnorm, instancenorm, groupnorm, none`);
+  }
+}
+
+class Block extends Module {
+  readonly conv: Sequential;
+
+  constructor(layers: Layer[]) {
+    super();
+    this.conv = this.registerModule('conv', new Sequential(...layers));
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.conv.forward(x);
+  }
+}
+
+/** `stages` × [Conv3d 3³ padding 1 → norm → ReLU]; no residual. */
+export class ConvBlock extends Block {
+  constructor(stages: number, inChannels: number, outChannels: number, normalization: Normalization, generator: Generator) {
+    const layers: Layer[] = [];
+    for (let i = 0; i < stages; i++) {
+      layers.push(new Conv3d(i === 0 ? inChannels : outChannels, outChannels, 3, { padding: 1, generator }),
+                  ...norm(normalization, outChannels), new ReLU());
+    }
+    super(layers);
+  }
+}
+
+/** Conv3d kernel 2 stride 2 → norm → ReLU: halves each spatial size. */
+export class DownBlock extends Block {
+  constructor(inChannels: number, outChannels: number, normalization: Normalization, generator: Generator) {
+    super([new Conv3d(inChannels, outChannels, 2, { stride: 2, generator }), ...norm(normalization, outChannels), new ReLU()]);
+  }
+}
+
+/** ConvTranspose3d kernel 2 stride 2 → norm → ReLU: doubles each spatial size. */
+export class UpBlock extends Block {
+  constructor(inChannels: number, outChannels: number, normalization: Normalization, generator: Generator) {
+    super([new ConvTranspose3d(inChannels, outChannels, 2, { stride: 2, generator }),
+           ...norm(normalization, outChannels), new ReLU()]);
+  }
+}
