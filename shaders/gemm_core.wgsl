@@ -3,6 +3,10 @@
 // workgroup memory. Each thread owns TM×TN outputs spaced BM/TM rows and BN/TN columns apart, so that
 // neighbouring threads store neighbouring elements. wid.z = batch · splits + split: a split covers
 // k_split of the K range (split-K); its caller sums the splits afterwards.
+// Precision: each BK slice is summed with plain FMAs and added to the total with Kahan compensation,
+// so the rounding error grows with BK rather than with K. Without it the long sums of a convolution
+// (K = Cin·27 up to 6912, or a whole volume for the weight gradient) lose enough digits for train-mode
+// batch norm over a few voxels, which cancels most of each value, to miss the 1e-3 gradient bar.
 // The including kernel defines the uniform `g` (fields m, n, k, k_split, splits, tile_base) and
 //   load_a(batch, m, k) and load_b(batch, k, n), called only with in-range indices,
 //   store_c(batch, split, m, n, value).
@@ -24,7 +28,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let split = wid.z % g.splits;
   let k_begin = split * g.k_split;
   let k_end = min(g.k, k_begin + g.k_split);
-  var acc: array<f32, 16>; // TM·TN
+  // Explicit zero constructors: SwiftShader was seen to keep a loop-local `var part: array<f32, 16>;`
+  // from the previous iteration instead of zeroing it.
+  var acc = array<f32, 16>(); // TM·TN
+  var lost = array<f32, 16>(); // Kahan compensation of acc
 
   for (var k0 = k_begin; k0 < k_end; k0 += BK) {
     // A is staged k-fastest (rows of A are contiguous in K), B n-fastest (rows of B in N).
@@ -43,13 +50,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       tile_b[e] = v;
     }
     workgroupBarrier();
+    var part = array<f32, 16>();
     for (var kk = 0u; kk < BK; kk++) {
       var a: array<f32, 4>; // TM
       for (var i = 0u; i < TM; i++) { a[i] = tile_a[kk * BM + lid.y + i * (BM / TM)]; }
       for (var j = 0u; j < TN; j++) {
         let b = tile_b[kk * BN + lid.x + j * (BN / TN)];
-        for (var i = 0u; i < TM; i++) { acc[i * TN + j] = fma(a[i], b, acc[i * TN + j]); }
+        for (var i = 0u; i < TM; i++) { part[i * TN + j] = fma(a[i], b, part[i * TN + j]); }
       }
+    }
+    for (var e = 0u; e < TM * TN; e++) {
+      let y = part[e] - lost[e];
+      let t = acc[e] + y;
+      lost[e] = (t - acc[e]) - y;
+      acc[e] = t;
     }
     workgroupBarrier();
   }

@@ -164,7 +164,8 @@ const convCases: [string, ConvGeometry][] = [
   ['dilation 2', geometry(1, 2, 3, [7, 7, 7], [3, 3, 3], [1, 1, 1], [2, 2, 2], [2, 2, 2])],
   ['anisotropic', geometry(2, 3, 5, [5, 6, 7], [1, 3, 2], [2, 1, 3], [0, 1, 1], [1, 2, 1])],
   ['wide channels', geometry(1, 17, 70, [4, 4, 4], [3, 3, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1])],
-  ['split-K weight gradient', geometry(2, 2, 4, [16, 16, 16], [3, 3, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1])],
+  ['split-K weight gradient, tree sum of splits', geometry(2, 2, 4, [16, 16, 16], [3, 3, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1])],
+  ['split-K weight gradient, row sum of splits', geometry(2, 16, 16, [8, 8, 8], [3, 3, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1])],
 ];
 const vol = (v: number[]) => v[0] * v[1] * v[2];
 
