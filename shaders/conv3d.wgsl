@@ -4,6 +4,10 @@
 //   0 forward       y[n,co,o]   M = Cout  N = nb·|o|   K = Cin·|k|   A = w   B = x at o·s − p + t·d
 //   1 input grad    dx[n,ci,i]  M = Cin   N = nb·|i|   K = Cout·|k|  A = w   B = dy at the o whose tap t reads i
 //   2 weight grad   dw[co,ci,t] M = Cout  N = Cin·|k|  K = nb·|o|    A = dy  B = x at o·s − p + t·d
+//   3 input grad when kernel = stride, no padding or dilation, and in = out·stride (V-Net's k2 s2 convs):
+//     every input voxel has exactly one tap, so mode 1 would multiply 7 of 8 terms by zero. Instead
+//     wid.z = tap t, and each tap is its own GEMM: dx[n,ci,o·s+t] = Σco w[co,ci,t]·dy[n,co,o]
+//                     M = Cin   N = nb·|o|   K = Cout      A = w at tap t   B = dy
 // Mode 2's K is the whole volume, so it runs split-K (one partial dw per split, summed by a reduce pass).
 override MODE: u32;
 struct Gemm {
@@ -49,6 +53,7 @@ fn gather_dy(n: u32, co: u32, i: u32, t: u32) -> f32 {
 
 fn load_a(batch: u32, m: u32, k: u32) -> f32 {
   if (MODE == 0u) { return lhs[m * g.k + k]; }
+  if (MODE == 3u) { return lhs[(k * g.cin + m) * g.kvol + batch]; }
   if (MODE == 1u) { return lhs[((k / g.kvol) * g.cin + m) * g.kvol + k % g.kvol]; }
   return lhs[((k / g.out_vol) * g.cout + m) * g.out_vol + k % g.out_vol];
 }
@@ -56,6 +61,7 @@ fn load_a(batch: u32, m: u32, k: u32) -> f32 {
 fn load_b(batch: u32, k: u32, j: u32) -> f32 {
   if (MODE == 0u) { return gather_x(j / g.out_vol, k / g.kvol, j % g.out_vol, k % g.kvol); }
   if (MODE == 1u) { return gather_dy(j / g.in_vol, k / g.kvol, j % g.in_vol, k % g.kvol); }
+  if (MODE == 3u) { return rhs[((j / g.out_vol) * g.cout + k) * g.out_vol + j % g.out_vol]; }
   return gather_x(k / g.out_vol, j / g.kvol, k % g.out_vol, j % g.kvol);
 }
 
@@ -64,6 +70,9 @@ fn store_c(batch: u32, split: u32, m: u32, j: u32, v: f32) {
     out[((j / g.out_vol) * g.cout + m) * g.out_vol + j % g.out_vol] = v;
   } else if (MODE == 1u) {
     out[((j / g.in_vol) * g.cin + m) * g.in_vol + j % g.in_vol] = v;
+  } else if (MODE == 3u) {
+    let i = unflatten(j % g.out_vol, g.out_size) * g.stride.xyz + unflatten(batch, g.kernel);
+    out[((j / g.out_vol) * g.cin + m) * g.in_vol + flatten(i, g.in_size)] = v;
   } else {
     out[(split * g.m + m) * g.n + j] = v;
   }

@@ -160,7 +160,8 @@ function geometry(n: number, cin: number, cout: number, inp: number[], kernel: n
 
 const convCases: [string, ConvGeometry][] = [
   ['3³ pad 1', geometry(2, 3, 4, [5, 6, 7], [3, 3, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1])],
-  ['2³ stride 2 (V-Net down)', geometry(1, 8, 16, [6, 6, 4], [2, 2, 2], [2, 2, 2], [0, 0, 0], [1, 1, 1])],
+  ['2³ stride 2 (V-Net down; input gradient by taps)', geometry(2, 8, 16, [6, 6, 4], [2, 2, 2], [2, 2, 2], [0, 0, 0], [1, 1, 1])],
+  ['2³ stride 2 with leftover voxels', geometry(1, 3, 5, [7, 6, 5], [2, 2, 2], [2, 2, 2], [0, 0, 0], [1, 1, 1])],
   ['dilation 2', geometry(1, 2, 3, [7, 7, 7], [3, 3, 3], [1, 1, 1], [2, 2, 2], [2, 2, 2])],
   ['anisotropic', geometry(2, 3, 5, [5, 6, 7], [1, 3, 2], [2, 1, 3], [0, 1, 1], [1, 2, 1])],
   ['wide channels', geometry(1, 17, 70, [4, 4, 4], [3, 3, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1])],

@@ -101,6 +101,13 @@ export class WebGPUBackend implements Backend {
 
   liveBuffers() { return this.live; }
 
+  /** Resolves when every kernel recorded so far has finished (benchmarks time with it). */
+  async sync() {
+    this.batch.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    if (this.error) throw new Error(`voxgrad webgpu: ${this.error}`);
+  }
+
   fill(out: BackendBuffer, value: number) {
     this.elementwise('fill', {}, [gpuOf(out)], out.size, (w) => w.f(value));
   }
@@ -147,6 +154,12 @@ export class WebGPUBackend implements Backend {
   }
 
   conv3dBackwardInput(dy: BackendBuffer, w: BackendBuffer, dx: BackendBuffer, g: ConvGeometry) {
+    if (tapsPartitionInput(g)) {
+      this.gemm('conv3d', { MODE: 3 }, [gpuOf(w), gpuOf(dy), gpuOf(dx)],
+                { m: g.cin, n: g.n * vol(g.out), k: g.cout, batch: vol(g.kernel), splits: 1, kSplit: g.cout },
+                (p) => convParams(p, g));
+      return;
+    }
     const m = g.cin, n = g.n * vol(g.in), k = g.cout * vol(g.kernel);
     this.gemm('conv3d', { MODE: 1 }, [gpuOf(w), gpuOf(dy), gpuOf(dx)], { m, n, k, batch: 1, splits: 1, kSplit: k },
               (p) => convParams(p, g));
@@ -276,6 +289,12 @@ export class WebGPUBackend implements Backend {
 }
 
 const vol = (v: readonly number[]) => v[0] * v[1] * v[2];
+
+/** Kernel = stride, no padding or dilation, and x exactly tiled: each input voxel meets one tap. */
+function tapsPartitionInput(g: ConvGeometry): boolean {
+  return [0, 1, 2].every((d) => g.kernel[d] === g.stride[d] && g.padding[d] === 0 && g.dilation[d] === 1 &&
+                               g.in[d] === g.out[d] * g.stride[d]);
+}
 
 /** The conv3d.wgsl uniform after the six GEMM words. */
 function convParams(w: ParamWriter, g: ConvGeometry) {
