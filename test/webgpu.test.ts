@@ -9,6 +9,8 @@ import { RefBackend } from '../engine/backends/ref.ts';
 import type { WebGPUBackend } from '../engine/backends/webgpu/backend.ts';
 import { useBackend } from './helpers/backends.ts';
 import { assertClose } from './helpers/compare.ts';
+import { repoRoot } from './helpers/fixtures.ts';
+import { execFileSync } from 'node:child_process';
 
 const FWD = 1e-4, GRAD = 1e-3;
 const ref = new RefBackend('ref', Float32Array);
@@ -178,6 +180,15 @@ s('conv3d forward and both gradients', async () => {
     await same(xs, GRAD, `${what}: input gradient`, (b, i, out) => b.conv3dBackwardInput(i(0), i(1), out, g), [randoms(ys), randoms(ws)]);
     await same(ws, GRAD, `${what}: weight gradient`, (b, i, out) => b.conv3dBackwardWeight(i(0), i(1), out, g), [randoms(xs), randoms(ys)]);
   }
+});
+
+s("'auto' takes webgpu only on a hardware adapter", () => {
+  if (!available) return;
+  const script = "import * as vg from 'voxgrad'; console.log(await vg.setBackend('auto')); vg.disposeBackends();";
+  const chosen = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' })
+    .trim().split('\n').pop();
+  if (gpu.software) assert.is.not(chosen, 'webgpu', `auto chose webgpu on ${gpu.adapterName}`);
+  else assert.is(chosen, 'webgpu');
 });
 
 s('a tensor beyond maxStorageBufferBindingSize is refused, naming the limit', () => {
