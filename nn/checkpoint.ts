@@ -48,11 +48,8 @@ export async function saveCheckpoint(module: Module, path: string, extras: Check
   }
 }
 
-/**
- * Loads `path` into `module` strictly (a missing or extra name, or a shape mismatch, is an error
- * naming the file and the tensor) and returns the file's metadata and extra groups.
- */
-export async function loadCheckpoint(module: Module, path: string): Promise<LoadedCheckpoint> {
+/** Reads and decodes a checkpoint file (errors name the file). */
+export async function readCheckpoint(path: string): Promise<SafeFile> {
   const fs = await import('node:fs/promises');
   let bytes: Uint8Array;
   try {
@@ -60,7 +57,19 @@ export async function loadCheckpoint(module: Module, path: string): Promise<Load
   } catch (err) {
     throw new Error(`voxgrad: cannot read checkpoint ${path}: ${(err as Error).message}`);
   }
-  const file = decodeSafetensors(bytes, path);
+  return decodeSafetensors(bytes, path);
+}
+
+/**
+ * Loads `path` into `module` strictly (a missing or extra name, or a shape mismatch, is an error
+ * naming the file and the tensor) and returns the file's metadata and extra groups.
+ */
+export async function loadCheckpoint(module: Module, path: string): Promise<LoadedCheckpoint> {
+  return applyCheckpoint(module, await readCheckpoint(path), path);
+}
+
+/** loadCheckpoint for a file already read, e.g. to build the module from its metadata first. */
+export function applyCheckpoint(module: Module, file: SafeFile, path: string): LoadedCheckpoint {
   const own = new Map<string, SafeTensor>();
   const groups = new Map<string, Map<string, SafeTensor>>();
   for (const [name, t] of file.tensors) {

@@ -1,0 +1,75 @@
+// voxgrad predict: segment volumes with a checkpoint and write NIfTI masks with the source geometry.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readVolume, writeNifti } from '../io/files.ts';
+import { VOLUME_EXTENSIONS } from '../io/parse.ts';
+import { normalize, type Normalization } from '../data/normalize.ts';
+import { predictVolume } from '../infer/predict.ts';
+import { loadModel } from './model.ts';
+import { progressReporter, windowFlagOptions, windowFlagUsage, windowOptions } from './window-flags.ts';
+
+export const predictUsage = `usage: voxgrad predict --checkpoint C --input FILE|DIR|LIST --out DIR [options]
+  FILE: .nii, .nii.gz, .nrrd or .h5 (its "image" dataset); DIR: every such file in it, or every
+  <ID>/mri_norm2.h5 below it; LIST: a text file of volume paths or <ID> folders, relative to the
+  list's folder or to the current one.
+  Writes DIR/<name>.nii.gz (uint8 mask) and, with --probs, DIR/<name>_prob.nii.gz (foreground probability).
+  --normalize zscore|none   per-volume intensity normalisation (default: none for .h5, zscore otherwise)
+  --probs                   also write the probability map
+${windowFlagUsage}`;
+
+const isVolumeFile = (p: string) => VOLUME_EXTENSIONS.some((ext) => p.toLowerCase().endsWith(ext));
+const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+
+/** The volumes an --input names, each with the name its outputs get. */
+async function resolveInputs(input: string): Promise<{ path: string; name: string }[]> {
+  const named = (path: string) => ({
+    path,
+    name: basename(path) === 'mri_norm2.h5' ? basename(dirname(path)) : basename(path).replace(/\.(nii\.gz|nii|nrrd|h5|hdf5)$/i, ''),
+  });
+  if (isDir(input)) {
+    const entries = readdirSync(input).sort();
+    const nested = entries.filter((e) => existsSync(join(input, e, 'mri_norm2.h5'))).map((e) => join(input, e, 'mri_norm2.h5'));
+    const files = entries.filter(isVolumeFile).map((e) => join(input, e));
+    const found = [...nested, ...files];
+    if (!found.length) throw new Error(`${input}: no volumes (.nii, .nii.gz, .nrrd, .h5 or <ID>/mri_norm2.h5) in this folder`);
+    return found.map(named);
+  }
+  if (!existsSync(input)) throw new Error(`${input}: no such file or folder`);
+  if (isVolumeFile(input)) return [named(input)];
+  const lines = (await readFile(input, 'utf8')).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  if (!lines.length) throw new Error(`${input}: the list is empty`);
+  return lines.map((line, i) => {
+    for (const direct of [join(dirname(input), line), line]) {
+      if (isVolumeFile(direct) && existsSync(direct)) return named(direct);
+      if (existsSync(join(direct, 'mri_norm2.h5'))) return named(join(direct, 'mri_norm2.h5'));
+    }
+    throw new Error(`${input}, line ${i + 1}: "${line}" is neither a volume file nor a folder holding mri_norm2.h5`);
+  });
+}
+
+export async function predict(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: {
+    ...windowFlagOptions, input: { type: 'string' }, out: { type: 'string' }, probs: { type: 'boolean', default: false },
+    normalize: { type: 'string' },
+  } });
+  if (!values.checkpoint || !values.input || !values.out) throw new Error(`--checkpoint, --input and --out are required\n${predictUsage}`);
+  if (values.normalize && values.normalize !== 'zscore' && values.normalize !== 'none') {
+    throw new Error(`--normalize ${values.normalize}: expected zscore or none`);
+  }
+  const inputs = await resolveInputs(values.input);
+  const model = await loadModel(values.checkpoint, values.backend);
+  console.error(`${values.checkpoint}: ${model.net.numParameters()} parameters, backend ${model.backend}, ${inputs.length} volume(s)`);
+  const win = windowOptions(values, model);
+  for (const [i, { path, name }] of inputs.entries()) {
+    const image = await readVolume(path);
+    const how = (values.normalize ?? (path.toLowerCase().endsWith('.h5') ? 'none' : 'zscore')) as Normalization;
+    const pred = await predictVolume(model.net, { ...image, data: normalize(image.data, how) },
+                                     { ...win, onProgress: progressReporter(`[${i + 1}/${inputs.length}] ${name}`) });
+    const maskPath = join(values.out, `${name}.nii.gz`);
+    await writeNifti(maskPath, { ...image, data: Float32Array.from(pred.label) }, 'uint8');
+    if (values.probs) await writeNifti(join(values.out, `${name}_prob.nii.gz`), { ...image, data: pred.foreground }, 'float32');
+    console.log(maskPath);
+  }
+}

@@ -1,0 +1,40 @@
+// Flags shared by predict and evaluate: backend, window geometry, batching, post-processing.
+import { parseTriple, type LoadedModel } from './model.ts';
+import type { PredictOptions } from '../infer/predict.ts';
+
+export const windowFlagOptions = {
+  checkpoint: { type: 'string' },
+  backend: { type: 'string', default: 'auto' },
+  patch: { type: 'string' },
+  stride: { type: 'string' },
+  batch: { type: 'string', default: '2' },
+  lcc: { type: 'boolean', default: false },
+} as const;
+
+export const windowFlagUsage = `  --backend B        auto (default), wasm, webgpu or ref
+  --patch a,b,c      window size (default: the checkpoint's "patch" metadata, else 112,112,80)
+  --stride a,b,c     window step (default: the checkpoint's "stride" metadata, else 18,18,4)
+  --batch N          windows per network call (default 2)
+  --lcc              keep only the largest connected component (DTC/DTML post-processing)`;
+
+export function windowOptions(values: { patch?: string; stride?: string; batch?: string; lcc?: boolean },
+                              model: LoadedModel): PredictOptions {
+  const batch = Number(values.batch);
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch ${values.batch}: expected a positive integer`);
+  return {
+    patch: values.patch ? parseTriple(values.patch, '--patch') : model.patch ?? [112, 112, 80],
+    stride: values.stride ? parseTriple(values.stride, '--stride') : model.stride ?? [18, 18, 4],
+    batch, lcc: values.lcc,
+  };
+}
+
+/** One progress line per volume on stderr, rewritten in place on a terminal. */
+export function progressReporter(label: string) {
+  const started = performance.now();
+  return (done: number, total: number) => {
+    const secs = ((performance.now() - started) / 1000).toFixed(1);
+    const line = `${label}: window ${done}/${total} (${secs} s)`;
+    if (process.stderr.isTTY) process.stderr.write(`\r${line}${done === total ? '\n' : ''}`);
+    else if (done === total) process.stderr.write(`${line}\n`);
+  };
+}
