@@ -126,18 +126,25 @@ s('where with broadcasting', async () => {
              [ints(12, 2), randoms(24), randoms(1)]);
 });
 
-s('reduce sum/max and argmax: row kernel, one tree pass, two tree passes', async () => {
+s('reduce sum/max and argmax: row kernel, one tree pass, two tree passes; with and without subgroups', async () => {
   if (!available) return;
-  const shapes: [number, number, number][] = [[3, 10, 2000], [2, 50, 3], [1, 300, 3], [2, 5000, 1], [1, 20_000, 2], [4, 1, 5]];
-  for (const [outer, r, inner] of shapes) {
-    const x = randoms(outer * r * inner, -10, 10);
-    const tied = ints(outer * r * inner, 5);
-    for (const op of ['sum', 'max'] as const) {
-      await same(outer * inner, FWD, `${op} [${outer},${r},${inner}]`, (b, i, out) => b.reduce(op, i(0), out, outer, r, inner), [x]);
+  const hasSubgroups = gpu.features.includes('subgroups');
+  for (const subgroups of hasSubgroups ? [true, false] : [false]) {
+    gpu.subgroupReduce = subgroups;
+    const path = subgroups ? 'subgroup tree' : 'workgroup tree';
+    const shapes: [number, number, number][] = [[3, 10, 2000], [2, 50, 3], [1, 300, 3], [2, 5000, 1], [1, 20_000, 2], [4, 1, 5]];
+    for (const [outer, r, inner] of shapes) {
+      const x = randoms(outer * r * inner, -10, 10);
+      const tied = ints(outer * r * inner, 5);
+      const what = `${path} [${outer},${r},${inner}]`;
+      for (const op of ['sum', 'max'] as const) {
+        await same(outer * inner, FWD, `${op} ${what}`, (b, i, out) => b.reduce(op, i(0), out, outer, r, inner), [x]);
+      }
+      await same(outer * inner, 0, `argmax ${what}`, (b, i, out) => b.argmax(i(0), out, outer, r, inner), [x]);
+      await same(outer * inner, 0, `argmax with ties ${what}`, (b, i, out) => b.argmax(i(0), out, outer, r, inner), [tied]);
     }
-    await same(outer * inner, 0, `argmax [${outer},${r},${inner}]`, (b, i, out) => b.argmax(i(0), out, outer, r, inner), [x]);
-    await same(outer * inner, 0, `argmax with ties [${outer},${r},${inner}]`, (b, i, out) => b.argmax(i(0), out, outer, r, inner), [tied]);
   }
+  gpu.subgroupReduce = hasSubgroups;
 });
 
 s('matmul: transposes, batches, several tiles', async () => {

@@ -43,6 +43,9 @@ export class WebGPUBackend implements Backend {
   private readonly batch: CommandBatch;
   private readonly storage: BufferPool;
   private readonly staging: BufferPool;
+  private readonly subgroupMinSize: number;
+  /** Max/argmax tree reductions finish with subgroup operations; on by default where the device has them. */
+  subgroupReduce: boolean;
   private live = 0;
   private error: string | null = null;
 
@@ -51,6 +54,8 @@ export class WebGPUBackend implements Backend {
     this.adapterName = ctx.adapterName;
     this.software = ctx.software;
     this.features = ctx.features;
+    this.subgroupMinSize = ctx.subgroupMinSize;
+    this.subgroupReduce = ctx.features.includes('subgroups');
     this.limits = ctx.device.limits;
     this.pipelines = new PipelineCache(this.device);
     this.batch = new CommandBatch(this.device);
@@ -61,6 +66,9 @@ export class WebGPUBackend implements Backend {
                                   this.limits.maxBufferSize);
     this.device.addEventListener('uncapturederror', (e) => {
       this.error ??= (e as GPUUncapturedErrorEvent).error.message;
+    });
+    void this.device.lost.then((info) => {
+      if (info.reason !== 'destroyed') this.error ??= `device lost: ${info.message}`;
     });
   }
 
@@ -254,7 +262,9 @@ export class WebGPUBackend implements Backend {
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     const chunk = Math.max(TREE_CHUNK, Math.ceil(r / max / WG) * WG);
     const chunks = Math.ceil(r / chunk);
-    const pipeline = this.pipelines.get('reduceTree', { OP, PAIRS_IN: pairsIn });
+    const pipeline = this.subgroupReduce && op !== 'sum'
+      ? this.pipelines.get('reduceTreeSubgroup', { OP, PAIRS_IN: pairsIn, SG_MIN: this.subgroupMinSize })
+      : this.pipelines.get('reduceTree', { OP, PAIRS_IN: pairsIn });
     const params = (w: ParamWriter) => w.u(outer, r, inner, chunk, chunks, 0);
     if (chunks === 1) {
       this.batch.dispatch(pipeline, [x, out], params, [1, columns, 1]);

@@ -15,6 +15,8 @@ export interface GpuContext {
   adapterName: string;
   software: boolean;
   features: string[];
+  /** Smallest subgroup size the adapter may use (4 where it does not say). */
+  subgroupMinSize: number;
 }
 
 function describe(a: GPUAdapter): string {
@@ -66,5 +68,5 @@ export async function acquireGpu(hardwareOnly: boolean): Promise<GpuContext> {
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
-  return { device, adapterName: describe(adapter), software, features };
+  return { device, adapterName: describe(adapter), software, features, subgroupMinSize: adapter.info.subgroupMinSize || 4 };
 }

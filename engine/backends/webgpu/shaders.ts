@@ -9,7 +9,9 @@ import copy from '../../../shaders/copy.wgsl';
 import binary from '../../../shaders/binary.wgsl';
 import where from '../../../shaders/where.wgsl';
 import reduceRows from '../../../shaders/reduce_rows.wgsl';
+import reduceCommon from '../../../shaders/reduce_common.wgsl';
 import reduceTree from '../../../shaders/reduce_tree.wgsl';
+import reduceTreeSubgroup from '../../../shaders/reduce_tree_subgroup.wgsl';
 import gemmCore from '../../../shaders/gemm_core.wgsl';
 import matmul from '../../../shaders/matmul.wgsl';
 import conv3d from '../../../shaders/conv3d.wgsl';
@@ -21,7 +23,9 @@ export const shaderSources = {
   binary: [binary, strided, grid],
   where: [where, strided, grid],
   reduceRows: [reduceRows, grid],
-  reduceTree: [reduceTree, grid],
+  reduceTree: [reduceTree, reduceCommon, grid],
+  // First: `enable subgroups;` must open the module.
+  reduceTreeSubgroup: [reduceTreeSubgroup, reduceCommon, grid],
   matmul: [matmul, gemmCore],
   conv3d: [conv3d, gemmCore],
 } satisfies Record<string, string[]>;
