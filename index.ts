@@ -20,3 +20,5 @@ export { dice, jaccard } from './train/metrics/overlap.ts';
 export { largestComponent } from './train/metrics/lcc.ts';
 export { normalize, zscore } from './train/data/normalize.ts';
 export type { Normalization } from './train/data/normalize.ts';
+// The WebAssembly backend registers itself as 'wasm'.
+export { setWasmThreads } from './engine/backends/wasm/index.ts';

@@ -26,6 +26,7 @@ function forwardMacs(): number {
   return macs + 2 * f * 2 * vox(0); // the two 1×1×1 heads
 }
 
+if (backendName === 'wasm') await vg.setWasmThreads(threads);
 await vg.setBackend(backendName);
 const net = new vg.nn.VNet({ nChannels: 1, nClasses: 2, nFilters: filters, normalization: 'batchnorm', hasDropout: true,
                              heads: 'seg+sdm', seed: 0 });

@@ -19,46 +19,47 @@ function cube(k: number): [number, number, number] {
   return [k, k, k];
 }
 
-/** x [N, Cin, D, H, W] → [N, Cout, …]; weight [Cout, Cin, k, k, k]. */
-export class Conv3d extends Module {
+/** What both layers share: PyTorch-initialised weight and bias, stride and padding. */
+abstract class ConvLayer extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   readonly stride: number;
   readonly padding: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number, opts: ConvLayerOptions = {}) {
+  /** `leading` is the weight's first two sizes: [Cout, Cin] for Conv3d, [Cin, Cout] transposed. */
+  protected constructor(leading: [number, number], outChannels: number, kernelSize: number, opts: ConvLayerOptions) {
     super();
     this.stride = opts.stride ?? 1;
     this.padding = opts.padding ?? 0;
-    const init = convInit([outChannels, inChannels, ...cube(kernelSize)], opts.bias ?? true ? outChannels : null,
+    const init = convInit([...leading, ...cube(kernelSize)], opts.bias ?? true ? outChannels : null,
                          opts.generator ?? new Generator(0));
     this.weight = this.registerParameter('weight', init.weight);
     this.bias = init.bias && this.registerParameter('bias', init.bias);
   }
 
+  protected get options() {
+    return { stride: this.stride, padding: this.padding };
+  }
+}
+
+/** x [N, Cin, D, H, W] → [N, Cout, …]; weight [Cout, Cin, k, k, k]. */
+export class Conv3d extends ConvLayer {
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number, opts: ConvLayerOptions = {}) {
+    super([outChannels, inChannels], outChannels, kernelSize, opts);
+  }
+
   forward(x: Tensor): Tensor {
-    return conv3d(x, this.weight, this.bias ?? undefined, { stride: this.stride, padding: this.padding });
+    return conv3d(x, this.weight, this.bias ?? undefined, this.options);
   }
 }
 
 /** The adjoint of Conv3d as a layer; weight [Cin, Cout, k, k, k] as in PyTorch. */
-export class ConvTranspose3d extends Module {
-  readonly weight: Tensor;
-  readonly bias: Tensor | null;
-  readonly stride: number;
-  readonly padding: number;
-
+export class ConvTranspose3d extends ConvLayer {
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number, opts: ConvLayerOptions = {}) {
-    super();
-    this.stride = opts.stride ?? 1;
-    this.padding = opts.padding ?? 0;
-    const init = convInit([inChannels, outChannels, ...cube(kernelSize)], opts.bias ?? true ? outChannels : null,
-                         opts.generator ?? new Generator(0));
-    this.weight = this.registerParameter('weight', init.weight);
-    this.bias = init.bias && this.registerParameter('bias', init.bias);
+    super([inChannels, outChannels], outChannels, kernelSize, opts);
   }
 
   forward(x: Tensor): Tensor {
-    return convTranspose3d(x, this.weight, this.bias ?? undefined, { stride: this.stride, padding: this.padding });
+    return convTranspose3d(x, this.weight, this.bias ?? undefined, this.options);
   }
 }

@@ -1,0 +1,167 @@
+// Data movement around the convolution GEMMs: shifting a volume into a zero-padded (or cropped) frame,
+// and im2col / col2im for strided convolutions. Geometry descriptor (i32, written by the host):
+// [C, D, H, W, kD, kH, kW, sD, sH, sW, pD, pH, pW, dD, dH, dW, oD, oH, oW].
+import { at, share } from './common';
+
+/**
+ * dst[c, z, y, x] = src[c, z + oz, y + oy, x + ox], or 0 outside src; frames are [D, H, W] per channel
+ * with channel strides srcCS and dstCS. Threads take whole rows.
+ */
+export function window3d(src: usize, srcCS: i32, sD: i32, sH: i32, sW: i32, dst: usize, dstCS: i32, dD: i32, dH: i32, dW: i32,
+                         oz: i32, oy: i32, ox: i32, C: i32, tid: i32, nt: i32): void {
+  const rows = C * dD * dH;
+  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
+  if (r0 >= r1) return;
+  const x0 = min(dW, max(0, -ox)), x1 = max(x0, min(dW, sW - ox));
+  // rows are often short (the shifted copies of deep layers are 2–8 wide): step the indices, no divisions
+  let c = r0 / (dD * dH), z = (r0 / dH) % dD, y = r0 % dH;
+  for (let r = r0; r < r1; r++) {
+    const d = at(dst, c * dstCS + (z * dH + y) * dW);
+    const sz = z + oz, sy = y + oy;
+    if (sz < 0 || sz >= sD || sy < 0 || sy >= sH) {
+      zeros(d, dW);
+    } else {
+      const s = at(src, c * srcCS + (sz * sH + sy) * sW + ox);
+      zeros(d, x0);
+      let x = x0;
+      for (; x + 4 <= x1; x += 4) v128.store(at(d, x), v128.load(at(s, x)));
+      for (; x < x1; x++) store<f32>(at(d, x), load<f32>(at(s, x)));
+      zeros(at(d, x1), dW - x1);
+    }
+    if (++y == dH) { y = 0; if (++z == dD) { z = 0; c++; } }
+  }
+}
+
+@inline function zeros(p: usize, n: i32): void {
+  if (n >= 16) { memory.fill(p, 0, <usize>n << 2); return; }
+  for (let i = 0; i < n; i++) store<f32>(at(p, i), 0);
+}
+
+@inline function g(geom: usize, i: i32): i32 { return load<i32>(geom + (<usize>i << 2)); }
+
+/** First output index o (clamped to [0, n]) with o·s ≥ lo: where a tap starts reading inside x. */
+@inline function validFrom(lo: i32, s: i32, n: i32): i32 {
+  return lo <= 0 ? 0 : min(n, (lo + s - 1) / s);
+}
+
+/** One past the last output index o (clamped to [0, n]) with o·s ≤ hi. */
+@inline function validTo(hi: i32, s: i32, n: i32): i32 {
+  return hi < 0 ? 0 : min(n, hi / s + 1);
+}
+
+/**
+ * col[r·rowStride + pos·posStride] = x[c, od·s − p + kd·d, …] (or 0 in the padding) for row
+ * r = (c, kd, kh, kw) and output position pos = (od, oh, ow): posStride 1 gives im2col, rowStride 1
+ * its transpose. Threads take rows.
+ */
+export function im2col(x: usize, geom: usize, col: usize, rowStride: i32, posStride: i32, tid: i32, nt: i32): void {
+  const C = g(geom, 0), D = g(geom, 1), H = g(geom, 2), W = g(geom, 3);
+  const kD = g(geom, 4), kH = g(geom, 5), kW = g(geom, 6), sD = g(geom, 7), sH = g(geom, 8), sW = g(geom, 9);
+  const pD = g(geom, 10), pH = g(geom, 11), pW = g(geom, 12), dD = g(geom, 13), dH = g(geom, 14), dW = g(geom, 15);
+  const oD = g(geom, 16), oH = g(geom, 17), oW = g(geom, 18);
+  const taps = kD * kH * kW, outVol = oD * oH * oW;
+  const r0 = share(C * taps, tid, nt, 1), r1 = share(C * taps, tid + 1, nt, 1);
+  const step = <usize>posStride << 2, xStep = <usize>sW << 2;
+  for (let r = r0; r < r1; r++) {
+    const c = r / taps, t = r - c * taps, kd = t / (kH * kW), kh = (t / kW) % kH, kw = t % kW;
+    const ow0 = validFrom(pW - kw * dW, sW, oW), ow1 = max(ow0, validTo(W - 1 + pW - kw * dW, sW, oW));
+    let o = at(col, r * rowStride);
+    const xc = at(x, c * D * H * W);
+    for (let od = 0; od < oD; od++) {
+      const id = od * sD - pD + kd * dD;
+      for (let oh = 0; oh < oH; oh++) {
+        const ih = oh * sH - pH + kh * dH;
+        if (id < 0 || id >= D || ih < 0 || ih >= H) {
+          for (let ow = 0; ow < oW; ow++) { store<f32>(o, 0); o += step; }
+          continue;
+        }
+        const xr = at(xc, kw * dW - pW);
+        let ow = 0;
+        for (; ow < ow0; ow++) { store<f32>(o, 0); o += step; }
+        let xi = at(xr, (id * H + ih) * W + ow0 * sW);
+        if (posStride == 1 && sW == 2) {
+          // stride 2 (the down-convs): the even lanes of two vectors; the last may read one float past the row
+          for (; ow + 4 <= ow1; ow += 4) {
+            v128.store(o, i32x4.shuffle(v128.load(xi), v128.load(xi, 16), 0, 2, 4, 6));
+            o += 16; xi += 32;
+          }
+        } else if (posStride == 1 && sW == 1) {
+          for (; ow + 4 <= ow1; ow += 4) { v128.store(o, v128.load(xi)); o += 16; xi += 16; }
+        }
+        for (; ow < ow1; ow++) { store<f32>(o, load<f32>(xi)); o += step; xi += xStep; }
+        for (; ow < oW; ow++) { store<f32>(o, 0); o += step; }
+      }
+    }
+  }
+}
+
+/**
+ * dx[c] = Σ over taps of col[r·rowStride + pos·posStride] scattered back: the adjoint of im2col.
+ * Threads own whole channels.
+ */
+export function col2im(col: usize, geom: usize, rowStride: i32, posStride: i32, dx: usize, tid: i32, nt: i32): void {
+  const C = g(geom, 0), D = g(geom, 1), H = g(geom, 2), W = g(geom, 3);
+  const kD = g(geom, 4), kH = g(geom, 5), kW = g(geom, 6), sD = g(geom, 7), sH = g(geom, 8), sW = g(geom, 9);
+  const pD = g(geom, 10), pH = g(geom, 11), pW = g(geom, 12), dD = g(geom, 13), dH = g(geom, 14), dW = g(geom, 15);
+  const oD = g(geom, 16), oH = g(geom, 17), oW = g(geom, 18);
+  const taps = kD * kH * kW, outVol = oD * oH * oW;
+  const c0 = share(C, tid, nt, 1), c1 = share(C, tid + 1, nt, 1);
+  const xStep = <usize>sW << 2, step = <usize>posStride << 2;
+  // W taps that tile the row exactly (k = s = 2, the V-Net's up- and down-convs): both at once, interleaved
+  const pairs = kW == 2 && sW == 2 && dW == 1 && pW == 0 && posStride == 1;
+  const pairEnd = min(oW, W >> 1);
+  for (let c = c0; c < c1; c++) {
+    const xc = at(dx, c * D * H * W);
+    memory.fill(xc, 0, <usize>(D * H * W) << 2);
+    for (let t = 0; t < taps; t++) {
+      const kd = t / (kH * kW), kh = (t / kW) % kH, kw = t % kW;
+      if (pairs) {
+        if (kw == 0) col2imPairs(at(col, (c * taps + t) * rowStride), <usize>rowStride << 2, xc, kd, kh, geom, pairEnd);
+        continue;
+      }
+      const ow0 = validFrom(pW - kw * dW, sW, oW), ow1 = max(ow0, validTo(W - 1 + pW - kw * dW, sW, oW));
+      let o = at(col, (c * taps + t) * rowStride);
+      for (let od = 0; od < oD; od++) {
+        const id = od * sD - pD + kd * dD;
+        for (let oh = 0; oh < oH; oh++) {
+          const ih = oh * sH - pH + kh * dH;
+          if (id >= 0 && id < D && ih >= 0 && ih < H) {
+            let xi = at(xc, (id * H + ih) * W + ow0 * sW + kw * dW - pW), oi = o + <usize>ow0 * step;
+            for (let ow = ow0; ow < ow1; ow++) { store<f32>(xi, load<f32>(xi) + load<f32>(oi)); xi += xStep; oi += step; }
+          }
+          o += <usize>oW * step;
+        }
+      }
+    }
+  }
+}
+
+/** Rows (kd, kh, kw = 0) and (kd, kh, kw = 1) of col added into dx together: dx[2·ow + kw] += col[kw][ow]. */
+@inline
+function col2imPairs(o: usize, rowBytes: usize, xc: usize, kd: i32, kh: i32, geom: usize, pairEnd: i32): void {
+  const D = g(geom, 1), H = g(geom, 2), W = g(geom, 3), sD = g(geom, 7), sH = g(geom, 8);
+  const pD = g(geom, 10), pH = g(geom, 11), dD = g(geom, 13), dH = g(geom, 14);
+  const oD = g(geom, 16), oH = g(geom, 17), oW = g(geom, 18);
+  for (let od = 0; od < oD; od++) {
+    const id = od * sD - pD + kd * dD;
+    for (let oh = 0; oh < oH; oh++) {
+      const ih = oh * sH - pH + kh * dH;
+      if (id >= 0 && id < D && ih >= 0 && ih < H) {
+        let xi = at(xc, (id * H + ih) * W), o0 = o, o1 = o + rowBytes;
+        let ow = 0;
+        for (; ow + 4 <= pairEnd; ow += 4) {
+          const a = v128.load(o0), b = v128.load(o1);
+          v128.store(xi, f32x4.add(v128.load(xi), i32x4.shuffle(a, b, 0, 4, 1, 5)));
+          v128.store(xi, f32x4.add(v128.load(xi, 16), i32x4.shuffle(a, b, 2, 6, 3, 7)), 16);
+          xi += 32; o0 += 16; o1 += 16;
+        }
+        for (; ow < oW; ow++) {
+          if (2 * ow < W) store<f32>(xi, load<f32>(xi) + load<f32>(o0));
+          if (2 * ow + 1 < W) store<f32>(xi, load<f32>(xi, 4) + load<f32>(o1), 4);
+          xi += 8; o0 += 4; o1 += 4;
+        }
+      }
+      o += <usize>oW << 2;
+    }
+  }
+}

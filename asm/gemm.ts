@@ -1,0 +1,135 @@
+// The two matrix products every heavy kernel reduces to, register-tiled and vectorised:
+//   gemmRows: C[m, n] = Σ_k A[m, k] · B_k[n]   (B given as a table of row addresses, contiguous in n)
+//   gemmDot:  C[m, j] += Σ_l A[m, l] · B_j[l]  (both operands contiguous along the reduction)
+// A row-address table lets a convolution point B's rows straight into a padded input volume, each
+// kernel tap being the same volume shifted by a constant (engine/backends/wasm/conv.ts).
+import { at, fma, hsum, share, storeLanes } from './common';
+
+const MR = 4;      // rows of A per register tile
+const NR = 8;      // columns of C per register tile (two vectors)
+const KC = 256;    // depth of the k-blocks that keep a B panel in cache
+const LC = 1024;   // reduction chunk of gemmDot: the operands' chunks stay in cache while every tile uses them
+
+@inline
+function tile(a: usize, ldaB: usize, rp: usize, kn: i32, nOff: usize, c: usize, ldcB: usize, rowsValid: i32, width: i32, init: bool): void {
+  // rows past the edge of A repeat its last row; their results are not stored
+  let a0 = a, a1 = rowsValid > 1 ? a + ldaB : a, a2 = rowsValid > 2 ? a + 2 * ldaB : a1, a3 = rowsValid > 3 ? a + 3 * ldaB : a2;
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  if (init) {
+    c00 = v128.load(c); c01 = v128.load(c, 16);
+    if (rowsValid > 1) { c10 = v128.load(c + 1 * ldcB); c11 = v128.load(c + 1 * ldcB, 16); }
+    if (rowsValid > 2) { c20 = v128.load(c + 2 * ldcB); c21 = v128.load(c + 2 * ldcB, 16); }
+    if (rowsValid > 3) { c30 = v128.load(c + 3 * ldcB); c31 = v128.load(c + 3 * ldcB, 16); }
+  }
+  for (let k = 0; k < kn; k++) {
+    const b = <usize>load<u32>(rp) + nOff;
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a0);
+    c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
+    av = v128.load32_splat(a1);
+    c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
+    av = v128.load32_splat(a2);
+    c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
+    av = v128.load32_splat(a3);
+    c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
+    a0 += 4; a1 += 4; a2 += 4; a3 += 4;
+    rp += 4;
+  }
+  if (width == NR) {
+    v128.store(c, c00); v128.store(c, c01, 16);
+    if (rowsValid > 1) { v128.store(c + 1 * ldcB, c10); v128.store(c + 1 * ldcB, c11, 16); }
+    if (rowsValid > 2) { v128.store(c + 2 * ldcB, c20); v128.store(c + 2 * ldcB, c21, 16); }
+    if (rowsValid > 3) { v128.store(c + 3 * ldcB, c30); v128.store(c + 3 * ldcB, c31, 16); }
+    return;
+  }
+  storeLanes(c, c00, width); storeLanes(c + 16, c01, width - 4);
+  if (rowsValid > 1) { storeLanes(c + 1 * ldcB, c10, width); storeLanes(c + 1 * ldcB + 16, c11, width - 4); }
+  if (rowsValid > 2) { storeLanes(c + 2 * ldcB, c20, width); storeLanes(c + 2 * ldcB + 16, c21, width - 4); }
+  if (rowsValid > 3) { storeLanes(c + 3 * ldcB, c30, width); storeLanes(c + 3 * ldcB + 16, c31, width - 4); }
+}
+
+/**
+ * C[m, n] (=, or += with accumulate) Σ_k A[m·lda + k]·B_k[n], `rows` a u32 table of K byte addresses. Tiles read up to NR−1 floats past a B row's last
+ * column (the host keeps slack there); those lanes are never stored. Work is cut by column tiles, or by
+ * row blocks when C is narrow (the deep, small layers: their B panel then stays in cache while A streams).
+ */
+export function gemmRows(M: i32, N: i32, K: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, accumulate: i32, tid: i32, nt: i32): void {
+  const blocks = (M + MR - 1) / MR, tiles = (N + NR - 1) / NR;
+  const byColumns = tiles > 8 && tiles >= 4 * nt;
+  const units = byColumns ? tiles : blocks;
+  const u0 = share(units, tid, nt, 1), u1 = share(units, tid + 1, nt, 1);
+  const ldcB = <usize>ldc << 2, ldaB = <usize>lda << 2;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kn = min(KC, K - k0);
+    const init = accumulate != 0 || k0 > 0;
+    const rp = rows + (<usize>k0 << 2);
+    if (!byColumns) {
+      for (let mb = u0; mb < u1; mb++) {
+        const ak = at(a, mb * MR * lda + k0), rowsValid = min(MR, M - mb * MR), cRow = at(c, mb * MR * ldc);
+        for (let t = 0; t < tiles; t++) {
+          const n = t * NR;
+          tile(ak, ldaB, rp, kn, <usize>n << 2, at(cRow, n), ldcB, rowsValid, min(NR, N - n), init);
+        }
+      }
+      continue;
+    }
+    for (let t = u0; t < u1; t++) {
+      const n = t * NR, width = min(NR, N - n);
+      for (let mb = 0; mb < blocks; mb++) {
+        tile(at(a, mb * MR * lda + k0), ldaB, rp, kn, <usize>n << 2, at(c, mb * MR * ldc + n), ldcB, min(MR, M - mb * MR), width, init);
+      }
+    }
+  }
+}
+
+/**
+ * C[m, j] += Σ_{l<L} A[m·lda + l]·B_j[l] with B_j at the address rows[j]. Each part owns whole
+ * 4×2 tiles of C and sums each over l in the same order, however the work is cut.
+ */
+export function gemmDot(M: i32, J: i32, L: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, tid: i32, nt: i32): void {
+  const mBlocks = (M + 3) >> 2, jBlocks = (J + 1) >> 1;
+  const tiles = mBlocks * jBlocks;
+  const t0 = share(tiles, tid, nt, 1), t1 = share(tiles, tid + 1, nt, 1);
+  for (let l0 = 0; l0 < L; l0 += LC) {
+    const l1 = min(L, l0 + LC);
+    for (let t = t0; t < t1; t++) {
+      const mb = t / jBlocks, jb = t - mb * jBlocks;
+      const m = mb * 4, j = jb * 2;
+      // rows past the edge repeat the last valid one; their sums are dropped
+      const pa0 = at(a, m * lda), pa1 = at(a, min(m + 1, M - 1) * lda);
+      const pa2 = at(a, min(m + 2, M - 1) * lda), pa3 = at(a, min(m + 3, M - 1) * lda);
+      const pb0 = <usize>load<u32>(rows + (<usize>j << 2)), pb1 = <usize>load<u32>(rows + (<usize>min(j + 1, J - 1) << 2));
+      let s00 = f32x4.splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+      let l = l0;
+      for (; l + 4 <= l1; l += 4) {
+        const o = <usize>l << 2;
+        const b0 = v128.load(pb0 + o), b1 = v128.load(pb1 + o);
+        let av = v128.load(pa0 + o);
+        s00 = fma(av, b0, s00); s01 = fma(av, b1, s01);
+        av = v128.load(pa1 + o);
+        s10 = fma(av, b0, s10); s11 = fma(av, b1, s11);
+        av = v128.load(pa2 + o);
+        s20 = fma(av, b0, s20); s21 = fma(av, b1, s21);
+        av = v128.load(pa3 + o);
+        s30 = fma(av, b0, s30); s31 = fma(av, b1, s31);
+      }
+      let r00 = hsum(s00), r01 = hsum(s01), r10 = hsum(s10), r11 = hsum(s11);
+      let r20 = hsum(s20), r21 = hsum(s21), r30 = hsum(s30), r31 = hsum(s31);
+      for (; l < l1; l++) {
+        const o = <usize>l << 2;
+        const b0 = load<f32>(pb0 + o), b1 = load<f32>(pb1 + o);
+        const x0 = load<f32>(pa0 + o), x1 = load<f32>(pa1 + o), x2 = load<f32>(pa2 + o), x3 = load<f32>(pa3 + o);
+        r00 += x0 * b0; r01 += x0 * b1; r10 += x1 * b0; r11 += x1 * b1;
+        r20 += x2 * b0; r21 += x2 * b1; r30 += x3 * b0; r31 += x3 * b1;
+      }
+      const c0 = at(c, m * ldc + j);
+      const ldcB = <usize>ldc << 2;
+      const two = j + 1 < J;
+      store<f32>(c0, load<f32>(c0) + r00);
+      if (two) store<f32>(c0, load<f32>(c0, 4) + r01, 4);
+      if (m + 1 < M) { store<f32>(c0 + ldcB, load<f32>(c0 + ldcB) + r10); if (two) store<f32>(c0 + ldcB, load<f32>(c0 + ldcB, 4) + r11, 4); }
+      if (m + 2 < M) { store<f32>(c0 + 2 * ldcB, load<f32>(c0 + 2 * ldcB) + r20); if (two) store<f32>(c0 + 2 * ldcB, load<f32>(c0 + 2 * ldcB, 4) + r21, 4); }
+      if (m + 3 < M) { store<f32>(c0 + 3 * ldcB, load<f32>(c0 + 3 * ldcB) + r30); if (two) store<f32>(c0 + 3 * ldcB, load<f32>(c0 + 3 * ldcB, 4) + r31, 4); }
+    }
+  }
+}

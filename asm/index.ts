@@ -1,0 +1,6 @@
+// The module's exports: every kernel the wasm backend calls (engine/backends/wasm/kernels.ts lists them).
+export { heapBase } from './common';
+export { fill, unary, binary, where, copy } from './elementwise';
+export { reduce, argmax } from './reduce';
+export { gemmRows, gemmDot } from './gemm';
+export { window3d, im2col, col2im } from './conv';

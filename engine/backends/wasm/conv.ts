@@ -1,0 +1,284 @@
+// 3D convolution and its two gradients as GEMMs on the kernels of asm/gemm.ts, by one of two routes.
+// Shifted rows (stride 1): the input is zero-padded once per sample; every kernel tap is then the padded
+// volume shifted by a constant, so the GEMM's B rows point straight into it and no im2col matrix is
+// built. Outputs are computed on the padded frame's row pitch (wasted columns) and cropped; on small
+// volumes the W (or H and W) taps are first spread into shifted copies, which shrinks the pitch.
+// Lowered (other strides, and where a cost estimate prefers it): an im2col matrix over the whole batch,
+// so that one GEMM covers every sample; for k = s (the V-Net's down- and up-convs) it is a reshuffle of x.
+import type { ConvGeometry } from '../../backend.ts';
+import type { Device } from './device.ts';
+
+type Triple = [number, number, number];
+const volume = (d: Triple) => d[0] * d[1] * d[2];
+
+/** A stride-1 convolution of m output channels over cin input channels, batch n. */
+interface Stride1 {
+  n: number; cin: number; m: number;
+  in: Triple; out: Triple; kernel: Triple; pad: Triple; dilation: Triple;
+}
+
+/**
+ * How a stride-1 input is laid out for the shifted-row GEMM. The frame is the zero-padded input,
+ * optionally with the W taps (lowerW) or the H and W taps (lowerH too) spread into copies: a copy per
+ * such tap, already shifted, cropped to the output's width (and height). The remaining taps are shifts
+ * within a copy. Lowering costs copies but removes the wasted columns of the padded pitch.
+ */
+interface Frame {
+  dims: Triple;           // D, H, W of one copy
+  vol: number;            // floats per copy
+  copies: number;         // copies per channel
+  windows: { copy: number; oy: number; ox: number }[]; // where each copy's window starts in x (minus padding)
+  rowOffsets: number[];   // per tap (kd, kh, kw): float offset from its channel's first copy
+  direct: boolean;        // x itself is the frame (one copy, no padding)
+  directOut: boolean;     // outputs come out on their own pitch: no crop
+  span: number;           // GEMM columns from the first to the last output
+  pitchVol: number;       // per-channel floats of an output on the frame's pitch
+}
+
+function frame(p: Stride1, lowerH: boolean, lowerW: boolean): Frame {
+  const [D, H, W] = p.in, [pD, pH, pW] = p.pad, [oD, oH, oW] = p.out, [kD, kH, kW] = p.kernel, [dD, dH, dW] = p.dilation;
+  const dims: Triple = [D + 2 * pD, lowerH ? oH : H + 2 * pH, lowerW ? oW : W + 2 * pW];
+  const [, Hf, Wf] = dims, plane = Hf * Wf, vol = dims[0] * plane;
+  const hCopies = lowerH ? kH : 1, wCopies = lowerW ? kW : 1;
+  const windows: Frame['windows'] = [];
+  for (let kh = 0; kh < hCopies; kh++)
+    for (let kw = 0; kw < wCopies; kw++) windows.push({ copy: kh * wCopies + kw, oy: kh * dH - pH, ox: kw * dW - pW });
+  const rowOffsets: number[] = [];
+  for (let kd = 0; kd < kD; kd++)
+    for (let kh = 0; kh < kH; kh++)
+      for (let kw = 0; kw < kW; kw++) {
+        const copy = (lowerH ? kh : 0) * wCopies + (lowerW ? kw : 0);
+        rowOffsets.push(copy * vol + kd * dD * plane + (lowerH ? 0 : kh * dH * Wf) + (lowerW ? 0 : kw * dW));
+      }
+  return {
+    dims, vol, copies: hCopies * wCopies, windows, rowOffsets,
+    direct: hCopies * wCopies === 1 && pD === 0 && pH === 0 && pW === 0,
+    directOut: Hf === oH && Wf === oW,
+    span: (oD - 1) * plane + (oH - 1) * Wf + oW,
+    pitchVol: oD * plane,
+  };
+}
+
+// Rough machine figures for choosing a route: GEMM multiply-add rate and copy bandwidth.
+const GEMM_FLOPS = 40e9, COPY_BYTES = 4e9, IM2COL_BYTES = 1.5e9;
+/** Per-sample GEMMs narrower than this (columns) or dot products shorter than this lose to one batched GEMM. */
+const NARROW_GEMM = 64, SHORT_DOT = 256;
+
+/** Estimated seconds of one sample's forward GEMM plus its copies, for a frame. */
+function frameCost(p: Stride1, f: Frame): number {
+  const K = p.cin * f.rowOffsets.length;
+  const copied = (f.direct ? 0 : p.cin * f.copies * f.vol) + (f.directOut ? 0 : p.m * volume(p.out));
+  return (2 * p.m * K * f.span) / GEMM_FLOPS + (copied * 4) / COPY_BYTES;
+}
+
+/** The cheapest frame for a stride-1 plan, with its estimated cost. */
+function bestFrame(p: Stride1): { f: Frame; cost: number } {
+  let best: { f: Frame; cost: number } | null = null;
+  for (const [h, w] of [[false, false], [false, true], [true, true]] as const) {
+    const f = frame(p, h, w), cost = frameCost(p, f);
+    if (!best || cost < best.cost) best = { f, cost };
+  }
+  return best!;
+}
+
+/** B-row table: row (ci, tap) = channel ci's frame shifted by the tap's offset. */
+function shiftedRows(dev: Device, src: number, cin: number, f: Frame): number {
+  const taps = f.rowOffsets.length, rows = new Uint32Array(cin * taps), chan = f.copies * f.vol;
+  for (let ci = 0; ci < cin; ci++)
+    for (let t = 0; t < taps; t++) rows[ci * taps + t] = src + (ci * chan + f.rowOffsets[t]) * 4;
+  return dev.table(rows);
+}
+
+/** Sample b's frame: x itself when that is the frame, else its copies written into `scratch`. */
+function frameSample(dev: Device, x: number, p: Stride1, f: Frame, scratch: number): number {
+  if (f.direct) return x;
+  const [D, H, W] = p.in, [Df, Hf, Wf] = f.dims, chan = f.copies * f.vol;
+  for (const { copy, oy, ox } of f.windows) {
+    dev.call('window3d', [x, D * H * W, D, H, W, scratch + copy * f.vol * 4, chan, Df, Hf, Wf, -p.pad[0], oy, ox, p.cin],
+             p.cin * f.vol);
+  }
+  return scratch;
+}
+
+const frameFloats = (p: Stride1, f: Frame) => (f.direct ? 0 : p.cin * f.copies * f.vol);
+
+/** y = conv(x) for a stride-1 plan, with the weights as a row-major [m, cin·taps] matrix at a. */
+function stride1Forward(dev: Device, x: number, a: number, y: number, p: Stride1, f: Frame) {
+  const K = p.cin * f.rowOffsets.length, inVol = volume(p.in), outVol = volume(p.out);
+  const xp = f.direct ? 0 : dev.temp(frameFloats(p, f));
+  const yp = f.directOut ? 0 : dev.temp(p.m * f.pitchVol);
+  const [oD, oH, oW] = p.out, [, Hf, Wf] = f.dims;
+  for (let b = 0; b < p.n; b++) {
+    const yb = y + b * p.m * outVol * 4;
+    const rows = shiftedRows(dev, frameSample(dev, x + b * p.cin * inVol * 4, p, f, xp), p.cin, f);
+    dev.call('gemmRows', [p.m, f.span, K, a, K, rows, f.directOut ? yb : yp, f.pitchVol, 0], p.m * f.span * K);
+    dev.release(rows, K);
+    if (!f.directOut) dev.call('window3d', [yp, f.pitchVol, oD, Hf, Wf, yb, outVol, oD, oH, oW, 0, 0, 0, p.m], p.m * outVol);
+  }
+  if (xp) dev.release(xp, frameFloats(p, f));
+  if (yp) dev.release(yp, p.m * f.pitchVol);
+}
+
+const isStride1 = (g: ConvGeometry) => g.stride.every((s) => s === 1);
+const taps = (g: ConvGeometry) => volume(g.kernel);
+function stride1Plan(g: ConvGeometry): Stride1 {
+  return { n: g.n, cin: g.cin, m: g.cout, in: g.in, out: g.out, kernel: g.kernel, pad: g.padding, dilation: g.dilation };
+}
+
+/**
+ * The shifted-row frame for a stride-1 convolution, or null where the batch-wide im2col is cheaper:
+ * by the cost estimate, or because one sample's GEMM would be narrower than `minSpan` columns (the
+ * shifted route runs a GEMM per sample, the lowered one a single GEMM for the batch).
+ */
+function shiftedFrame(g: ConvGeometry, minSpan: number): Frame | null {
+  if (!isStride1(g)) return null;
+  const { f, cost } = bestFrame(stride1Plan(g));
+  if (f.span < minSpan) return null;
+  const K = g.cin * taps(g), outVol = volume(g.out);
+  const loweredCost = (2 * g.cout * K * outVol) / GEMM_FLOPS + (K * outVol * 4) / IM2COL_BYTES;
+  return cost <= loweredCost ? f : null;
+}
+
+function geometryDescriptor(dev: Device, g: ConvGeometry): number {
+  return dev.describe([g.cin, ...g.in, ...g.kernel, ...g.stride, ...g.padding, ...g.dilation, ...g.out]);
+}
+
+/** A u32 table of `count` row addresses `pitch` floats apart from base. */
+function evenRows(dev: Device, base: number, count: number, pitch: number): number {
+  const rows = new Uint32Array(count);
+  for (let i = 0; i < count; i++) rows[i] = base + i * pitch * 4;
+  return dev.table(rows);
+}
+
+/** [n, c, vol] ↔ [c, n, vol]: batch-major tensors to the channel-major layout of the lowered GEMMs. */
+function swapBatchAndChannels(dev: Device, src: number, dst: number, n: number, c: number, vol: number, toChannelMajor: boolean) {
+  const batchMajor = [vol, c * vol, 1], channelMajor = [n * vol, vol, 1]; // strides over [c, n, vol]
+  const [from, to] = toChannelMajor ? [batchMajor, channelMajor] : [channelMajor, batchMajor];
+  const desc = dev.describe([3, c, n, vol, n * vol, vol, 1, ...from, ...to]);
+  dev.call('copy', [src, 0, dst, 0, n * c * vol, desc, dev.scratch], n * c * vol);
+}
+
+/** dy as [cout, n·outVol]; the caller releases it when it is not dy itself (n > 1). */
+function channelMajor(dev: Device, t: number, g: ConvGeometry, c: number, vol: number): number {
+  if (g.n === 1) return t;
+  const out = dev.temp(g.n * c * vol);
+  swapBatchAndChannels(dev, t, out, g.n, c, vol, true);
+  return out;
+}
+
+function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  const col = dev.temp(K * L);
+  for (let b = 0; b < g.n; b++) {
+    dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L, 1], K * outVol);
+  }
+  const rows = evenRows(dev, col, K, L), ym = g.n === 1 ? y : dev.temp(g.cout * L);
+  dev.call('gemmRows', [g.cout, L, K, w, K, rows, ym, L, 0], g.cout * L * K);
+  if (ym !== y) {
+    swapBatchAndChannels(dev, ym, y, g.n, g.cout, outVol, false);
+    dev.release(ym, g.cout * L);
+  }
+  dev.release(rows, K);
+  dev.release(col, K * L);
+}
+
+/** Below this many output positions in the batch, the lowered gradients take their transposed forms. */
+const SHORT_REDUCTION = 2048;
+
+function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  const geom = () => geometryDescriptor(dev, g);
+  if (L < SHORT_REDUCTION) {
+    // colT[(b, pos), (ci, t)] = Σ_co dy[b, co, pos]·w[co, ci, t]: w's rows serve as B as they are
+    const dyT = dev.temp(L * g.cout);
+    const desc = dev.describe([3, g.n, outVol, g.cout, outVol * g.cout, g.cout, 1, g.cout * outVol, 1, outVol, outVol * g.cout, g.cout, 1]);
+    dev.call('copy', [dy, 0, dyT, 0, L * g.cout, desc, dev.scratch], L * g.cout);
+    const rows = evenRows(dev, w, g.cout, K), colT = dev.temp(L * K);
+    dev.call('gemmRows', [L, K, g.cout, dyT, g.cout, rows, colT, K, 0], L * K * g.cout);
+    for (let b = 0; b < g.n; b++) dev.call('col2im', [colT + b * outVol * K * 4, geom(), 1, K, dx + b * g.cin * inVol * 4], K * outVol);
+    dev.release(colT, L * K);
+    dev.release(rows, g.cout);
+    dev.release(dyT, L * g.cout);
+    return;
+  }
+  // col[(ci, t), (b, pos)] = Σ_co w[co, ci, t]·dy[b, co, pos], then scattered back onto dx
+  const wT = dev.transposed(w, g.cout, K);
+  const dym = channelMajor(dev, dy, g, g.cout, outVol);
+  const rows = evenRows(dev, dym, g.cout, L), col = dev.temp(K * L);
+  dev.call('gemmRows', [K, L, g.cout, wT, g.cout, rows, col, L, 0], K * L * g.cout);
+  for (let b = 0; b < g.n; b++) dev.call('col2im', [col + b * outVol * 4, geom(), L, 1, dx + b * g.cin * inVol * 4], K * outVol);
+  dev.release(col, K * L);
+  dev.release(rows, g.cout);
+  if (dym !== dy) dev.release(dym, g.cout * L);
+  dev.release(wT, K * g.cout);
+}
+
+function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  if (L >= SHORT_REDUCTION) {
+    // dw[co, k] = Σ_l dy[co, l]·col[k, l]: dot products along the long reduction
+    const col = dev.temp(K * L);
+    for (let b = 0; b < g.n; b++) {
+      dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L, 1], K * outVol);
+    }
+    const dym = channelMajor(dev, dy, g, g.cout, outVol), rows = evenRows(dev, col, K, L);
+    dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
+    dev.call('gemmDot', [g.cout, K, L, dym, L, rows, dw, K], g.cout * K * L);
+    if (dym !== dy) dev.release(dym, g.cout * L);
+    dev.release(rows, K);
+    dev.release(col, K * L);
+    return;
+  }
+  // short reduction: dw[co, k] = Σ_l dy[co, l]·colT[l, k], the transposed im2col giving B rows along k
+  const colT = dev.temp(L * K);
+  for (let b = 0; b < g.n; b++) {
+    dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), colT + b * outVol * K * 4, 1, K], K * outVol);
+  }
+  const dym = channelMajor(dev, dy, g, g.cout, outVol);
+  const rows = evenRows(dev, colT, L, K);
+  dev.call('gemmRows', [g.cout, K, L, dym, L, rows, dw, K, 0], g.cout * K * L);
+  if (dym !== dy) dev.release(dym, g.cout * L);
+  dev.release(rows, L);
+  dev.release(colT, L * K);
+}
+
+export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+  const f = shiftedFrame(g, NARROW_GEMM);
+  if (f) stride1Forward(dev, x, w, y, stride1Plan(g), f);
+  else loweredForward(dev, x, w, y, g);
+}
+
+export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+  if (!shiftedFrame(g, NARROW_GEMM)) return loweredBackwardInput(dev, dy, w, dx, g);
+  // dx is the full correlation of dy with the flipped kernel, channels swapped: A[ci, (co, t)] = w[co, ci, T−1−t]
+  const T = taps(g), K = g.cin * T;
+  const wt = dev.temp(g.cout * K);
+  const desc = dev.describe([3, g.cin, g.cout, T, g.cout * T, T, 1, T, K, -1, g.cout * T, T, 1]);
+  dev.call('copy', [w, T - 1, wt, 0, g.cout * K, desc, dev.scratch], g.cout * K);
+  const pad = g.kernel.map((k, i) => (k - 1) * g.dilation[i] - g.padding[i]) as Triple;
+  const p: Stride1 = { n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, kernel: g.kernel, pad, dilation: g.dilation };
+  stride1Forward(dev, dy, wt, dx, p, bestFrame(p).f);
+  dev.release(wt, g.cout * K);
+}
+export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+  const f = shiftedFrame(g, SHORT_DOT);
+  if (!f) return loweredBackwardWeight(dev, x, dy, dw, g);
+  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in);
+  dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
+  const p = stride1Plan(g), [oD, oH, oW] = g.out, [, Hf, Wf] = f.dims;
+  const xp = f.direct ? 0 : dev.temp(frameFloats(p, f));
+  const dyp = f.directOut ? 0 : dev.temp(g.cout * f.pitchVol);
+  for (let b = 0; b < g.n; b++) {
+    const rows = shiftedRows(dev, frameSample(dev, x + b * g.cin * inVol * 4, p, f, xp), g.cin, f);
+    let a = dy + b * g.cout * outVol * 4;
+    if (dyp) {
+      // dy on the frame's pitch, zeros in the columns that are not outputs
+      dev.call('window3d', [a, outVol, oD, oH, oW, dyp, f.pitchVol, oD, Hf, Wf, 0, 0, 0, g.cout], g.cout * f.pitchVol);
+      a = dyp;
+    }
+    dev.call('gemmDot', [g.cout, K, f.span, a, f.pitchVol, rows, dw, K], g.cout * K * f.span);
+    dev.release(rows, K);
+  }
+  if (xp) dev.release(xp, frameFloats(p, f));
+  if (dyp) dev.release(dyp, g.cout * f.pitchVol);
+}

@@ -1,0 +1,68 @@
+// The compiled AssemblyScript module (asm/, built by build.mjs in four variants) and the signatures of
+// its exports. Relaxed SIMD (fused multiply-add) is used where the runtime validates it; shared memory
+// where threads can run.
+import simd from '../../../asm/build/simd.wasm';
+import simdShared from '../../../asm/build/simd-shared.wasm';
+import relaxed from '../../../asm/build/relaxed.wasm';
+import relaxedShared from '../../../asm/build/relaxed-shared.wasm';
+
+type I = number;
+/**
+ * Every kernel ends with (part, parts): it computes share `part` of `parts` equal shares of its outputs
+ * (asm/common.ts `share`); the pool hands the parts of a call to whichever threads are free.
+ */
+export interface Kernels {
+  heapBase(): number;
+  fill(out: I, n: I, value: number, tid: I, nt: I): void;
+  unary(op: I, x: I, out: I, n: I, a: number, b: number, tid: I, nt: I): void;
+  binary(op: I, a: I, b: I, out: I, n: I, desc: I, scratch: I, tid: I, nt: I): void;
+  where(c: I, a: I, b: I, out: I, n: I, desc: I, scratch: I, tid: I, nt: I): void;
+  copy(src: I, srcOffset: I, dst: I, dstOffset: I, n: I, desc: I, scratch: I, tid: I, nt: I): void;
+  reduce(op: I, x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
+  argmax(x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
+  gemmRows(m: I, n: I, k: I, a: I, lda: I, rows: I, c: I, ldc: I, accumulate: I, tid: I, nt: I): void;
+  gemmDot(m: I, j: I, l: I, a: I, lda: I, rows: I, c: I, ldc: I, tid: I, nt: I): void;
+  window3d(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, dD: I, dH: I, dW: I,
+           oz: I, oy: I, ox: I, c: I, tid: I, nt: I): void;
+  im2col(x: I, geom: I, col: I, rowStride: I, posStride: I, tid: I, nt: I): void;
+  col2im(col: I, geom: I, rowStride: I, posStride: I, dx: I, tid: I, nt: I): void;
+}
+
+export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
+export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
+  'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im'];
+
+export interface CompiledKernels {
+  module: WebAssembly.Module;
+  relaxed: boolean;
+}
+
+/**
+ * Node 20's V8 implements relaxed SIMD behind a flag (on by default from Node 22); fused multiply-add
+ * nearly doubles the convolutions' speed, so the flag is turned on unless VOXGRAD_NO_RELAXED_SIMD is set.
+ */
+async function enableRelaxedSimdInNode() {
+  const process = (globalThis as any).process;
+  if (typeof process?.versions?.node !== 'string' || process.env.VOXGRAD_NO_RELAXED_SIMD) return;
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+}
+
+/** Compiles the best variant this runtime accepts; `shared` selects the build that imports shared memory. */
+export async function compileKernels(shared: boolean): Promise<CompiledKernels> {
+  // esbuild's binary loader yields Uint8Arrays over plain ArrayBuffers
+  const [fast, plain] = (shared ? [relaxedShared, simdShared] : [relaxed, simd]) as Uint8Array<ArrayBuffer>[];
+  if (!WebAssembly.validate(fast)) await enableRelaxedSimdInNode();
+  const noRelaxed = (globalThis as any).process?.env?.VOXGRAD_NO_RELAXED_SIMD;
+  if (!noRelaxed && WebAssembly.validate(fast)) return { module: await WebAssembly.compile(fast), relaxed: true };
+  if (!WebAssembly.validate(plain)) {
+    throw new Error('voxgrad wasm backend (engine/backends/wasm/kernels.ts): this runtime lacks WebAssembly SIMD ' +
+      `${shared ? 'or threads ' : ''}(Node ≥ 20, Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4 have them)`);
+  }
+  return { module: await WebAssembly.compile(plain), relaxed: false };
+}
+
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
+  const abort = () => { throw new Error('voxgrad wasm backend: a kernel aborted'); };
+  return new WebAssembly.Instance(module, { env: { memory, abort } }).exports as unknown as Kernels;
+}

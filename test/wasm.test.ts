@@ -1,0 +1,324 @@
+// Every primitive of the wasm backend against the ref backend on awkward shapes (odd sizes, strides
+// 1/2, padding 0–2, dilation 2, channel counts that are not multiples of 4, batch 1 and 3), plus the
+// heap allocator and thread-count determinism.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as vg from '../index.ts';
+import type { BackendBuffer, BinaryOp, ConvGeometry, UnaryOp } from '../engine/backend.ts';
+import { RefBackend } from '../engine/backends/ref.ts';
+import type { WasmBackend } from '../engine/backends/wasm/backend.ts';
+import { assertClose } from './helpers/compare.ts';
+
+const TOL = 1e-5;
+const ref = new RefBackend('ref', Float32Array);
+let wasm: WasmBackend;
+
+let seed = 12345;
+const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const randomData = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * random());
+const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)];
+
+/** The same data on both backends. */
+function pair(data: Float32Array): [BackendBuffer, BackendBuffer] {
+  const a = ref.alloc(data.length), b = wasm.alloc(data.length);
+  ref.write(a, data);
+  wasm.write(b, data);
+  return [a, b];
+}
+
+async function same(r: BackendBuffer, w: BackendBuffer, what: string, tol = TOL) {
+  assertClose(await wasm.read(w), await ref.read(r), tol, what);
+  ref.free(r);
+  wasm.free(w);
+}
+
+const contiguous = (shape: number[]) => {
+  const s: number[] = [];
+  for (let d = shape.length - 1, acc = 1; d >= 0; d--) { s[d] = acc; acc *= shape[d]; }
+  return s;
+};
+const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+test.before(async () => {
+  await vg.setBackend('wasm');
+  wasm = vg.getBackend() as WasmBackend;
+  assert.is(wasm.name, 'wasm');
+});
+
+test('fill', async () => {
+  for (const n of [1, 7, 1000, 70001]) {
+    const [r, w] = pair(randomData(n));
+    ref.fill(r, 2.5);
+    wasm.fill(w, 2.5);
+    await same(r, w, `fill ${n}`, 0);
+  }
+});
+
+test('strided copy: permutations, flips, offsets, strided outputs', async () => {
+  for (let trial = 0; trial < 12; trial++) {
+    const shape = [pick([1, 2, 3]), pick([3, 5, 8]), pick([1, 7, 33]), pick([4, 9, 130])];
+    const n = count(shape);
+    const perm = [0, 1, 2, 3].sort(() => random() - 0.5);
+    // source: a permuted and partly flipped view of a bigger buffer
+    const base = contiguous(perm.map((p) => shape[p]));
+    const srcStrides = shape.map((_, d) => base[perm.indexOf(d)]);
+    let offset = 5;
+    const flips = shape.map(() => random() < 0.3);
+    for (let d = 0; d < 4; d++) if (flips[d]) { offset += (shape[d] - 1) * srcStrides[d]; srcStrides[d] = -srcStrides[d]; }
+    const [rs, ws] = pair(randomData(n + 5));
+    // destination: every other element of a twice-as-long last axis, after an offset of 3
+    const outStrides = contiguous(shape).map((s) => s * 2);
+    const [ro, wo] = pair(randomData(2 * n + 3));
+    ref.copy(rs, { offset, strides: srcStrides }, ro, { offset: 3, strides: outStrides }, shape);
+    wasm.copy(ws, { offset, strides: srcStrides }, wo, { offset: 3, strides: outStrides }, shape);
+    await same(ro, wo, `copy ${shape} perm ${perm}`, 0);
+    ref.free(rs); wasm.free(ws);
+  }
+});
+
+const unaryCases: [UnaryOp, number, number, number, number][] = [ // op, a, b, data range
+  ['neg', 0, 0, -3, 3], ['exp', 0, 0, -5, 5], ['log', 0, 0, 0.01, 10], ['sqrt', 0, 0, 0, 10], ['abs', 0, 0, -3, 3],
+  ['tanh', 0, 0, -4, 4], ['sigmoid', 0, 0, -8, 8], ['relu', 0, 0, -3, 3], ['square', 0, 0, -3, 3],
+  ['sign', 0, 0, -3, 3], ['step', 0, 0, -3, 3], ['pow', 2.5, 0, 0.1, 3], ['pow', 3, 0, -2, 2],
+  ['clamp', -0.5, 0.7, -2, 2], ['inRange', -0.5, 0.7, -2, 2], ['affine', 1.5, -0.25, -2, 2],
+];
+
+test('unary ops', async () => {
+  for (const [op, a, b, lo, hi] of unaryCases) {
+    for (const n of [3, 101, 40003]) {
+      const data = randomData(n, lo, hi);
+      if (lo <= 0 && hi >= 0) data[0] = 0; // the edge of step, sign, relu
+      const [rx, wx] = pair(data);
+      const ro = ref.alloc(n), wo = wasm.alloc(n);
+      ref.unary(op, rx, ro, a, b);
+      wasm.unary(op, wx, wo, a, b);
+      await same(ro, wo, `${op} n=${n}`);
+      ref.free(rx); wasm.free(wx);
+    }
+  }
+});
+
+const binaryOps: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'lt', 'le', 'gt', 'ge', 'eq', 'ne'];
+
+/** Strides of `shape` broadcast to `out` (a stride of 0 on each size-1 axis). */
+const broadcastStrides = (shape: number[], out: number[]) => contiguous(shape).map((s, d) => (shape[d] === 1 && out[d] !== 1 ? 0 : s));
+
+const broadcastCases: [number[], number[], number[]][] = [ // a, b, out
+  [[3, 5, 7], [3, 5, 7], [3, 5, 7]],
+  [[2, 6, 9, 11], [1, 6, 1, 1], [2, 6, 9, 11]],
+  [[1, 1, 1], [4, 17, 33], [4, 17, 33]],
+  [[5, 1, 13], [1, 9, 1], [5, 9, 13]],
+  [[3, 4096], [3, 1], [3, 4096]],
+  [[2, 3, 20000], [2, 3, 20000], [2, 3, 20000]],
+];
+
+test('broadcasting binary ops', async () => {
+  for (const op of binaryOps) {
+    for (const [sa, sb, so] of broadcastCases) {
+      const da = randomData(count(sa)), db = randomData(count(sb));
+      // repeated values make eq/le/ge meaningful
+      for (let i = 0; i < da.length; i += 3) da[i] = db[i % db.length];
+      const [ra, wa] = pair(da), [rb, wb] = pair(db);
+      const ro = ref.alloc(count(so)), wo = wasm.alloc(count(so));
+      ref.binary(op, ra, broadcastStrides(sa, so), rb, broadcastStrides(sb, so), ro, so);
+      wasm.binary(op, wa, broadcastStrides(sa, so), wb, broadcastStrides(sb, so), wo, so);
+      await same(ro, wo, `${op} [${sa}] [${sb}]`);
+      ref.free(ra); wasm.free(wa); ref.free(rb); wasm.free(wb);
+    }
+  }
+});
+
+test('where with three broadcast operands', async () => {
+  for (const [sa, sb, so] of broadcastCases) {
+    const sc = so.map((s, d) => (d % 2 ? s : 1));
+    const dc = randomData(count(sc)).map((v) => (v > 0 ? 1 : 0));
+    const [rc, wc] = pair(dc), [ra, wa] = pair(randomData(count(sa))), [rb, wb] = pair(randomData(count(sb)));
+    const ro = ref.alloc(count(so)), wo = wasm.alloc(count(so));
+    const strides = [broadcastStrides(sc, so), broadcastStrides(sa, so), broadcastStrides(sb, so)];
+    ref.where(rc, strides[0], ra, strides[1], rb, strides[2], ro, so);
+    wasm.where(wc, strides[0], wa, strides[1], wb, strides[2], wo, so);
+    await same(ro, wo, `where [${so}]`, 0);
+    for (const b of [rc, ra, rb]) ref.free(b);
+    for (const b of [wc, wa, wb]) wasm.free(b);
+  }
+});
+
+const reduceShapes = [[1, 5, 1], [3, 1000, 1], [2, 3, 17], [4, 33, 40], [1, 70001, 1], [5, 7, 3001], [2, 40, 16]];
+
+test('reduce sum and max, argmax over [outer, r, inner]', async () => {
+  for (const [outer, r, inner] of reduceShapes) {
+    const data = randomData(outer * r * inner, -1, 1.5);
+    for (const op of ['sum', 'max'] as const) {
+      const [rx, wx] = pair(data);
+      const ro = ref.alloc(outer * inner), wo = wasm.alloc(outer * inner);
+      ref.reduce(op, rx, ro, outer, r, inner);
+      wasm.reduce(op, wx, wo, outer, r, inner);
+      await same(ro, wo, `${op} [${outer}, ${r}, ${inner}]`);
+      ref.free(rx); wasm.free(wx);
+    }
+    // ties: the first maximum wins
+    const tied = data.map((v) => Math.round(v * 2));
+    const [rx, wx] = pair(tied);
+    const ro = ref.alloc(outer * inner), wo = wasm.alloc(outer * inner);
+    ref.argmax(rx, ro, outer, r, inner);
+    wasm.argmax(wx, wo, outer, r, inner);
+    await same(ro, wo, `argmax [${outer}, ${r}, ${inner}]`, 0);
+    ref.free(rx); wasm.free(wx);
+  }
+});
+
+test('max propagates NaN like the reference', async () => {
+  const data = randomData(3 * 9 * 20);
+  data[37] = NaN;
+  for (const [outer, r, inner] of [[3, 9, 20], [27, 20, 1]]) {
+    const [rx, wx] = pair(data);
+    const ro = ref.alloc(outer * inner), wo = wasm.alloc(outer * inner);
+    ref.reduce('max', rx, ro, outer, r, inner);
+    wasm.reduce('max', wx, wo, outer, r, inner);
+    const expected = await ref.read(ro), actual = await wasm.read(wo);
+    const nans = (a: Float32Array) => [...a.keys()].filter((i) => Number.isNaN(a[i]));
+    assert.equal(nans(actual), nans(expected), 'NaN positions');
+    assert.ok(nans(expected).length > 0, 'the NaN reached an output');
+    const zeroNaN = (a: Float32Array) => a.map((v) => (Number.isNaN(v) ? 0 : v));
+    assertClose(zeroNaN(actual), zeroNaN(expected), TOL, `max with NaN [${outer}, ${r}, ${inner}]`);
+    for (const b of [rx, ro]) ref.free(b);
+    for (const b of [wx, wo]) wasm.free(b);
+  }
+});
+
+test('matmul: transposes, batches, odd sizes', async () => {
+  for (const [batch, m, k, n] of [[1, 1, 1, 1], [1, 5, 7, 3], [3, 9, 13, 17], [1, 64, 300, 70], [2, 33, 1, 9]]) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const [ra, wa] = pair(randomData(batch * m * k)), [rb, wb] = pair(randomData(batch * k * n));
+        const ro = ref.alloc(batch * m * n), wo = wasm.alloc(batch * m * n);
+        ref.matmul(ra, rb, ro, batch, m, k, n, transA, transB);
+        wasm.matmul(wa, wb, wo, batch, m, k, n, transA, transB);
+        await same(ro, wo, `matmul b${batch} ${m}x${k}x${n} tA=${transA} tB=${transB}`);
+        ref.free(ra); wasm.free(wa); ref.free(rb); wasm.free(wb);
+      }
+    }
+  }
+});
+
+type Triple = [number, number, number];
+function geometry(n: number, cin: number, cout: number, inp: Triple, k: Triple, s: Triple, p: Triple, d: Triple): ConvGeometry {
+  const out = inp.map((v, i) => Math.floor((v + 2 * p[i] - d[i] * (k[i] - 1) - 1) / s[i]) + 1) as Triple;
+  return { n, cin, cout, in: inp, out, kernel: k, stride: s, padding: p, dilation: d };
+}
+
+const t3 = (v: number): Triple => [v, v, v];
+const convCases: ConvGeometry[] = [
+  geometry(1, 1, 16, [9, 10, 11], t3(3), t3(1), t3(1), t3(1)),  // first V-Net layer, odd sizes
+  geometry(3, 5, 6, [7, 6, 9], t3(3), t3(1), t3(1), t3(1)),
+  geometry(1, 3, 5, [9, 8, 7], t3(3), t3(1), t3(2), t3(2)),     // dilation 2, padding 2
+  geometry(3, 6, 3, [8, 9, 10], t3(3), t3(2), t3(1), t3(1)),    // stride 2
+  geometry(1, 4, 7, [8, 6, 10], t3(2), t3(2), t3(0), t3(1)),    // V-Net down-conv
+  geometry(3, 7, 2, [5, 6, 7], t3(1), t3(1), t3(0), t3(1)),     // 1×1×1 head, 2 classes
+  geometry(1, 3, 5, [7, 8, 9], [3, 1, 2], [1, 2, 1], [0, 1, 2], [2, 1, 1]), // anisotropic everything
+  geometry(1, 2, 3, [6, 7, 5], t3(3), t3(1), t3(0), t3(1)),     // valid convolution
+  geometry(3, 9, 5, [5, 7, 6], t3(3), [2, 1, 2], t3(2), t3(2)),
+  geometry(1, 3, 4, [10, 9, 12], t3(3), t3(1), t3(0), t3(1)),   // unpadded input read in place
+  geometry(3, 5, 6, [24, 26, 22], t3(2), t3(2), t3(0), t3(1)),  // a batch of over 2048 outputs: the long-reduction gradients
+];
+
+const describe = (g: ConvGeometry) =>
+  `n${g.n} ${g.cin}->${g.cout} in[${g.in}] k[${g.kernel}] s[${g.stride}] p[${g.padding}] d[${g.dilation}]`;
+
+test('conv3d forward, input gradient and weight gradient', async () => {
+  for (const g of convCases) {
+    const xSize = g.n * g.cin * count(g.in), ySize = g.n * g.cout * count(g.out);
+    const wSize = g.cout * g.cin * count(g.kernel);
+    const [rx, wx] = pair(randomData(xSize)), [rw, ww] = pair(randomData(wSize)), [rdy, wdy] = pair(randomData(ySize));
+    let ro = ref.alloc(ySize), wo = wasm.alloc(ySize);
+    ref.conv3d(rx, rw, ro, g); wasm.conv3d(wx, ww, wo, g);
+    await same(ro, wo, `conv3d ${describe(g)}`);
+    ro = ref.alloc(xSize); wo = wasm.alloc(xSize);
+    ref.conv3dBackwardInput(rdy, rw, ro, g); wasm.conv3dBackwardInput(wdy, ww, wo, g);
+    await same(ro, wo, `conv3dBackwardInput ${describe(g)}`);
+    ro = ref.alloc(wSize); wo = wasm.alloc(wSize);
+    ref.conv3dBackwardWeight(rx, rdy, ro, g); wasm.conv3dBackwardWeight(wx, wdy, wo, g);
+    await same(ro, wo, `conv3dBackwardWeight ${describe(g)}`);
+    for (const b of [rx, rw, rdy]) ref.free(b);
+    for (const b of [wx, ww, wdy]) wasm.free(b);
+  }
+});
+
+/** Conv forward and both gradients at one thread count, as raw results. */
+async function convRun(threads: number, g: ConvGeometry, x: Float32Array, w: Float32Array, dy: Float32Array) {
+  await vg.setWasmThreads(threads);
+  const bx = wasm.alloc(x.length), bw = wasm.alloc(w.length), bdy = wasm.alloc(dy.length);
+  wasm.write(bx, x); wasm.write(bw, w); wasm.write(bdy, dy);
+  const outs = [wasm.alloc(dy.length), wasm.alloc(x.length), wasm.alloc(w.length)];
+  wasm.conv3d(bx, bw, outs[0], g);
+  wasm.conv3dBackwardInput(bdy, bw, outs[1], g);
+  wasm.conv3dBackwardWeight(bx, bdy, outs[2], g);
+  const results = await Promise.all(outs.map((b) => wasm.read(b)));
+  for (const b of [bx, bw, bdy, ...outs]) wasm.free(b);
+  return results;
+}
+
+test('the same thread count gives bitwise identical results; 1 and 3 threads agree', async () => {
+  const before = wasm.threads;
+  const g = geometry(2, 5, 7, [9, 10, 11], t3(3), t3(1), t3(1), t3(1));
+  const x = randomData(g.n * g.cin * count(g.in)), w = randomData(g.cout * g.cin * 27), dy = randomData(g.n * g.cout * count(g.out));
+  const a = await convRun(3, g, x, w, dy), b = await convRun(3, g, x, w, dy), c = await convRun(1, g, x, w, dy);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(a[i], b[i], `result ${i} differs between two runs on 3 threads`);
+    assertClose(c[i], a[i], TOL, `result ${i}, 1 vs 3 threads`);
+  }
+  await vg.setWasmThreads(before);
+});
+
+/** Two V-Net training steps (dropout and batch-norm statistics included) on a fresh wasm backend. */
+async function vnetSteps(threads: number): Promise<Float32Array[]> {
+  vg.disposeBackends();
+  await vg.setWasmThreads(threads);
+  await vg.setBackend('wasm');
+  const net = new vg.nn.VNet({ nChannels: 1, nClasses: 2, nFilters: 4, normalization: 'batchnorm', hasDropout: true,
+                               heads: 'seg+sdm', seed: 3 });
+  const gen = new vg.Generator(3);
+  const x = vg.randn([2, 1, 16, 16, 16], gen);
+  const y = vg.tensor(Float32Array.from({ length: 2 * 16 ** 3 }, () => +(gen.uniform() > 0.5)), [2, 16, 16, 16]);
+  const results: Float32Array[] = [];
+  for (let step = 0; step < 2; step++) {
+    const loss = vg.scope(() => {
+      const { seg, sdm } = net.forward(x);
+      const l = vg.add(vg.crossEntropy(seg, y), vg.mean(vg.square(sdm!)));
+      l.backward();
+      return vg.detach(l);
+    });
+    results.push(await loss.data());
+    for (const p of net.parameters()) results.push(await p.grad!.data());
+    net.zeroGrad();
+  }
+  return results;
+}
+
+test('V-Net training steps are bitwise identical for the same seed and thread count', async () => {
+  const before = wasm.threads;
+  const a = await vnetSteps(2), b = await vnetSteps(2);
+  assert.is(a.length, b.length);
+  for (let i = 0; i < a.length; i++) assert.equal(a[i], b[i], `result ${i} (loss or gradient) differs between runs`);
+  vg.disposeBackends();
+  await vg.setWasmThreads(before);
+  await vg.setBackend('wasm');
+  wasm = vg.getBackend() as WasmBackend;
+});
+
+test('heap: freed blocks are reused, buffers are counted, oversized tensors get a clear error', () => {
+  const live = wasm.liveBuffers();
+  const a = wasm.alloc(1000) as BackendBuffer & { ptr: number };
+  wasm.free(a);
+  const b = wasm.alloc(1000) as BackendBuffer & { ptr: number };
+  assert.is(b.ptr, a.ptr, 'a freed block of the same size class is reused');
+  assert.is(wasm.liveBuffers(), live + 1);
+  wasm.free(b);
+  assert.is(wasm.liveBuffers(), live);
+  assert.throws(() => wasm.alloc(2 ** 30 + 16), /does not fit in the 4 GiB WebAssembly address space/);
+});
+
+test.after(() => vg.disposeBackends());
+
+test.run();
+
