@@ -22,7 +22,7 @@ const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-back
 
 function buildPage(dir: string) {
   execFileSync(join(repoRoot, 'node_modules/.bin/esbuild'), [
-    join(repoRoot, 'web/conv-page.ts'), '--bundle', '--format=esm', '--platform=browser', '--loader:.wgsl=text',
+    join(repoRoot, 'web/conv-page.ts'), '--bundle', '--format=esm', '--platform=browser', '--loader:.wgsl=text', '--loader:.wasm=binary',
     '--external:webgpu', '--external:node:*', '--external:h5wasm', `--outfile=${join(dir, 'page.js')}`, '--log-level=warning',
   ], { stdio: 'inherit' });
   writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="page.js"></script>');
