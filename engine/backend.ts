@@ -38,6 +38,8 @@ export interface View {
 
 export interface Backend {
   readonly name: string;
+  /** True on an emulated device (e.g. WebGPU on SwiftShader), which `auto` never prefers. */
+  readonly software?: boolean;
 
   alloc(size: number): BackendBuffer;
   free(buf: BackendBuffer): void;

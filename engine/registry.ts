@@ -26,7 +26,10 @@ registerBackend('webgpu', async (opts) => (await import('./backends/webgpu/index
 
 async function instantiate(name: string, hardwareOnly: boolean): Promise<Backend> {
   const have = instances.get(name);
-  if (have) return have;
+  if (have) {
+    if (hardwareOnly && have.software) throw new Error(`voxgrad: backend '${name}' here runs on a software device`);
+    return have;
+  }
   const factory = factories.get(name);
   if (!factory) throw new Error(`voxgrad: unknown backend '${name}' (known: ${[...factories.keys()].join(', ')})`);
   const backend = await factory({ hardwareOnly });

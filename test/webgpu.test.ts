@@ -198,6 +198,14 @@ s("'auto' takes webgpu only on a hardware adapter", () => {
   else assert.is(chosen, 'webgpu');
 });
 
+s("'auto' skips a software webgpu already started in this process", async () => {
+  if (!available) return;
+  const chosen = await vg.setBackend('auto');
+  await vg.setBackend('webgpu');
+  if (gpu.software) assert.is.not(chosen, 'webgpu', 'auto reused the SwiftShader backend');
+  else assert.is(chosen, 'webgpu');
+});
+
 s('a tensor beyond maxStorageBufferBindingSize is refused, naming the limit', () => {
   if (!available) return;
   assert.throws(() => vg.zeros([2 ** 31]), /maxStorageBufferBindingSize/);
