@@ -133,3 +133,24 @@ export function gemmDot(M: i32, J: i32, L: i32, a: usize, lda: i32, rows: usize,
     }
   }
 }
+
+/**
+ * `count` independent gemmRows products (accumulate off): product i uses A at a + i·aStep floats, the
+ * row table at rows + i·rowsStep entries and C at c + i·cStep floats. Units are 4×8 tiles of C over the
+ * whole depth, numbered product by product, so small products still spread over every thread.
+ */
+export function gemmRowsBatch(count: i32, M: i32, N: i32, K: i32, a: usize, aStep: i32, lda: i32, rows: usize, rowsStep: i32,
+                              c: usize, cStep: i32, ldc: i32, tid: i32, nt: i32): void {
+  const blocks = (M + MR - 1) / MR, tiles = (N + NR - 1) / NR, per = blocks * tiles;
+  const u0 = share(count * per, tid, nt, 1), u1 = share(count * per, tid + 1, nt, 1);
+  const ldcB = <usize>ldc << 2, ldaB = <usize>lda << 2;
+  for (let u = u0; u < u1; u++) {
+    const i = u / per, r = u - i * per, t = r / blocks, mb = r - t * blocks;
+    const n = t * NR, width = min(NR, N - n), rowsValid = min(MR, M - mb * MR);
+    const ai = at(a, i * aStep + mb * MR * lda), ri = rows + (<usize>(i * rowsStep) << 2);
+    const ci = at(c, i * cStep + mb * MR * ldc + n);
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      tile(ai + (<usize>k0 << 2), ldaB, ri + (<usize>k0 << 2), min(KC, K - k0), <usize>n << 2, ci, ldcB, rowsValid, width, k0 > 0);
+    }
+  }
+}

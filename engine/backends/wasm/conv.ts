@@ -7,6 +7,7 @@
 // so that one GEMM covers every sample; for k = s (the V-Net's down- and up-convs) it is a reshuffle of x.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
+import { tilesOf, winogradConv, type WinogradConv } from './winograd.ts';
 
 type Triple = [number, number, number];
 const volume = (d: Triple) => d[0] * d[1] * d[2];
@@ -242,19 +243,44 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
   dev.release(colT, L * K);
 }
 
-export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+/** Stride-1, dilation-1 3×3×3: the convolutions (and input gradients) that Winograd can take. */
+const winogradFits = (g: ConvGeometry) =>
+  g.kernel.every((k) => k === 3) && isStride1(g) && g.dilation.every((d) => d === 1);
+
+const forwardPlan = (g: ConvGeometry): WinogradConv => ({ n: g.n, cin: g.cin, m: g.cout, in: g.in, out: g.out, pad: g.padding });
+/** The input gradient as a convolution of dy (channels swapped, kernel flipped, padding 2 − p). */
+const inputGradientPlan = (g: ConvGeometry): WinogradConv =>
+  ({ n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, pad: g.padding.map((p) => 2 - p) as Triple });
+
+/** Whether Winograd beats the shifted-row GEMM here (measured on bench/wasm-conv.ts's layer shapes). */
+function preferWinograd(p: WinogradConv): boolean {
+  const tiles = p.n * volume(tilesOf(p.out));
+  return p.cin >= 8 && p.m >= 8 && tiles >= 64;
+}
+
+/** `winograd` overrides the choice of route for a convolution Winograd can take (tests use it). */
+export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry,
+                              winograd = winogradFits(g) && preferWinograd(forwardPlan(g))) {
+  if (winograd && winogradFits(g)) return winogradConv(dev, x, w, y, forwardPlan(g));
   const f = shiftedFrame(g, NARROW_GEMM);
   if (f) stride1Forward(dev, x, w, y, stride1Plan(g), f);
   else loweredForward(dev, x, w, y, g);
 }
 
-export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
-  if (!shiftedFrame(g, NARROW_GEMM)) return loweredBackwardInput(dev, dy, w, dx, g);
+export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry,
+                                    winograd = winogradFits(g) && preferWinograd(inputGradientPlan(g))) {
+  winograd &&= winogradFits(g);
+  if (!winograd && !shiftedFrame(g, NARROW_GEMM)) return loweredBackwardInput(dev, dy, w, dx, g);
   // dx is the full correlation of dy with the flipped kernel, channels swapped: A[ci, (co, t)] = w[co, ci, T−1−t]
   const T = taps(g), K = g.cin * T;
   const wt = dev.temp(g.cout * K);
   const desc = dev.describe([3, g.cin, g.cout, T, g.cout * T, T, 1, T, K, -1, g.cout * T, T, 1]);
   dev.call('copy', [w, T - 1, wt, 0, g.cout * K, desc, dev.scratch], g.cout * K);
+  if (winograd) {
+    winogradConv(dev, dy, wt, dx, inputGradientPlan(g));
+    dev.release(wt, g.cout * K);
+    return;
+  }
   const pad = g.kernel.map((k, i) => (k - 1) * g.dilation[i] - g.padding[i]) as Triple;
   const p: Stride1 = { n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, kernel: g.kernel, pad, dilation: g.dilation };
   stride1Forward(dev, dy, wt, dx, p, bestFrame(p).f);
