@@ -4,23 +4,25 @@
 //   weight V[f][co][ci]  = (G g Gᵀ) over each axis of the 3×3×3 kernel g
 //   output y[2·tile + o] = (Aᵀ m A) over each axis of the 64 GEMM results m of a tile
 // Vector lanes hold four neighbouring tiles along W. Each part keeps its 64 intermediate vectors in its
-// own 1 KiB of the scratch block the host passes (`scratch + part·1024`).
+// own 1 KiB of the scratch block the host passes (`scratch + part·1024`). The 64 planes of V, U and the
+// GEMM results lie fStride floats apart, which the host keeps off multiples of 4 KiB: a tile's 64 values
+// would otherwise fall in one cache set.
 import { at, share, storeLanes } from './common';
 
 @inline function s(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
 @inline function put(p: usize, i: i32, v: v128): void { v128.store(p + (<usize>i << 4), v); }
 
 /**
- * U[(f·C + c)·T + tile] for the tiles of a block of nz × tH × tW tiles (T of them) whose patches start in
+ * U[f·fStride + c·T + tile] for the tiles of a block of nz × tH × tW tiles (T of them) whose patches start in
  * src, a zero-padded frame of C channels (channel stride srcCS, rows Wf floats, planes Hf rows, at least
  * 2·tW + 2 floats per row and 8 floats of slack past the last channel). Threads take rows of tiles.
  */
 export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, nz: i32, tH: i32, tW: i32,
-                          u: usize, T: i32, scratch: usize, tid: i32, nt: i32): void {
+                          u: usize, T: i32, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
   const rows = C * nz * tH;
   const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
   const sp = scratch + (<usize>tid << 10);
-  const planeB = <usize>T << 2, fStep = <usize>C * planeB;
+  const planeB = <usize>T << 2, fStep = <usize>fStride << 2;
   for (let r = r0; r < r1; r++) {
     const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
     const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf);
@@ -60,12 +62,12 @@ export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, nz: 
   }
 }
 
-/** V[(f·M + m)·K + k] from the kernels w[(m·K + k)·27 + tap]. Threads take kernels. */
-export function winoWeight(w: usize, M: i32, K: i32, v: usize, scratch: usize, tid: i32, nt: i32): void {
+/** V[f·fStride + m·K + k] from the kernels w[(m·K + k)·27 + tap]. Threads take kernels. */
+export function winoWeight(w: usize, M: i32, K: i32, v: usize, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
   const n = M * K;
   const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
   const a = scratch + (<usize>tid << 10), b = a + 256; // a: [3][3][4] after x, b: [3][4][4] after y
-  const fStep = <usize>n << 2;
+  const fStep = <usize>fStride << 2;
   for (let i = i0; i < i1; i++) {
     const g = at(w, i * 27);
     for (let r = 0; r < 9; r++) {
@@ -96,15 +98,15 @@ export function winoWeight(w: usize, M: i32, K: i32, v: usize, scratch: usize, t
 
 /**
  * y[c, 2·tz + oz, 2·ty + oy, 2·tx + ox] for the tiles of a block of nz × tH × tW tiles (T of them),
- * from m[(f·C + c)·T + tile] (4 floats of slack past its end); outputs past oD × oH × oW (dst's channel
+ * from m[f·fStride + c·T + tile] (4 floats of slack past its end); outputs past oD × oH × oW (dst's channel
  * volume, channel stride dstCS) are dropped. Threads take rows of tiles.
  */
-export function winoOutput(m: usize, T: i32, C: i32, nz: i32, tH: i32, tW: i32, dst: usize, dstCS: i32,
+export function winoOutput(m: usize, T: i32, fStride: i32, C: i32, nz: i32, tH: i32, tW: i32, dst: usize, dstCS: i32,
                            oD: i32, oH: i32, oW: i32, scratch: usize, tid: i32, nt: i32): void {
   const rows = C * nz * tH;
   const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
   const sp = scratch + (<usize>tid << 10);
-  const planeB = <usize>T << 2, fStep = <usize>C * planeB;
+  const planeB = <usize>T << 2, fStep = <usize>fStride << 2;
   for (let r = r0; r < r1; r++) {
     const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
     const mRow = m + (<usize>c) * planeB + (<usize>((tz * tH + ty) * tW) << 2);

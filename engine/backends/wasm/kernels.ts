@@ -28,9 +28,9 @@ export interface Kernels {
   col2im(col: I, geom: I, rowStride: I, posStride: I, dx: I, tid: I, nt: I): void;
   gemmRowsBatch(count: I, m: I, n: I, k: I, a: I, aStep: I, lda: I, rows: I, rowsStep: I, c: I, cStep: I, ldc: I,
                 tid: I, nt: I): void;
-  winoInput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, u: I, t: I, scratch: I, tid: I, nt: I): void;
-  winoWeight(w: I, m: I, k: I, v: I, scratch: I, tid: I, nt: I): void;
-  winoOutput(m: I, t: I, c: I, nz: I, tH: I, tW: I, dst: I, dstCS: I, oD: I, oH: I, oW: I, scratch: I, tid: I, nt: I): void;
+  winoInput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, u: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
+  winoWeight(w: I, m: I, k: I, v: I, fStride: I, scratch: I, tid: I, nt: I): void;
+  winoOutput(m: I, t: I, fStride: I, c: I, nz: I, tH: I, tW: I, dst: I, dstCS: I, oD: I, oH: I, oW: I, scratch: I, tid: I, nt: I): void;
 }
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;

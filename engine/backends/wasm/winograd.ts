@@ -19,6 +19,8 @@ const CHUNK_FLOATS = 1 << 20;
 const SCRATCH_FLOATS = MAX_PARTS * 256;
 /** Slack past U and M: the GEMM tiles and the output transform read a few floats past a row's end. */
 const SLACK = 8;
+/** Floats between consecutive transform planes beyond their data: one cache line, so planes do not alias. */
+const SKEW = 16;
 
 export const tilesOf = (out: Triple) => out.map((o) => Math.ceil(o / 2)) as Triple;
 
@@ -28,29 +30,31 @@ export function winogradConv(dev: Device, x: number, a: number, y: number, p: Wi
   const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], frameVol = Df * Hf * Wf;
   const inVol = D * H * W, outVol = oD * oH * oW, plane = tH * tW;
   const scratch = dev.temp(SCRATCH_FLOATS);
-  const v = dev.temp(64 * p.m * p.cin);
-  dev.call('winoWeight', [a, p.m, p.cin, v, scratch], 64 * p.m * p.cin);
+  const vStride = p.m * p.cin + SKEW, v = dev.temp(64 * vStride);
+  dev.call('winoWeight', [a, p.m, p.cin, v, vStride, scratch], 64 * p.m * p.cin);
   const xp = dev.temp(p.cin * frameVol + SLACK);
   const nz = Math.max(1, Math.min(tD, Math.floor(CHUNK_FLOATS / (64 * (p.cin + p.m) * plane))));
-  const u = dev.temp(64 * p.cin * nz * plane + SLACK), mm = dev.temp(64 * p.m * nz * plane + SLACK);
+  const uFloats = 64 * (p.cin * nz * plane + SKEW) + SLACK, mFloats = 64 * (p.m * nz * plane + SKEW) + SLACK;
+  const u = dev.temp(uFloats), mm = dev.temp(mFloats);
   const rows = new Uint32Array(64 * p.cin);
   for (let b = 0; b < p.n; b++) {
     dev.call('window3d', [x + b * p.cin * inVol * 4, inVol, D, H, W, xp, frameVol, Df, Hf, Wf, -p.pad[0], -p.pad[1], -p.pad[2], p.cin],
              p.cin * frameVol);
     for (let tz = 0; tz < tD; tz += nz) {
       const z = Math.min(nz, tD - tz), T = z * plane;
-      for (let r = 0; r < rows.length; r++) rows[r] = u + r * T * 4;
+      const uStride = p.cin * T + SKEW, mStride = p.m * T + SKEW;
+      for (let f = 0; f < 64; f++) for (let c = 0; c < p.cin; c++) rows[f * p.cin + c] = u + (f * uStride + c * T) * 4;
       const table = dev.table(rows);
-      dev.call('winoInput', [xp + 2 * tz * Hf * Wf * 4, frameVol, Hf, Wf, p.cin, z, tH, tW, u, T, scratch], 64 * p.cin * T);
-      dev.call('gemmRowsBatch', [64, p.m, T, p.cin, v, p.m * p.cin, p.cin, table, p.cin, mm, p.m * T, T], 64 * p.m * T * p.cin);
-      dev.call('winoOutput', [mm, T, p.m, z, tH, tW, y + (b * p.m * outVol + 2 * tz * oH * oW) * 4, outVol, oD - 2 * tz, oH, oW, scratch],
-               64 * p.m * T);
+      dev.call('winoInput', [xp + 2 * tz * Hf * Wf * 4, frameVol, Hf, Wf, p.cin, z, tH, tW, u, T, uStride, scratch], 64 * p.cin * T);
+      dev.call('gemmRowsBatch', [64, p.m, T, p.cin, v, vStride, p.cin, table, p.cin, mm, mStride, T], 64 * p.m * T * p.cin);
+      dev.call('winoOutput', [mm, T, mStride, p.m, z, tH, tW, y + (b * p.m * outVol + 2 * tz * oH * oW) * 4, outVol, oD - 2 * tz, oH, oW,
+                              scratch], 64 * p.m * T);
       dev.release(table, rows.length);
     }
   }
-  dev.release(mm, 64 * p.m * nz * plane + SLACK);
-  dev.release(u, 64 * p.cin * nz * plane + SLACK);
+  dev.release(mm, mFloats);
+  dev.release(u, uFloats);
   dev.release(xp, p.cin * frameVol + SLACK);
-  dev.release(v, 64 * p.m * p.cin);
+  dev.release(v, 64 * vStride);
   dev.release(scratch, SCRATCH_FLOATS);
 }
