@@ -142,3 +142,84 @@ export function winoOutput(m: usize, T: i32, fStride: i32, C: i32, nz: i32, tH: 
     }
   }
 }
+
+/**
+ * The weight gradient's view of dy: D[f·fStride + c·T + tile] = (A d Aᵀ) over each axis of the 2×2×2
+ * tile d, the adjoint of the output transform. src is a frame of C channels (channel stride srcCS, rows
+ * Wf = 2·tW floats, planes Hf rows, zeros past dy's edge, 8 floats of slack). Threads take rows of tiles.
+ */
+export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, nz: i32, tH: i32, tW: i32,
+                               d: usize, T: i32, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
+  const rows = C * nz * tH;
+  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
+  const sp = scratch + (<usize>tid << 10);
+  const planeB = <usize>T << 2, fStep = <usize>fStride << 2, zero = f32x4.splat(0);
+  for (let r = r0; r < r1; r++) {
+    const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
+    const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf);
+    const dRow = d + (<usize>c) * planeB + (<usize>((tz * tH + ty) * tW) << 2);
+    for (let q = 0; q < tW; q += 4) {
+      // along x: [2 z][2 y][2 x] → [2 z][2 y][4 x]
+      for (let zy = 0; zy < 4; zy++) {
+        const p = at(base, ((zy >> 1) * Hf + (zy & 1)) * Wf + 2 * q);
+        const v0 = v128.load(p), v1 = v128.load(p, 16);
+        const e = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+        put(sp, zy * 4, e);
+        put(sp, zy * 4 + 1, f32x4.add(e, o));
+        put(sp, zy * 4 + 2, f32x4.sub(e, o));
+        put(sp, zy * 4 + 3, f32x4.sub(zero, o));
+      }
+      // along y: → [2 z][4 y][4 x] at 16..47
+      for (let zj = 0; zj < 8; zj++) {
+        const z = zj >> 2, j = zj & 3;
+        const a0 = s(sp, z * 8 + j), a1 = s(sp, z * 8 + 4 + j), t = 16 + z * 16 + j;
+        put(sp, t, a0);
+        put(sp, t + 4, f32x4.add(a0, a1));
+        put(sp, t + 8, f32x4.sub(a0, a1));
+        put(sp, t + 12, f32x4.sub(zero, a1));
+      }
+      // along z, straight to D
+      const lanes = min(4, tW - q), dst = dRow + (<usize>q << 2);
+      for (let yj = 0; yj < 16; yj++) {
+        const a0 = s(sp, 16 + yj), a1 = s(sp, 32 + yj);
+        storeLanes(dst + <usize>yj * fStep, a0, lanes);
+        storeLanes(dst + <usize>(yj + 16) * fStep, f32x4.add(a0, a1), lanes);
+        storeLanes(dst + <usize>(yj + 32) * fStep, f32x4.sub(a0, a1), lanes);
+        storeLanes(dst + <usize>(yj + 48) * fStep, f32x4.sub(zero, a1), lanes);
+      }
+    }
+  }
+}
+
+/** dw[(m·K + k)·27 + tap] = (Gᵀ e G) over each axis of e = V[f·fStride + m·K + k]: the adjoint of winoWeight. */
+export function winoWeightGrad(v: usize, fStride: i32, M: i32, K: i32, dw: usize, scratch: usize, tid: i32, nt: i32): void {
+  const n = M * K;
+  const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
+  const a = scratch + (<usize>tid << 10), b = a + 256; // a: [4][4][3] after x, b: [4][3][3] after y
+  const fStep = <usize>fStride << 2;
+  for (let i = i0; i < i1; i++) {
+    const e = at(v, i);
+    for (let zy = 0; zy < 16; zy++) {
+      const p = e + <usize>(zy * 4) * fStep;
+      const d0 = load<f32>(p), d1 = load<f32>(p + fStep), d2 = load<f32>(p + 2 * fStep), d3 = load<f32>(p + 3 * fStep);
+      store<f32>(at(a, zy * 3), d0 + 0.5 * (d1 + d2));
+      store<f32>(at(a, zy * 3 + 1), 0.5 * (d1 - d2));
+      store<f32>(at(a, zy * 3 + 2), 0.5 * (d1 + d2) + d3);
+    }
+    for (let zx = 0; zx < 12; zx++) {
+      const z = zx / 3, x = zx % 3;
+      const d0 = load<f32>(at(a, z * 12 + x)), d1 = load<f32>(at(a, z * 12 + 3 + x));
+      const d2 = load<f32>(at(a, z * 12 + 6 + x)), d3 = load<f32>(at(a, z * 12 + 9 + x));
+      store<f32>(at(b, z * 9 + x), d0 + 0.5 * (d1 + d2));
+      store<f32>(at(b, z * 9 + 3 + x), 0.5 * (d1 - d2));
+      store<f32>(at(b, z * 9 + 6 + x), 0.5 * (d1 + d2) + d3);
+    }
+    const g = at(dw, i * 27);
+    for (let yx = 0; yx < 9; yx++) {
+      const d0 = load<f32>(at(b, yx)), d1 = load<f32>(at(b, 9 + yx)), d2 = load<f32>(at(b, 18 + yx)), d3 = load<f32>(at(b, 27 + yx));
+      store<f32>(at(g, yx), d0 + 0.5 * (d1 + d2));
+      store<f32>(at(g, 9 + yx), 0.5 * (d1 - d2));
+      store<f32>(at(g, 18 + yx), 0.5 * (d1 + d2) + d3);
+    }
+  }
+}

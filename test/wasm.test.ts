@@ -7,7 +7,7 @@ import * as vg from '../index.ts';
 import type { BackendBuffer, BinaryOp, ConvGeometry, UnaryOp } from '../engine/backend.ts';
 import { RefBackend } from '../engine/backends/ref.ts';
 import type { WasmBackend } from '../engine/backends/wasm/backend.ts';
-import { conv3dBackwardInput, conv3dForward } from '../engine/backends/wasm/conv.ts';
+import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward } from '../engine/backends/wasm/conv.ts';
 import { assertClose } from './helpers/compare.ts';
 
 const TOL = 1e-5;
@@ -257,7 +257,7 @@ const winogradCases: ConvGeometry[] = [
   geometry(1, 13, 10, [6, 30, 31], t3(3), t3(1), t3(1), t3(1)),
 ];
 
-test('Winograd route: conv3d forward and input gradient', async () => {
+test('Winograd route: conv3d forward, input gradient and weight gradient', async () => {
   const address = (b: BackendBuffer) => (b as unknown as { ptr: number }).ptr;
   for (const g of winogradCases) {
     const xSize = g.n * g.cin * count(g.in), ySize = g.n * g.cout * count(g.out), wSize = g.cout * g.cin * 27;
@@ -270,6 +270,10 @@ test('Winograd route: conv3d forward and input gradient', async () => {
     ref.conv3dBackwardInput(rdy, rw, ro, g);
     conv3dBackwardInput(wasm.device, address(wdy), address(ww), address(wo), g, true);
     await same(ro, wo, `Winograd conv3dBackwardInput ${describe(g)}`);
+    ro = ref.alloc(wSize); wo = wasm.alloc(wSize);
+    ref.conv3dBackwardWeight(rx, rdy, ro, g);
+    conv3dBackwardWeight(wasm.device, address(wx), address(wdy), address(wo), g, true);
+    await same(ro, wo, `Winograd conv3dBackwardWeight ${describe(g)}`);
     for (const b of [rx, rw, rdy]) ref.free(b);
     for (const b of [wx, ww, wdy]) wasm.free(b);
   }

@@ -7,7 +7,7 @@
 // so that one GEMM covers every sample; for k = s (the V-Net's down- and up-convs) it is a reshuffle of x.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
-import { tilesOf, winogradConv, type WinogradConv } from './winograd.ts';
+import { tilesOf, winogradConv, winogradWeightGrad, type WinogradConv } from './winograd.ts';
 
 type Triple = [number, number, number];
 const volume = (d: Triple) => d[0] * d[1] * d[2];
@@ -252,11 +252,16 @@ const forwardPlan = (g: ConvGeometry): WinogradConv => ({ n: g.n, cin: g.cin, m:
 const inputGradientPlan = (g: ConvGeometry): WinogradConv =>
   ({ n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, pad: g.padding.map((p) => 2 - p) as Triple });
 
-/** Whether Winograd beats the shifted-row GEMM here (measured on bench/wasm-conv.ts's layer shapes). */
+/**
+ * Whether Winograd beats the GEMM routes, from timings at the V-Net layer shapes (bench/wasm-conv.ts):
+ * it needs enough tiles to pay for the weight transform and enough channels to keep its GEMMs busy.
+ */
 function preferWinograd(p: WinogradConv): boolean {
   const tiles = p.n * volume(tilesOf(p.out));
   return p.cin >= 8 && p.m >= 8 && tiles >= 64;
 }
+/** The weight gradient re-reads its transformed sum for every chunk of tiles: it pays only with few channels. */
+const preferWinogradWeightGrad = (p: WinogradConv) => preferWinograd(p) && p.cin * p.m <= 64 * 64;
 
 /** `winograd` overrides the choice of route for a convolution Winograd can take (tests use it). */
 export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry,
@@ -286,7 +291,9 @@ export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: numb
   stride1Forward(dev, dy, wt, dx, p, bestFrame(p).f);
   dev.release(wt, g.cout * K);
 }
-export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry,
+                                     winograd = winogradFits(g) && preferWinogradWeightGrad(forwardPlan(g))) {
+  if (winograd && winogradFits(g)) return winogradWeightGrad(dev, x, dy, dw, forwardPlan(g));
   const f = shiftedFrame(g, SHORT_DOT);
   if (!f) return loweredBackwardWeight(dev, x, dy, dw, g);
   const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in);
