@@ -295,12 +295,15 @@ async function convRun(threads: number, g: ConvGeometry, x: Float32Array, w: Flo
 
 test('the same thread count gives bitwise identical results; 1 and 3 threads agree', async () => {
   const before = wasm.threads;
-  const g = geometry(2, 5, 7, [9, 10, 11], t3(3), t3(1), t3(1), t3(1));
-  const x = randomData(g.n * g.cin * count(g.in)), w = randomData(g.cout * g.cin * 27), dy = randomData(g.n * g.cout * count(g.out));
-  const a = await convRun(3, g, x, w, dy), b = await convRun(3, g, x, w, dy), c = await convRun(1, g, x, w, dy);
-  for (let i = 0; i < 3; i++) {
-    assert.equal(a[i], b[i], `result ${i} differs between two runs on 3 threads`);
-    assertClose(c[i], a[i], TOL, `result ${i}, 1 vs 3 threads`);
+  // 5 → 7 channels take the GEMM routes, 8 → 9 over this many tiles the Winograd ones
+  for (const [cin, cout] of [[5, 7], [8, 9]]) {
+    const g = geometry(2, cin, cout, [9, 10, 11], t3(3), t3(1), t3(1), t3(1));
+    const x = randomData(g.n * g.cin * count(g.in)), w = randomData(g.cout * g.cin * 27), dy = randomData(g.n * g.cout * count(g.out));
+    const a = await convRun(3, g, x, w, dy), b = await convRun(3, g, x, w, dy), c = await convRun(1, g, x, w, dy);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(a[i], b[i], `${describe(g)}: result ${i} differs between two runs on 3 threads`);
+      assertClose(c[i], a[i], TOL, `${describe(g)}: result ${i}, 1 vs 3 threads`);
+    }
   }
   await vg.setWasmThreads(before);
 });

@@ -258,10 +258,11 @@ const inputGradientPlan = (g: ConvGeometry): WinogradConv =>
  */
 function preferWinograd(p: WinogradConv): boolean {
   const tiles = p.n * volume(tilesOf(p.out));
-  return p.cin >= 8 && p.m >= 8 && tiles >= 64;
+  return p.cin >= 8 && p.m >= 8 && tiles >= 16;
 }
 /** The weight gradient re-reads its transformed sum for every chunk of tiles: it pays only with few channels. */
-const preferWinogradWeightGrad = (p: WinogradConv) => preferWinograd(p) && p.cin * p.m <= 64 * 64;
+const preferWinogradWeightGrad = (p: WinogradConv) =>
+  preferWinograd(p) && p.cin * p.m <= 64 * 64 && p.n * volume(tilesOf(p.out)) >= 64;
 
 /** `winograd` overrides the choice of route for a convolution Winograd can take (tests use it). */
 export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry,
