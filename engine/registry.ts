@@ -22,6 +22,7 @@ export function registeredBackends(): string[] {
 registerBackend('ref', async () => new RefBackend('ref', Float32Array));
 // Float64 storage: used by the finite-difference gradient checks, not meant for training.
 registerBackend('ref64', async () => new RefBackend('ref64', Float64Array));
+registerBackend('webgpu', async (opts) => (await import('./backends/webgpu/index.ts')).createWebGPUBackend(opts));
 
 async function instantiate(name: string, hardwareOnly: boolean): Promise<Backend> {
   const have = instances.get(name);

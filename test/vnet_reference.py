@@ -171,22 +171,43 @@ def f64(t):
 
 # ---- (a) voxgrad weights into PyTorch ----
 
-def voxgrad_to_torch(export_path, x, out):
+def network_a(export_path, n):
+    """The exported V-Net in float64, train mode, with its given dropout masks; and the generator
+    that then draws the cotangents."""
     weights, meta = read_safetensors(export_path)
     config = json.loads(meta['config'])
     net = build(config).double()
     net.load_state_dict(weights, strict=True)
-    n, f = x.shape[0], config['nFilters']
+    f = config['nFilters']
     g = torch.Generator().manual_seed(11)
     mask5 = (torch.rand(n, 16 * f, generator=g) >= 0.5).float()
     mask9 = (torch.rand(n, f, generator=g) >= 0.5).float()
     mask9[:, 0] = 1  # every sample keeps a channel, so the head sees signal
-    out_shape = (n, config['nClasses'], *x.shape[2:])
+    net.train()
+    net.dropout = GivenMaskDropout3d([mask5, mask9])
+    return net, config, g, mask5, mask9
+
+
+def relu_margin(export_path, x):
+    """The smallest |input| of any ReLU in case (a)'s forward pass. An input within float32
+    rounding of 0 lets a correct float32 engine take the other branch there and differ from this
+    float64 reference by a whole voxel's gradient, so the fixture's input keeps a margin."""
+    net, *_ = network_a(export_path, x.shape[0])
+    margins = []
+    for m in net.modules():
+        if isinstance(m, nn.ReLU):
+            m.register_forward_pre_hook(lambda _m, inp: margins.append(float(inp[0].abs().min())))
+    with torch.no_grad():
+        net(f64(x))
+    return min(margins)
+
+
+def voxgrad_to_torch(export_path, x, out):
+    net, config, g, mask5, mask9 = network_a(export_path, x.shape[0])
+    out_shape = (x.shape[0], config['nClasses'], *x.shape[2:])
     cot_seg, cot_sdm = torch.randn(out_shape, generator=g), torch.randn(out_shape, generator=g)
     out.update({'a/mask5': mask5, 'a/mask9': mask9, 'a/cot_seg': cot_seg, 'a/cot_sdm': cot_sdm})
 
-    net.train()
-    net.dropout = GivenMaskDropout3d([mask5, mask9])
     sdm, seg = net(f64(x))
     ((seg * f64(cot_seg)).sum() + (sdm * f64(cot_sdm)).sum()).backward()
     out.update({'a/train/seg': seg, 'a/train/sdm': sdm})
@@ -259,8 +280,12 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     export_path = sys.argv[1]
-    torch.manual_seed(0)
-    x = torch.randn(2, 1, 16, 16, 32)
+    # Of 20 candidate inputs, the one whose ReLU inputs stay furthest from 0 (see relu_margin).
+    candidates = [torch.randn(2, 1, 32, 32, 32, generator=torch.Generator().manual_seed(seed)) for seed in range(20)]
+    margins = [relu_margin(export_path, c) for c in candidates]
+    best = max(range(len(candidates)), key=lambda i: margins[i])
+    x = candidates[best]
+    print(f'input seed {best}: smallest |ReLU input| {margins[best]:.2e} (seed 0: {margins[0]:.2e})')
     out = {'x': x}
     config_a = voxgrad_to_torch(export_path, x, out)
     config_b = torch_to_voxgrad(x, out)

@@ -1,0 +1,317 @@
+// The WebGPU backend: every primitive of engine/backend.ts as a WGSL kernel (shaders/*.wgsl).
+// Kernels are recorded into a CommandBatch and run when something is read back; buffers come from a
+// size-bucketed pool.
+import type { Backend, BackendBuffer, BinaryOp, ConvGeometry, ReduceOp, UnaryOp, View } from '../../backend.ts';
+import { CommandBatch, type ParamWriter } from './batch.ts';
+import type { GpuContext } from './device.ts';
+import { binaryCode, reduceCode, unaryCode } from './kernels.ts';
+import { type Constants, PipelineCache } from './pipelines.ts';
+import { BufferPool } from './pool.ts';
+import type { ShaderName } from './shaders.ts';
+import { collapse, MAX_RANK } from './strides.ts';
+import { BufferUsage, MapMode } from './usage.ts';
+
+const WG = 256; // threads per workgroup of the elementwise and reduce kernels (grid.wgsl)
+const GEMM_BK = 16; // gemm_core.wgsl
+/** Reduce with one thread per output once there are this many outputs, or when r is this short. */
+const ROWS_MIN_OUTPUTS = 4096, ROWS_MAX_R = 64;
+const TREE_CHUNK = 8 * WG; // elements per workgroup in a tree reduce pass
+// Sums are plain float32 in a fixed order. Compensated (TwoSum) sums were tried (commit 4dd798c): they
+// cut the per-op error against the ref backend from 4e-6 to 2e-7, but flip a
+// ReLU in test/vnet.test.ts's train-mode case, whose bottleneck batch norm over 4 voxels amplifies
+// rounding ~100× and leaves one ReLU input 1e-5 from zero: that test decides by rounding luck.
+/** Split-K for the weight gradient: aim for this many workgroups, each summing at least MIN_K. */
+const SPLIT_TARGET_WORKGROUPS = 512, SPLIT_MIN_K = 256, SPLIT_MAX = 256;
+
+class GpuTensorBuffer implements BackendBuffer {
+  constructor(readonly size: number, readonly gpu: GPUBuffer) {}
+}
+
+const gpuOf = (b: BackendBuffer) => (b as GpuTensorBuffer).gpu;
+
+/** GEMM tile (rows × columns of C per workgroup): narrow M (few channels) gets wider N tiles. */
+function gemmTile(m: number): [number, number] {
+  if (m <= 16) return [16, 128];
+  if (m <= 32) return [32, 64];
+  return [64, 64];
+}
+
+export class WebGPUBackend implements Backend {
+  readonly name = 'webgpu';
+  readonly adapterName: string;
+  readonly software: boolean;
+  readonly features: string[];
+  private readonly device: GPUDevice;
+  private readonly limits: GPUSupportedLimits;
+  private readonly pipelines: PipelineCache;
+  private readonly batch: CommandBatch;
+  private readonly storage: BufferPool;
+  private readonly staging: BufferPool;
+  private readonly subgroupMinSize: number;
+  /** Max/argmax tree reductions finish with subgroup operations; on by default where the device has them. */
+  subgroupReduce: boolean;
+  private live = 0;
+  private error: string | null = null;
+
+  constructor(ctx: GpuContext) {
+    this.device = ctx.device;
+    this.adapterName = ctx.adapterName;
+    this.software = ctx.software;
+    this.features = ctx.features;
+    this.subgroupMinSize = ctx.subgroupMinSize;
+    this.subgroupReduce = ctx.features.includes('subgroups');
+    this.limits = ctx.device.limits;
+    this.pipelines = new PipelineCache(this.device);
+    this.batch = new CommandBatch(this.device);
+    const maxBytes = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+    this.storage = new BufferPool(this.device, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+                                  'tensor', maxBytes);
+    this.staging = new BufferPool(this.device, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback',
+                                  this.limits.maxBufferSize);
+    this.device.addEventListener('uncapturederror', (e) => {
+      this.error ??= (e as GPUUncapturedErrorEvent).error.message;
+    });
+    void this.device.lost.then((info) => {
+      if (info.reason !== 'destroyed') this.error ??= `device lost: ${info.message}`;
+    });
+  }
+
+  /** GPU buffers in existence (in use or pooled): flat in a steady training loop. */
+  gpuBuffers() { return this.storage.total + this.staging.total; }
+  /** Counters for benchmarks: kernels dispatched, command buffers submitted, pipelines built. */
+  stats() { return { dispatches: this.batch.dispatches, submits: this.batch.submits, pipelines: this.pipelines.size }; }
+
+  alloc(size: number): BackendBuffer {
+    this.live++;
+    return new GpuTensorBuffer(size, this.scratch(size));
+  }
+
+  free(buf: BackendBuffer) {
+    this.live--;
+    this.storage.release(gpuOf(buf));
+  }
+
+  write(buf: BackendBuffer, data: Float32Array) {
+    if (data.length) this.batch.write(gpuOf(buf), data);
+  }
+
+  async read(buf: BackendBuffer): Promise<Float32Array> {
+    const bytes = buf.size * 4;
+    let out = new Float32Array(0);
+    if (bytes) {
+      const staging = this.staging.acquire(bytes);
+      this.batch.copy(gpuOf(buf), 0, staging, 0, bytes);
+      this.batch.flush();
+      await staging.mapAsync(MapMode.READ, 0, bytes);
+      out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+      staging.unmap();
+      this.staging.release(staging);
+    }
+    if (this.error) throw new Error(`voxgrad webgpu: ${this.error}`);
+    return out;
+  }
+
+  liveBuffers() { return this.live; }
+
+  /** Resolves when every kernel recorded so far has finished (benchmarks time with it). */
+  async sync() {
+    this.batch.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    if (this.error) throw new Error(`voxgrad webgpu: ${this.error}`);
+  }
+
+  fill(out: BackendBuffer, value: number) {
+    this.elementwise('fill', {}, [gpuOf(out)], out.size, (w) => w.f(value));
+  }
+
+  copy(src: BackendBuffer, srcView: View, out: BackendBuffer, outView: View, shape: number[]) {
+    this.strided('copy', {}, [gpuOf(src), gpuOf(out)], shape,
+                 [srcView.strides, shape.map(() => 0), outView.strides], [srcView.offset, 0, outView.offset]);
+  }
+
+  unary(op: UnaryOp, x: BackendBuffer, out: BackendBuffer, a: number, b: number) {
+    this.elementwise('unary', { OP: unaryCode(op) }, [gpuOf(x), gpuOf(out)], out.size, (w) => w.f(a, b));
+  }
+
+  binary(op: BinaryOp, a: BackendBuffer, aStrides: number[], b: BackendBuffer, bStrides: number[],
+         out: BackendBuffer, outShape: number[]) {
+    this.strided('binary', { OP: binaryCode(op) }, [gpuOf(a), gpuOf(b), gpuOf(out)], outShape,
+                 [aStrides, bStrides, outShape.map(() => 0)], [0, 0, 0]);
+  }
+
+  where(cond: BackendBuffer, cStrides: number[], a: BackendBuffer, aStrides: number[],
+        b: BackendBuffer, bStrides: number[], out: BackendBuffer, outShape: number[]) {
+    this.strided('where', {}, [gpuOf(a), gpuOf(b), gpuOf(cond), gpuOf(out)], outShape,
+                 [aStrides, bStrides, cStrides], [0, 0, 0]);
+  }
+
+  reduce(op: ReduceOp, x: BackendBuffer, out: BackendBuffer, outer: number, r: number, inner: number) {
+    this.reduceAny(op, gpuOf(x), gpuOf(out), outer, r, inner);
+  }
+
+  argmax(x: BackendBuffer, out: BackendBuffer, outer: number, r: number, inner: number) {
+    this.reduceAny('argmax', gpuOf(x), gpuOf(out), outer, r, inner);
+  }
+
+  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, batch: number, m: number, k: number, n: number,
+         transA: boolean, transB: boolean) {
+    this.gemm('matmul', { TRANS_A: transA, TRANS_B: transB }, [gpuOf(a), gpuOf(b), gpuOf(out)],
+              { m, n, k, batch, splits: 1, kSplit: k }, () => {});
+  }
+
+  conv3d(x: BackendBuffer, w: BackendBuffer, y: BackendBuffer, g: ConvGeometry) {
+    const m = g.cout, n = g.n * vol(g.out), k = g.cin * vol(g.kernel);
+    this.gemm('conv3d', { MODE: 0 }, [gpuOf(w), gpuOf(x), gpuOf(y)], { m, n, k, batch: 1, splits: 1, kSplit: k },
+              (p) => convParams(p, g));
+  }
+
+  conv3dBackwardInput(dy: BackendBuffer, w: BackendBuffer, dx: BackendBuffer, g: ConvGeometry) {
+    if (tapsPartitionInput(g)) {
+      this.gemm('conv3d', { MODE: 3 }, [gpuOf(w), gpuOf(dy), gpuOf(dx)],
+                { m: g.cin, n: g.n * vol(g.out), k: g.cout, batch: vol(g.kernel), splits: 1, kSplit: g.cout },
+                (p) => convParams(p, g));
+      return;
+    }
+    const m = g.cin, n = g.n * vol(g.in), k = g.cout * vol(g.kernel);
+    this.gemm('conv3d', { MODE: 1 }, [gpuOf(w), gpuOf(dy), gpuOf(dx)], { m, n, k, batch: 1, splits: 1, kSplit: k },
+              (p) => convParams(p, g));
+  }
+
+  conv3dBackwardWeight(x: BackendBuffer, dy: BackendBuffer, dw: BackendBuffer, g: ConvGeometry) {
+    const m = g.cout, n = g.cin * vol(g.kernel), k = g.n * vol(g.out);
+    const [bm, bn] = gemmTile(m);
+    const tiles = Math.ceil(m / bm) * Math.ceil(n / bn);
+    const wanted = Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / tiles), Math.ceil(k / SPLIT_MIN_K), SPLIT_MAX);
+    const kSplit = Math.ceil(k / Math.max(wanted, 1) / GEMM_BK) * GEMM_BK;
+    const splits = Math.max(1, Math.ceil(k / kSplit));
+    if (splits === 1) {
+      this.gemm('conv3d', { MODE: 2 }, [gpuOf(dy), gpuOf(x), gpuOf(dw)], { m, n, k, batch: 1, splits, kSplit },
+                (p) => convParams(p, g));
+      return;
+    }
+    const partial = this.scratch(splits * m * n);
+    this.gemm('conv3d', { MODE: 2 }, [gpuOf(dy), gpuOf(x), partial], { m, n, k, batch: 1, splits, kSplit },
+              (p) => convParams(p, g));
+    this.reduceAny('sum', partial, gpuOf(dw), 1, splits, m * n);
+    this.storage.release(partial);
+  }
+
+  dispose() {
+    this.batch.flush();
+    this.storage.destroy();
+    this.staging.destroy();
+    this.batch.destroy();
+    this.device.destroy();
+  }
+
+  /** A pooled storage buffer of `size` floats; a tensor larger than one binding is refused. */
+  private scratch(size: number): GPUBuffer {
+    const bytes = size * 4;
+    const limit = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+    if (bytes > limit) {
+      throw new Error(`voxgrad webgpu: a buffer of ${size} floats (${bytes} bytes) exceeds this adapter's ` +
+                      `maxStorageBufferBindingSize/maxBufferSize of ${limit} bytes (${this.adapterName})`);
+    }
+    return this.storage.acquire(bytes);
+  }
+
+  /** Workgroup grid for `groups` workgroups, folded into 2-D past the per-dimension limit. */
+  private grid(groups: number): [number, number, number] {
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    const x = Math.min(groups, max), y = Math.ceil(groups / x);
+    if (y > max) throw new Error(`voxgrad webgpu: ${groups} workgroups exceed maxComputeWorkgroupsPerDimension² (${max}²)`);
+    return [x, y, 1];
+  }
+
+  private elementwise(shader: ShaderName, constants: Constants, buffers: GPUBuffer[], total: number,
+                      tail: (w: ParamWriter) => void) {
+    if (total === 0) return;
+    const grid = this.grid(Math.ceil(total / WG));
+    this.batch.dispatch(this.pipelines.get(shader, constants), buffers, (w) => tail(w.u(total, grid[0])), grid);
+  }
+
+  /** A kernel over an index space with three strided operands (strided.wgsl). */
+  private strided(shader: ShaderName, constants: Constants, buffers: GPUBuffer[], shape: number[],
+                  strideSets: number[][], base: number[]) {
+    const total = shape.reduce((a, b) => a * b, 1);
+    if (total === 0) return;
+    const c = collapse(shape, strideSets);
+    if (c.shape.length > MAX_RANK) {
+      throw new Error(`voxgrad webgpu: ${shader} over [${shape}] needs ${c.shape.length} strided axes, at most ${MAX_RANK}`);
+    }
+    const grid = this.grid(Math.ceil(total / WG));
+    const pad = (v: number[]) => [...v, ...new Array(MAX_RANK - v.length).fill(0)];
+    this.batch.dispatch(this.pipelines.get(shader, constants), buffers, (w) => {
+      w.u(total, c.shape.length, grid[0], 0).i(...base, 0).u(...pad(c.shape));
+      for (const s of c.strides) w.i(...pad(s));
+    }, grid);
+  }
+
+  private reduceAny(op: ReduceOp | 'argmax', x: GPUBuffer, out: GPUBuffer, outer: number, r: number, inner: number,
+                    pairsIn = false) {
+    const columns = outer * inner;
+    if (columns === 0) return;
+    if (r === 0) {
+      this.elementwise('fill', {}, [out], columns, (w) => w.f(op === 'max' ? -Infinity : 0));
+      return;
+    }
+    const OP = reduceCode(op);
+    if (!pairsIn && (columns >= ROWS_MIN_OUTPUTS || r <= ROWS_MAX_R)) {
+      const grid = this.grid(Math.ceil(columns / WG));
+      this.batch.dispatch(this.pipelines.get('reduceRows', { OP }), [x, out],
+                          (w) => w.u(outer, r, inner, grid[0]), grid);
+      return;
+    }
+    // Tree passes: partials [column, chunk] (value, index pairs for argmax) until one chunk remains.
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    const chunk = Math.max(TREE_CHUNK, Math.ceil(r / max / WG) * WG);
+    const chunks = Math.ceil(r / chunk);
+    const pipeline = this.subgroupReduce && op !== 'sum'
+      ? this.pipelines.get('reduceTreeSubgroup', { OP, PAIRS_IN: pairsIn, SG_MIN: this.subgroupMinSize })
+      : this.pipelines.get('reduceTree', { OP, PAIRS_IN: pairsIn });
+    const params = (w: ParamWriter) => w.u(outer, r, inner, chunk, chunks, 0);
+    if (chunks === 1) {
+      this.batch.dispatch(pipeline, [x, out], params, [1, columns, 1]);
+      return;
+    }
+    const partial = this.scratch(columns * chunks * (op === 'argmax' ? 2 : 1));
+    this.batch.dispatch(pipeline, [x, partial], params, [chunks, columns, 1]);
+    this.reduceAny(op, partial, out, columns, chunks, 1, op === 'argmax');
+    this.storage.release(partial);
+  }
+
+  /** C = A·B on the tiled core; N is tiled along x in as many dispatches as the grid limit needs. */
+  private gemm(shader: ShaderName, constants: Constants, buffers: GPUBuffer[],
+               s: { m: number; n: number; k: number; batch: number; splits: number; kSplit: number },
+               extra: (w: ParamWriter) => void) {
+    if (s.m === 0 || s.n === 0 || s.batch === 0) return;
+    const [bm, bn] = gemmTile(s.m);
+    const pipeline = this.pipelines.get(shader, { ...constants, BM: bm, BN: bn });
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    const tilesX = Math.ceil(s.n / bn), tilesY = Math.ceil(s.m / bm), z = s.batch * s.splits;
+    if (tilesY > max || z > max) {
+      throw new Error(`voxgrad webgpu: ${shader} of ${s.batch}×[${s.m}×${s.k}]·[${s.k}×${s.n}] exceeds ` +
+                      `maxComputeWorkgroupsPerDimension (${max})`);
+    }
+    for (let base = 0; base < tilesX; base += max) {
+      this.batch.dispatch(pipeline, buffers, (w) => {
+        w.u(s.m, s.n, s.k, s.kSplit, s.splits, base);
+        extra(w);
+      }, [Math.min(max, tilesX - base), tilesY, z]);
+    }
+  }
+}
+
+const vol = (v: readonly number[]) => v[0] * v[1] * v[2];
+
+/** Kernel = stride, no padding or dilation, and x exactly tiled: each input voxel meets one tap. */
+function tapsPartitionInput(g: ConvGeometry): boolean {
+  return [0, 1, 2].every((d) => g.kernel[d] === g.stride[d] && g.padding[d] === 0 && g.dilation[d] === 1 &&
+                               g.in[d] === g.out[d] * g.stride[d]);
+}
+
+/** The conv3d.wgsl uniform after the six GEMM words. */
+function convParams(w: ParamWriter, g: ConvGeometry) {
+  w.u(g.n, g.cin, g.cout, vol(g.kernel), vol(g.in), vol(g.out)).align();
+  for (const v of [g.in, g.out, g.kernel, g.stride, g.padding, g.dilation]) w.i(v[0], v[1], v[2], 0);
+}

@@ -1,0 +1,47 @@
+// GPU buffers recycled by size bucket, so that a training step in steady state creates none.
+// Buckets are powers of two split in quarters: at most 25 % of a buffer is slack.
+const MIN_BYTES = 256;
+
+export function bucketBytes(bytes: number): number {
+  if (bytes <= MIN_BYTES) return MIN_BYTES;
+  const pow = 2 ** Math.floor(Math.log2(bytes));
+  const quarter = pow / 4;
+  return Math.ceil(bytes / quarter) * quarter;
+}
+
+export class BufferPool {
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private created = 0;
+  private idle = 0;
+
+  constructor(private readonly device: GPUDevice, private readonly usage: number, private readonly label: string,
+              private readonly maxBytes: number) {}
+
+  acquire(bytes: number): GPUBuffer {
+    const bucket = bucketBytes(bytes);
+    const size = bucket <= this.maxBytes ? bucket : Math.ceil(bytes / 4) * 4;
+    const reuse = this.free.get(size)?.pop();
+    if (reuse) {
+      this.idle--;
+      return reuse;
+    }
+    this.created++;
+    return this.device.createBuffer({ label: this.label, size, usage: this.usage });
+  }
+
+  release(buf: GPUBuffer) {
+    let list = this.free.get(buf.size);
+    if (!list) this.free.set(buf.size, (list = []));
+    list.push(buf);
+    this.idle++;
+  }
+
+  /** GPU buffers that exist: in use plus waiting in the pool. */
+  get total() { return this.created; }
+  get pooled() { return this.idle; }
+
+  destroy() {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+  }
+}

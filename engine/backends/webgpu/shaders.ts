@@ -1,0 +1,33 @@
+// WGSL sources, bundled as text from shaders/*.wgsl. The only template step is concatenation: a kernel
+// is its own file plus the shared helper files it names here (WGSL has no includes; module-scope
+// declarations may come in any order, so appending a shared file is enough).
+import grid from '../../../shaders/grid.wgsl';
+import strided from '../../../shaders/strided.wgsl';
+import fill from '../../../shaders/fill.wgsl';
+import unary from '../../../shaders/unary.wgsl';
+import copy from '../../../shaders/copy.wgsl';
+import binary from '../../../shaders/binary.wgsl';
+import where from '../../../shaders/where.wgsl';
+import reduceRows from '../../../shaders/reduce_rows.wgsl';
+import reduceCommon from '../../../shaders/reduce_common.wgsl';
+import reduceTree from '../../../shaders/reduce_tree.wgsl';
+import reduceTreeSubgroup from '../../../shaders/reduce_tree_subgroup.wgsl';
+import gemmCore from '../../../shaders/gemm_core.wgsl';
+import matmul from '../../../shaders/matmul.wgsl';
+import conv3d from '../../../shaders/conv3d.wgsl';
+
+export const shaderSources = {
+  fill: [fill, grid],
+  unary: [unary, grid],
+  copy: [copy, strided, grid],
+  binary: [binary, strided, grid],
+  where: [where, strided, grid],
+  reduceRows: [reduceRows, grid],
+  reduceTree: [reduceTree, reduceCommon, grid],
+  // First: `enable subgroups;` must open the module.
+  reduceTreeSubgroup: [reduceTreeSubgroup, reduceCommon, grid],
+  matmul: [matmul, gemmCore],
+  conv3d: [conv3d, gemmCore],
+} satisfies Record<string, string[]>;
+
+export type ShaderName = keyof typeof shaderSources;
