@@ -1,10 +1,11 @@
-// 3D convolution and its two gradients as GEMMs on the kernels of asm/gemm.ts, by one of two routes.
+// 3D convolution and its two gradients as GEMMs on the kernels of asm/gemm.ts, by one of three routes.
 // Shifted rows (stride 1): the input is zero-padded once per sample; every kernel tap is then the padded
 // volume shifted by a constant, so the GEMM's B rows point straight into it and no im2col matrix is
 // built. Outputs are computed on the padded frame's row pitch (wasted columns) and cropped; on small
 // volumes the W (or H and W) taps are first spread into shifted copies, which shrinks the pitch.
 // Lowered (other strides, and where a cost estimate prefers it): an im2col matrix over the whole batch,
 // so that one GEMM covers every sample; for k = s (the V-Net's down- and up-convs) it is a reshuffle of x.
+// Winograd (winograd.ts): stride-1 3×3×3 convolutions with enough channels and tiles, where it is faster.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
 import { tilesOf, winogradConv, winogradWeightGrad, type WinogradConv } from './winograd.ts';
