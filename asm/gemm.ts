@@ -87,49 +87,89 @@ export function gemmRows(M: i32, N: i32, K: i32, a: usize, lda: i32, rows: usize
  * 4×2 tiles of C and sums each over l in the same order, however the work is cut.
  */
 export function gemmDot(M: i32, J: i32, L: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, tid: i32, nt: i32): void {
-  const mBlocks = (M + 3) >> 2, jBlocks = (J + 1) >> 1;
-  const tiles = mBlocks * jBlocks;
+  const jBlocks = (J + 1) >> 1, tiles = ((M + 3) >> 2) * jBlocks;
   const t0 = share(tiles, tid, nt, 1), t1 = share(tiles, tid + 1, nt, 1);
   for (let l0 = 0; l0 < L; l0 += LC) {
     const l1 = min(L, l0 + LC);
     for (let t = t0; t < t1; t++) {
-      const mb = t / jBlocks, jb = t - mb * jBlocks;
-      const m = mb * 4, j = jb * 2;
-      // rows past the edge repeat the last valid one; their sums are dropped
-      const pa0 = at(a, m * lda), pa1 = at(a, min(m + 1, M - 1) * lda);
-      const pa2 = at(a, min(m + 2, M - 1) * lda), pa3 = at(a, min(m + 3, M - 1) * lda);
-      const pb0 = <usize>load<u32>(rows + (<usize>j << 2)), pb1 = <usize>load<u32>(rows + (<usize>min(j + 1, J - 1) << 2));
-      let s00 = f32x4.splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-      let l = l0;
-      for (; l + 4 <= l1; l += 4) {
-        const o = <usize>l << 2;
-        const b0 = v128.load(pb0 + o), b1 = v128.load(pb1 + o);
-        let av = v128.load(pa0 + o);
-        s00 = fma(av, b0, s00); s01 = fma(av, b1, s01);
-        av = v128.load(pa1 + o);
-        s10 = fma(av, b0, s10); s11 = fma(av, b1, s11);
-        av = v128.load(pa2 + o);
-        s20 = fma(av, b0, s20); s21 = fma(av, b1, s21);
-        av = v128.load(pa3 + o);
-        s30 = fma(av, b0, s30); s31 = fma(av, b1, s31);
-      }
-      let r00 = hsum(s00), r01 = hsum(s01), r10 = hsum(s10), r11 = hsum(s11);
-      let r20 = hsum(s20), r21 = hsum(s21), r30 = hsum(s30), r31 = hsum(s31);
-      for (; l < l1; l++) {
-        const o = <usize>l << 2;
-        const b0 = load<f32>(pb0 + o), b1 = load<f32>(pb1 + o);
-        const x0 = load<f32>(pa0 + o), x1 = load<f32>(pa1 + o), x2 = load<f32>(pa2 + o), x3 = load<f32>(pa3 + o);
-        r00 += x0 * b0; r01 += x0 * b1; r10 += x1 * b0; r11 += x1 * b1;
-        r20 += x2 * b0; r21 += x2 * b1; r30 += x3 * b0; r31 += x3 * b1;
-      }
-      const c0 = at(c, m * ldc + j);
-      const ldcB = <usize>ldc << 2;
-      const two = j + 1 < J;
-      store<f32>(c0, load<f32>(c0) + r00);
-      if (two) store<f32>(c0, load<f32>(c0, 4) + r01, 4);
-      if (m + 1 < M) { store<f32>(c0 + ldcB, load<f32>(c0 + ldcB) + r10); if (two) store<f32>(c0 + ldcB, load<f32>(c0 + ldcB, 4) + r11, 4); }
-      if (m + 2 < M) { store<f32>(c0 + 2 * ldcB, load<f32>(c0 + 2 * ldcB) + r20); if (two) store<f32>(c0 + 2 * ldcB, load<f32>(c0 + 2 * ldcB, 4) + r21, 4); }
-      if (m + 3 < M) { store<f32>(c0 + 3 * ldcB, load<f32>(c0 + 3 * ldcB) + r30); if (two) store<f32>(c0 + 3 * ldcB, load<f32>(c0 + 3 * ldcB, 4) + r31, 4); }
+      const mb = t / jBlocks;
+      dotTile(M, J, a, lda, rows, c, ldc, mb * 4, (t - mb * jBlocks) * 2, l0, l1);
+    }
+  }
+}
+
+/**
+ * `count` independent gemmDot products: product i uses A at a + i·aStep floats, the row table at
+ * rows + i·rowsStep entries and C at c + i·cStep floats. Each part owns whole tiles of whole products.
+ */
+export function gemmDotBatch(count: i32, M: i32, J: i32, L: i32, a: usize, aStep: i32, lda: i32, rows: usize, rowsStep: i32,
+                             c: usize, cStep: i32, ldc: i32, tid: i32, nt: i32): void {
+  const jBlocks = (J + 1) >> 1, per = ((M + 3) >> 2) * jBlocks;
+  const u0 = share(count * per, tid, nt, 1), u1 = share(count * per, tid + 1, nt, 1);
+  for (let u = u0; u < u1; u++) {
+    const i = u / per, t = u - i * per, mb = t / jBlocks;
+    const ai = at(a, i * aStep), ri = rows + (<usize>(i * rowsStep) << 2), ci = at(c, i * cStep);
+    for (let l0 = 0; l0 < L; l0 += LC) dotTile(M, J, ai, lda, ri, ci, ldc, mb * 4, (t - mb * jBlocks) * 2, l0, min(L, l0 + LC));
+  }
+}
+
+/** C[m..m+3, j..j+1] += Σ_{l0≤l<l1} A[m·lda + l]·B_j[l], summed in an order that only depends on l0 and l1. */
+@inline
+function dotTile(M: i32, J: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, m: i32, j: i32, l0: i32, l1: i32): void {
+  // rows past the edge repeat the last valid one; their sums are dropped
+  const pa0 = at(a, m * lda), pa1 = at(a, min(m + 1, M - 1) * lda);
+  const pa2 = at(a, min(m + 2, M - 1) * lda), pa3 = at(a, min(m + 3, M - 1) * lda);
+  const pb0 = <usize>load<u32>(rows + (<usize>j << 2)), pb1 = <usize>load<u32>(rows + (<usize>min(j + 1, J - 1) << 2));
+  let s00 = f32x4.splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+  let l = l0;
+  for (; l + 4 <= l1; l += 4) {
+    const o = <usize>l << 2;
+    const b0 = v128.load(pb0 + o), b1 = v128.load(pb1 + o);
+    let av = v128.load(pa0 + o);
+    s00 = fma(av, b0, s00); s01 = fma(av, b1, s01);
+    av = v128.load(pa1 + o);
+    s10 = fma(av, b0, s10); s11 = fma(av, b1, s11);
+    av = v128.load(pa2 + o);
+    s20 = fma(av, b0, s20); s21 = fma(av, b1, s21);
+    av = v128.load(pa3 + o);
+    s30 = fma(av, b0, s30); s31 = fma(av, b1, s31);
+  }
+  let r00 = hsum(s00), r01 = hsum(s01), r10 = hsum(s10), r11 = hsum(s11);
+  let r20 = hsum(s20), r21 = hsum(s21), r30 = hsum(s30), r31 = hsum(s31);
+  for (; l < l1; l++) {
+    const o = <usize>l << 2;
+    const b0 = load<f32>(pb0 + o), b1 = load<f32>(pb1 + o);
+    const x0 = load<f32>(pa0 + o), x1 = load<f32>(pa1 + o), x2 = load<f32>(pa2 + o), x3 = load<f32>(pa3 + o);
+    r00 += x0 * b0; r01 += x0 * b1; r10 += x1 * b0; r11 += x1 * b1;
+    r20 += x2 * b0; r21 += x2 * b1; r30 += x3 * b0; r31 += x3 * b1;
+  }
+  const c0 = at(c, m * ldc + j);
+  const ldcB = <usize>ldc << 2;
+  const two = j + 1 < J;
+  store<f32>(c0, load<f32>(c0) + r00);
+  if (two) store<f32>(c0, load<f32>(c0, 4) + r01, 4);
+  if (m + 1 < M) { store<f32>(c0 + ldcB, load<f32>(c0 + ldcB) + r10); if (two) store<f32>(c0 + ldcB, load<f32>(c0 + ldcB, 4) + r11, 4); }
+  if (m + 2 < M) { store<f32>(c0 + 2 * ldcB, load<f32>(c0 + 2 * ldcB) + r20); if (two) store<f32>(c0 + 2 * ldcB, load<f32>(c0 + 2 * ldcB, 4) + r21, 4); }
+  if (m + 3 < M) { store<f32>(c0 + 3 * ldcB, load<f32>(c0 + 3 * ldcB) + r30); if (two) store<f32>(c0 + 3 * ldcB, load<f32>(c0 + 3 * ldcB, 4) + r31, 4); }
+}
+
+/**
+ * `count` independent gemmRows products (accumulate off): product i uses A at a + i·aStep floats, the
+ * row table at rows + i·rowsStep entries and C at c + i·cStep floats. Units are 4×8 tiles of C over the
+ * whole depth, numbered product by product, so small products still spread over every thread.
+ */
+export function gemmRowsBatch(count: i32, M: i32, N: i32, K: i32, a: usize, aStep: i32, lda: i32, rows: usize, rowsStep: i32,
+                              c: usize, cStep: i32, ldc: i32, tid: i32, nt: i32): void {
+  const blocks = (M + MR - 1) / MR, tiles = (N + NR - 1) / NR, per = blocks * tiles;
+  const u0 = share(count * per, tid, nt, 1), u1 = share(count * per, tid + 1, nt, 1);
+  const ldcB = <usize>ldc << 2, ldaB = <usize>lda << 2;
+  for (let u = u0; u < u1; u++) {
+    const i = u / per, r = u - i * per, t = r / blocks, mb = r - t * blocks;
+    const n = t * NR, width = min(NR, N - n), rowsValid = min(MR, M - mb * MR);
+    const ai = at(a, i * aStep + mb * MR * lda), ri = rows + (<usize>(i * rowsStep) << 2);
+    const ci = at(c, i * cStep + mb * MR * ldc + n);
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      tile(ai + (<usize>k0 << 2), ldaB, ri + (<usize>k0 << 2), min(KC, K - k0), <usize>n << 2, ci, ldcB, rowsValid, width, k0 > 0);
     }
   }
 }

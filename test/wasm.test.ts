@@ -7,6 +7,7 @@ import * as vg from '../index.ts';
 import type { BackendBuffer, BinaryOp, ConvGeometry, UnaryOp } from '../engine/backend.ts';
 import { RefBackend } from '../engine/backends/ref.ts';
 import type { WasmBackend } from '../engine/backends/wasm/backend.ts';
+import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward } from '../engine/backends/wasm/conv.ts';
 import { assertClose } from './helpers/compare.ts';
 
 const TOL = 1e-5;
@@ -244,6 +245,40 @@ test('conv3d forward, input gradient and weight gradient', async () => {
   }
 });
 
+// Winograd F(2×2×2, 3×3×3), forced even where the route choice would not take it: odd sizes (partial
+// tiles), channels that are not multiples of 4, batch 1 and 3, padding 0–2 (input gradient padding 2–0),
+// and a volume that the transforms cut into chunks of tile planes.
+const winogradCases: ConvGeometry[] = [
+  geometry(1, 3, 5, [7, 5, 3], t3(3), t3(1), t3(1), t3(1)),
+  geometry(3, 6, 7, [9, 6, 11], t3(3), t3(1), t3(1), t3(1)),
+  geometry(3, 5, 2, [9, 6, 11], t3(3), t3(1), t3(0), t3(1)),
+  geometry(1, 1, 9, [7, 5, 3], t3(3), t3(1), t3(2), t3(1)),
+  geometry(1, 7, 3, [4, 3, 5], t3(3), t3(1), [0, 1, 2], t3(1)),
+  geometry(1, 13, 10, [6, 30, 31], t3(3), t3(1), t3(1), t3(1)),
+];
+
+test('Winograd route: conv3d forward, input gradient and weight gradient', async () => {
+  const address = (b: BackendBuffer) => (b as unknown as { ptr: number }).ptr;
+  for (const g of winogradCases) {
+    const xSize = g.n * g.cin * count(g.in), ySize = g.n * g.cout * count(g.out), wSize = g.cout * g.cin * 27;
+    const [rx, wx] = pair(randomData(xSize)), [rw, ww] = pair(randomData(wSize)), [rdy, wdy] = pair(randomData(ySize));
+    let ro = ref.alloc(ySize), wo = wasm.alloc(ySize);
+    ref.conv3d(rx, rw, ro, g);
+    conv3dForward(wasm.device, address(wx), address(ww), address(wo), g, true);
+    await same(ro, wo, `Winograd conv3d ${describe(g)}`);
+    ro = ref.alloc(xSize); wo = wasm.alloc(xSize);
+    ref.conv3dBackwardInput(rdy, rw, ro, g);
+    conv3dBackwardInput(wasm.device, address(wdy), address(ww), address(wo), g, true);
+    await same(ro, wo, `Winograd conv3dBackwardInput ${describe(g)}`);
+    ro = ref.alloc(wSize); wo = wasm.alloc(wSize);
+    ref.conv3dBackwardWeight(rx, rdy, ro, g);
+    conv3dBackwardWeight(wasm.device, address(wx), address(wdy), address(wo), g, true);
+    await same(ro, wo, `Winograd conv3dBackwardWeight ${describe(g)}`);
+    for (const b of [rx, rw, rdy]) ref.free(b);
+    for (const b of [wx, ww, wdy]) wasm.free(b);
+  }
+});
+
 /** Conv forward and both gradients at one thread count, as raw results. */
 async function convRun(threads: number, g: ConvGeometry, x: Float32Array, w: Float32Array, dy: Float32Array) {
   await vg.setWasmThreads(threads);
@@ -260,12 +295,15 @@ async function convRun(threads: number, g: ConvGeometry, x: Float32Array, w: Flo
 
 test('the same thread count gives bitwise identical results; 1 and 3 threads agree', async () => {
   const before = wasm.threads;
-  const g = geometry(2, 5, 7, [9, 10, 11], t3(3), t3(1), t3(1), t3(1));
-  const x = randomData(g.n * g.cin * count(g.in)), w = randomData(g.cout * g.cin * 27), dy = randomData(g.n * g.cout * count(g.out));
-  const a = await convRun(3, g, x, w, dy), b = await convRun(3, g, x, w, dy), c = await convRun(1, g, x, w, dy);
-  for (let i = 0; i < 3; i++) {
-    assert.equal(a[i], b[i], `result ${i} differs between two runs on 3 threads`);
-    assertClose(c[i], a[i], TOL, `result ${i}, 1 vs 3 threads`);
+  // 5 → 7 channels take the GEMM routes, 32 → 33 over this many tiles the Winograd ones
+  for (const [cin, cout] of [[5, 7], [32, 33]]) {
+    const g = geometry(2, cin, cout, [9, 10, 11], t3(3), t3(1), t3(1), t3(1));
+    const x = randomData(g.n * g.cin * count(g.in)), w = randomData(g.cout * g.cin * 27), dy = randomData(g.n * g.cout * count(g.out));
+    const a = await convRun(3, g, x, w, dy), b = await convRun(3, g, x, w, dy), c = await convRun(1, g, x, w, dy);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(a[i], b[i], `${describe(g)}: result ${i} differs between two runs on 3 threads`);
+      assertClose(c[i], a[i], TOL, `${describe(g)}: result ${i}, 1 vs 3 threads`);
+    }
   }
   await vg.setWasmThreads(before);
 });

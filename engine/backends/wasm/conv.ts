@@ -1,12 +1,14 @@
-// 3D convolution and its two gradients as GEMMs on the kernels of asm/gemm.ts, by one of two routes.
+// 3D convolution and its two gradients as GEMMs on the kernels of asm/gemm.ts, by one of three routes.
 // Shifted rows (stride 1): the input is zero-padded once per sample; every kernel tap is then the padded
 // volume shifted by a constant, so the GEMM's B rows point straight into it and no im2col matrix is
 // built. Outputs are computed on the padded frame's row pitch (wasted columns) and cropped; on small
 // volumes the W (or H and W) taps are first spread into shifted copies, which shrinks the pitch.
 // Lowered (other strides, and where a cost estimate prefers it): an im2col matrix over the whole batch,
 // so that one GEMM covers every sample; for k = s (the V-Net's down- and up-convs) it is a reshuffle of x.
+// Winograd (winograd.ts): stride-1 3×3×3 convolutions with enough channels and tiles, where it is faster.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
+import { tilesOf, winogradConv, winogradWeightGrad, type WinogradConv } from './winograd.ts';
 
 type Triple = [number, number, number];
 const volume = (d: Triple) => d[0] * d[1] * d[2];
@@ -242,25 +244,60 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
   dev.release(colT, L * K);
 }
 
-export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+/** Stride-1, dilation-1 3×3×3: the convolutions (and input gradients) that Winograd can take. */
+const winogradFits = (g: ConvGeometry) =>
+  g.kernel.every((k) => k === 3) && isStride1(g) && g.dilation.every((d) => d === 1);
+
+const forwardPlan = (g: ConvGeometry): WinogradConv => ({ n: g.n, cin: g.cin, m: g.cout, in: g.in, out: g.out, pad: g.padding });
+/** The input gradient as a convolution of dy (channels swapped, kernel flipped, padding 2 − p). */
+const inputGradientPlan = (g: ConvGeometry): WinogradConv =>
+  ({ n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, pad: g.padding.map((p) => 2 - p) as Triple });
+
+/**
+ * Whether Winograd beats the GEMM routes, from timings at the V-Net layer shapes (bench/wasm-conv.ts):
+ * it needs enough tiles to pay for the weight transform, and enough channel pairs for the multiplies it
+ * saves (∝ cin·m) to outweigh its transforms' memory traffic (∝ cin + m): at 16 → 16 it breaks even on
+ * one thread and loses on two.
+ */
+function preferWinograd(p: WinogradConv): boolean {
+  const tiles = p.n * volume(tilesOf(p.out));
+  return p.cin >= 8 && p.m >= 8 && p.cin * p.m >= 32 * 32 && tiles >= 16;
+}
+/** The weight gradient re-reads its transformed sum for every chunk of tiles: it pays only with few channels. */
+const preferWinogradWeightGrad = (p: WinogradConv) =>
+  preferWinograd(p) && p.cin * p.m <= 64 * 64 && p.n * volume(tilesOf(p.out)) >= 64;
+
+/** `winograd` overrides the choice of route for a convolution Winograd can take (tests use it). */
+export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry,
+                              winograd = winogradFits(g) && preferWinograd(forwardPlan(g))) {
+  if (winograd && winogradFits(g)) return winogradConv(dev, x, w, y, forwardPlan(g));
   const f = shiftedFrame(g, NARROW_GEMM);
   if (f) stride1Forward(dev, x, w, y, stride1Plan(g), f);
   else loweredForward(dev, x, w, y, g);
 }
 
-export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
-  if (!shiftedFrame(g, NARROW_GEMM)) return loweredBackwardInput(dev, dy, w, dx, g);
+export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry,
+                                    winograd = winogradFits(g) && preferWinograd(inputGradientPlan(g))) {
+  winograd &&= winogradFits(g);
+  if (!winograd && !shiftedFrame(g, NARROW_GEMM)) return loweredBackwardInput(dev, dy, w, dx, g);
   // dx is the full correlation of dy with the flipped kernel, channels swapped: A[ci, (co, t)] = w[co, ci, T−1−t]
   const T = taps(g), K = g.cin * T;
   const wt = dev.temp(g.cout * K);
   const desc = dev.describe([3, g.cin, g.cout, T, g.cout * T, T, 1, T, K, -1, g.cout * T, T, 1]);
   dev.call('copy', [w, T - 1, wt, 0, g.cout * K, desc, dev.scratch], g.cout * K);
+  if (winograd) {
+    winogradConv(dev, dy, wt, dx, inputGradientPlan(g));
+    dev.release(wt, g.cout * K);
+    return;
+  }
   const pad = g.kernel.map((k, i) => (k - 1) * g.dilation[i] - g.padding[i]) as Triple;
   const p: Stride1 = { n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, kernel: g.kernel, pad, dilation: g.dilation };
   stride1Forward(dev, dy, wt, dx, p, bestFrame(p).f);
   dev.release(wt, g.cout * K);
 }
-export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry,
+                                     winograd = winogradFits(g) && preferWinogradWeightGrad(forwardPlan(g))) {
+  if (winograd && winogradFits(g)) return winogradWeightGrad(dev, x, dy, dw, forwardPlan(g));
   const f = shiftedFrame(g, SHORT_DOT);
   if (!f) return loweredBackwardWeight(dev, x, dy, dw, g);
   const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in);

@@ -26,11 +26,21 @@ export interface Kernels {
            oz: I, oy: I, ox: I, c: I, tid: I, nt: I): void;
   im2col(x: I, geom: I, col: I, rowStride: I, posStride: I, tid: I, nt: I): void;
   col2im(col: I, geom: I, rowStride: I, posStride: I, dx: I, tid: I, nt: I): void;
+  gemmRowsBatch(count: I, m: I, n: I, k: I, a: I, aStep: I, lda: I, rows: I, rowsStep: I, c: I, cStep: I, ldc: I,
+                tid: I, nt: I): void;
+  winoInput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, u: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
+  winoWeight(w: I, m: I, k: I, v: I, fStride: I, scratch: I, tid: I, nt: I): void;
+  gemmDotBatch(count: I, m: I, j: I, l: I, a: I, aStep: I, lda: I, rows: I, rowsStep: I, c: I, cStep: I, ldc: I,
+               tid: I, nt: I): void;
+  winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, d: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
+  winoWeightGrad(v: I, fStride: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
+  winoOutput(m: I, t: I, fStride: I, c: I, nz: I, tH: I, tW: I, dst: I, dstCS: I, oD: I, oH: I, oW: I, scratch: I, tid: I, nt: I): void;
 }
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
-  'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im'];
+  'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'gemmRowsBatch', 'winoInput', 'winoWeight', 'winoOutput',
+  'gemmDotBatch', 'winoGradOutput', 'winoWeightGrad'];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;

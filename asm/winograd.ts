@@ -1,0 +1,225 @@
+// Winograd F(2×2×2, 3×3×3) transforms for stride-1 3×3×3 convolutions (engine/backends/wasm/winograd.ts
+// runs them around 64 GEMMs, one per transform point f = (fz·4 + fy)·4 + fx):
+//   input  U[f][c][tile] = (Bᵀ d B) over each axis of the 4×4×4 patch d at 2·tile (patches overlap by 2)
+//   weight V[f][co][ci]  = (G g Gᵀ) over each axis of the 3×3×3 kernel g
+//   output y[2·tile + o] = (Aᵀ m A) over each axis of the 64 GEMM results m of a tile
+// Vector lanes hold four neighbouring tiles along W. Each part keeps its 64 intermediate vectors in its
+// own 1 KiB of the scratch block the host passes (`scratch + part·1024`). The 64 planes of V, U and the
+// GEMM results lie fStride floats apart, which the host keeps off multiples of 4 KiB: a tile's 64 values
+// would otherwise fall in one cache set.
+import { at, share, storeLanes } from './common';
+
+@inline function s(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
+@inline function put(p: usize, i: i32, v: v128): void { v128.store(p + (<usize>i << 4), v); }
+
+/**
+ * U[f·fStride + c·T + tile] for the tiles of a block of nz × tH × tW tiles (T of them) whose patches start in
+ * src, a zero-padded frame of C channels (channel stride srcCS, rows Wf floats, planes Hf rows, at least
+ * 2·tW + 2 floats per row and 8 floats of slack past the last channel). Threads take rows of tiles.
+ */
+export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, nz: i32, tH: i32, tW: i32,
+                          u: usize, T: i32, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
+  const rows = C * nz * tH;
+  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
+  const sp = scratch + (<usize>tid << 10);
+  const planeB = <usize>T << 2, fStep = <usize>fStride << 2;
+  for (let r = r0; r < r1; r++) {
+    const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
+    const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf);
+    const uRow = u + (<usize>c) * planeB + (<usize>((tz * tH + ty) * tW) << 2);
+    for (let q = 0; q < tW; q += 4) {
+      // along x: lane i reads the patch of tile q + i, columns 2(q + i) .. 2(q + i) + 3
+      for (let zy = 0; zy < 16; zy++) {
+        const p = at(base, ((zy >> 2) * Hf + (zy & 3)) * Wf + 2 * q);
+        const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32);
+        const e = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+        const e2 = i32x4.shuffle(v1, v2, 0, 2, 4, 6), o2 = i32x4.shuffle(v1, v2, 1, 3, 5, 7);
+        const d2 = i32x4.shuffle(e, e2, 1, 2, 3, 6), d3 = i32x4.shuffle(o, o2, 1, 2, 3, 6);
+        put(sp, zy * 4, f32x4.sub(e, d2));
+        put(sp, zy * 4 + 1, f32x4.add(o, d2));
+        put(sp, zy * 4 + 2, f32x4.sub(d2, o));
+        put(sp, zy * 4 + 3, f32x4.sub(o, d3));
+      }
+      // along y, in place
+      for (let zj = 0; zj < 16; zj++) {
+        const i = (zj >> 2) * 16 + (zj & 3);
+        const a0 = s(sp, i), a1 = s(sp, i + 4), a2 = s(sp, i + 8), a3 = s(sp, i + 12);
+        put(sp, i, f32x4.sub(a0, a2));
+        put(sp, i + 4, f32x4.add(a1, a2));
+        put(sp, i + 8, f32x4.sub(a2, a1));
+        put(sp, i + 12, f32x4.sub(a1, a3));
+      }
+      // along z, straight to U
+      const lanes = min(4, tW - q), dst = uRow + (<usize>q << 2);
+      for (let yj = 0; yj < 16; yj++) {
+        const a0 = s(sp, yj), a1 = s(sp, yj + 16), a2 = s(sp, yj + 32), a3 = s(sp, yj + 48);
+        storeLanes(dst + <usize>yj * fStep, f32x4.sub(a0, a2), lanes);
+        storeLanes(dst + <usize>(yj + 16) * fStep, f32x4.add(a1, a2), lanes);
+        storeLanes(dst + <usize>(yj + 32) * fStep, f32x4.sub(a2, a1), lanes);
+        storeLanes(dst + <usize>(yj + 48) * fStep, f32x4.sub(a1, a3), lanes);
+      }
+    }
+  }
+}
+
+/** V[f·fStride + m·K + k] from the kernels w[(m·K + k)·27 + tap]. Threads take kernels. */
+export function winoWeight(w: usize, M: i32, K: i32, v: usize, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
+  const n = M * K;
+  const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
+  const a = scratch + (<usize>tid << 10), b = a + 256; // a: [3][3][4] after x, b: [3][4][4] after y
+  const fStep = <usize>fStride << 2;
+  for (let i = i0; i < i1; i++) {
+    const g = at(w, i * 27);
+    for (let r = 0; r < 9; r++) {
+      const gr = g + <usize>r * 12, g0 = load<f32>(gr), g1 = load<f32>(gr, 4), g2 = load<f32>(gr, 8);
+      store<f32>(at(a, r * 4), g0);
+      store<f32>(at(a, r * 4 + 1), 0.5 * (g0 + g1 + g2));
+      store<f32>(at(a, r * 4 + 2), 0.5 * (g0 - g1 + g2));
+      store<f32>(at(a, r * 4 + 3), g2);
+    }
+    for (let zx = 0; zx < 12; zx++) {
+      const z = zx >> 2, x = zx & 3;
+      const g0 = load<f32>(at(a, z * 12 + x)), g1 = load<f32>(at(a, z * 12 + 4 + x)), g2 = load<f32>(at(a, z * 12 + 8 + x));
+      store<f32>(at(b, z * 16 + x), g0);
+      store<f32>(at(b, z * 16 + 4 + x), 0.5 * (g0 + g1 + g2));
+      store<f32>(at(b, z * 16 + 8 + x), 0.5 * (g0 - g1 + g2));
+      store<f32>(at(b, z * 16 + 12 + x), g2);
+    }
+    const dst = at(v, i);
+    for (let yx = 0; yx < 16; yx++) {
+      const g0 = load<f32>(at(b, yx)), g1 = load<f32>(at(b, 16 + yx)), g2 = load<f32>(at(b, 32 + yx));
+      store<f32>(dst + <usize>yx * fStep, g0);
+      store<f32>(dst + <usize>(yx + 16) * fStep, 0.5 * (g0 + g1 + g2));
+      store<f32>(dst + <usize>(yx + 32) * fStep, 0.5 * (g0 - g1 + g2));
+      store<f32>(dst + <usize>(yx + 48) * fStep, g2);
+    }
+  }
+}
+
+/**
+ * y[c, 2·tz + oz, 2·ty + oy, 2·tx + ox] for the tiles of a block of nz × tH × tW tiles (T of them),
+ * from m[f·fStride + c·T + tile] (4 floats of slack past its end); outputs past oD × oH × oW (dst's channel
+ * volume, channel stride dstCS) are dropped. Threads take rows of tiles.
+ */
+export function winoOutput(m: usize, T: i32, fStride: i32, C: i32, nz: i32, tH: i32, tW: i32, dst: usize, dstCS: i32,
+                           oD: i32, oH: i32, oW: i32, scratch: usize, tid: i32, nt: i32): void {
+  const rows = C * nz * tH;
+  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
+  const sp = scratch + (<usize>tid << 10);
+  const planeB = <usize>T << 2, fStep = <usize>fStride << 2;
+  for (let r = r0; r < r1; r++) {
+    const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
+    const mRow = m + (<usize>c) * planeB + (<usize>((tz * tH + ty) * tW) << 2);
+    for (let q = 0; q < tW; q += 4) {
+      const src = mRow + (<usize>q << 2);
+      // along z: [4 z][4 y][4 x] → [2 z][4 y][4 x]
+      for (let yx = 0; yx < 16; yx++) {
+        const a0 = v128.load(src + <usize>yx * fStep), a1 = v128.load(src + <usize>(yx + 16) * fStep);
+        const a2 = v128.load(src + <usize>(yx + 32) * fStep), a3 = v128.load(src + <usize>(yx + 48) * fStep);
+        put(sp, yx, f32x4.add(f32x4.add(a0, a1), a2));
+        put(sp, 16 + yx, f32x4.sub(f32x4.sub(a1, a2), a3));
+      }
+      // along y: → [2 z][2 y][4 x], at 32..47
+      for (let zx = 0; zx < 8; zx++) {
+        const i = (zx >> 2) * 16 + (zx & 3);
+        const a0 = s(sp, i), a1 = s(sp, i + 4), a2 = s(sp, i + 8), a3 = s(sp, i + 12);
+        put(sp, 32 + (zx >> 2) * 8 + (zx & 3), f32x4.add(f32x4.add(a0, a1), a2));
+        put(sp, 36 + (zx >> 2) * 8 + (zx & 3), f32x4.sub(f32x4.sub(a1, a2), a3));
+      }
+      // along x, interleaving each lane's two outputs into consecutive columns
+      const x0 = 2 * q, cols = min(8, oW - x0);
+      for (let zy = 0; zy < 4; zy++) {
+        const oz = 2 * tz + (zy >> 1), oy = 2 * ty + (zy & 1);
+        if (oz >= oD || oy >= oH) continue;
+        const i = 32 + zy * 4;
+        const a0 = s(sp, i), a1 = s(sp, i + 1), a2 = s(sp, i + 2), a3 = s(sp, i + 3);
+        const y0 = f32x4.add(f32x4.add(a0, a1), a2), y1 = f32x4.sub(f32x4.sub(a1, a2), a3);
+        const lo = i32x4.shuffle(y0, y1, 0, 4, 1, 5), hi = i32x4.shuffle(y0, y1, 2, 6, 3, 7);
+        const p = at(dst, c * dstCS + (oz * oH + oy) * oW + x0);
+        storeLanes(p, lo, cols);
+        storeLanes(p + 16, hi, cols - 4);
+      }
+    }
+  }
+}
+
+/**
+ * The weight gradient's view of dy: D[f·fStride + c·T + tile] = (A d Aᵀ) over each axis of the 2×2×2
+ * tile d, the adjoint of the output transform. src is a frame of C channels (channel stride srcCS, rows
+ * Wf = 2·tW floats, planes Hf rows, zeros past dy's edge, 8 floats of slack). Threads take rows of tiles.
+ */
+export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, nz: i32, tH: i32, tW: i32,
+                               d: usize, T: i32, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
+  const rows = C * nz * tH;
+  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
+  const sp = scratch + (<usize>tid << 10);
+  const planeB = <usize>T << 2, fStep = <usize>fStride << 2, zero = f32x4.splat(0);
+  for (let r = r0; r < r1; r++) {
+    const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
+    const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf);
+    const dRow = d + (<usize>c) * planeB + (<usize>((tz * tH + ty) * tW) << 2);
+    for (let q = 0; q < tW; q += 4) {
+      // along x: [2 z][2 y][2 x] → [2 z][2 y][4 x]
+      for (let zy = 0; zy < 4; zy++) {
+        const p = at(base, ((zy >> 1) * Hf + (zy & 1)) * Wf + 2 * q);
+        const v0 = v128.load(p), v1 = v128.load(p, 16);
+        const e = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+        put(sp, zy * 4, e);
+        put(sp, zy * 4 + 1, f32x4.add(e, o));
+        put(sp, zy * 4 + 2, f32x4.sub(e, o));
+        put(sp, zy * 4 + 3, f32x4.sub(zero, o));
+      }
+      // along y: → [2 z][4 y][4 x] at 16..47
+      for (let zj = 0; zj < 8; zj++) {
+        const z = zj >> 2, j = zj & 3;
+        const a0 = s(sp, z * 8 + j), a1 = s(sp, z * 8 + 4 + j), t = 16 + z * 16 + j;
+        put(sp, t, a0);
+        put(sp, t + 4, f32x4.add(a0, a1));
+        put(sp, t + 8, f32x4.sub(a0, a1));
+        put(sp, t + 12, f32x4.sub(zero, a1));
+      }
+      // along z, straight to D
+      const lanes = min(4, tW - q), dst = dRow + (<usize>q << 2);
+      for (let yj = 0; yj < 16; yj++) {
+        const a0 = s(sp, 16 + yj), a1 = s(sp, 32 + yj);
+        storeLanes(dst + <usize>yj * fStep, a0, lanes);
+        storeLanes(dst + <usize>(yj + 16) * fStep, f32x4.add(a0, a1), lanes);
+        storeLanes(dst + <usize>(yj + 32) * fStep, f32x4.sub(a0, a1), lanes);
+        storeLanes(dst + <usize>(yj + 48) * fStep, f32x4.sub(zero, a1), lanes);
+      }
+    }
+  }
+}
+
+/** dw[(m·K + k)·27 + tap] = (Gᵀ e G) over each axis of e = V[f·fStride + m·K + k]: the adjoint of winoWeight. */
+export function winoWeightGrad(v: usize, fStride: i32, M: i32, K: i32, dw: usize, scratch: usize, tid: i32, nt: i32): void {
+  const n = M * K;
+  const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
+  const a = scratch + (<usize>tid << 10), b = a + 256; // a: [4][4][3] after x, b: [4][3][3] after y
+  const fStep = <usize>fStride << 2;
+  for (let i = i0; i < i1; i++) {
+    const e = at(v, i);
+    for (let zy = 0; zy < 16; zy++) {
+      const p = e + <usize>(zy * 4) * fStep;
+      const d0 = load<f32>(p), d1 = load<f32>(p + fStep), d2 = load<f32>(p + 2 * fStep), d3 = load<f32>(p + 3 * fStep);
+      store<f32>(at(a, zy * 3), d0 + 0.5 * (d1 + d2));
+      store<f32>(at(a, zy * 3 + 1), 0.5 * (d1 - d2));
+      store<f32>(at(a, zy * 3 + 2), 0.5 * (d1 + d2) + d3);
+    }
+    for (let zx = 0; zx < 12; zx++) {
+      const z = zx / 3, x = zx % 3;
+      const d0 = load<f32>(at(a, z * 12 + x)), d1 = load<f32>(at(a, z * 12 + 3 + x));
+      const d2 = load<f32>(at(a, z * 12 + 6 + x)), d3 = load<f32>(at(a, z * 12 + 9 + x));
+      store<f32>(at(b, z * 9 + x), d0 + 0.5 * (d1 + d2));
+      store<f32>(at(b, z * 9 + 3 + x), 0.5 * (d1 - d2));
+      store<f32>(at(b, z * 9 + 6 + x), 0.5 * (d1 + d2) + d3);
+    }
+    const g = at(dw, i * 27);
+    for (let yx = 0; yx < 9; yx++) {
+      const d0 = load<f32>(at(b, yx)), d1 = load<f32>(at(b, 9 + yx)), d2 = load<f32>(at(b, 18 + yx)), d3 = load<f32>(at(b, 27 + yx));
+      store<f32>(at(g, yx), d0 + 0.5 * (d1 + d2));
+      store<f32>(at(g, 9 + yx), 0.5 * (d1 - d2));
+      store<f32>(at(g, 18 + yx), 0.5 * (d1 + d2) + d3);
+    }
+  }
+}

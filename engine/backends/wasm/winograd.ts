@@ -1,0 +1,101 @@
+// Stride-1, dilation-1 3×3×3 convolutions by Winograd F(2×2×2, 3×3×3): each 2×2×2 output tile costs 64
+// multiplies per channel pair instead of 216. The input is zero-padded into a frame that holds every
+// tile's 4×4×4 patch, transformed to U[64][cin][tiles], multiplied by the transformed weights
+// V[64][m][cin] in 64 GEMMs, and transformed back (asm/winograd.ts). Tiles go in chunks of whole tile
+// planes so that U and the GEMM results stay a few MiB, near the caches.
+import type { Device } from './device.ts';
+import { MAX_PARTS } from './pool.ts';
+
+type Triple = [number, number, number];
+
+/** A stride-1 3×3×3 convolution of m output channels over cin input channels, batch n. */
+export interface WinogradConv {
+  n: number; cin: number; m: number; in: Triple; out: Triple; pad: Triple;
+}
+
+/** Floats of U plus GEMM results that a chunk of tile planes aims at. */
+const CHUNK_FLOATS = 1 << 20;
+/** Each kernel part keeps 1 KiB of intermediate values. */
+const SCRATCH_FLOATS = MAX_PARTS * 256;
+/** Slack past U and M: the GEMM tiles and the output transform read a few floats past a row's end. */
+const SLACK = 8;
+/** Floats between consecutive transform planes beyond their data: one cache line, so planes do not alias. */
+const SKEW = 16;
+
+export const tilesOf = (out: Triple) => out.map((o) => Math.ceil(o / 2)) as Triple;
+
+/** y = conv(x) with the weights as [m, cin, 3, 3, 3] at a. */
+export function winogradConv(dev: Device, x: number, a: number, y: number, p: WinogradConv) {
+  const [D, H, W] = p.in, [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out);
+  const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], frameVol = Df * Hf * Wf;
+  const inVol = D * H * W, outVol = oD * oH * oW, plane = tH * tW;
+  const scratch = dev.temp(SCRATCH_FLOATS);
+  const vStride = p.m * p.cin + SKEW, v = dev.temp(64 * vStride);
+  dev.call('winoWeight', [a, p.m, p.cin, v, vStride, scratch], 64 * p.m * p.cin);
+  const xp = dev.temp(p.cin * frameVol + SLACK);
+  const nz = Math.max(1, Math.min(tD, Math.floor(CHUNK_FLOATS / (64 * (p.cin + p.m) * plane))));
+  const uFloats = 64 * (p.cin * nz * plane + SKEW) + SLACK, mFloats = 64 * (p.m * nz * plane + SKEW) + SLACK;
+  const u = dev.temp(uFloats), mm = dev.temp(mFloats);
+  const rows = new Uint32Array(64 * p.cin);
+  for (let b = 0; b < p.n; b++) {
+    dev.call('window3d', [x + b * p.cin * inVol * 4, inVol, D, H, W, xp, frameVol, Df, Hf, Wf, -p.pad[0], -p.pad[1], -p.pad[2], p.cin],
+             p.cin * frameVol);
+    for (let tz = 0; tz < tD; tz += nz) {
+      const z = Math.min(nz, tD - tz), T = z * plane;
+      const uStride = p.cin * T + SKEW, mStride = p.m * T + SKEW;
+      for (let f = 0; f < 64; f++) for (let c = 0; c < p.cin; c++) rows[f * p.cin + c] = u + (f * uStride + c * T) * 4;
+      const table = dev.table(rows);
+      dev.call('winoInput', [xp + 2 * tz * Hf * Wf * 4, frameVol, Hf, Wf, p.cin, z, tH, tW, u, T, uStride, scratch], 64 * p.cin * T);
+      dev.call('gemmRowsBatch', [64, p.m, T, p.cin, v, vStride, p.cin, table, p.cin, mm, mStride, T], 64 * p.m * T * p.cin);
+      dev.call('winoOutput', [mm, T, mStride, p.m, z, tH, tW, y + (b * p.m * outVol + 2 * tz * oH * oW) * 4, outVol, oD - 2 * tz, oH, oW,
+                              scratch], 64 * p.m * T);
+      dev.release(table, rows.length);
+    }
+  }
+  dev.release(mm, mFloats);
+  dev.release(u, uFloats);
+  dev.release(xp, p.cin * frameVol + SLACK);
+  dev.release(v, 64 * vStride);
+  dev.release(scratch, SCRATCH_FLOATS);
+}
+
+/**
+ * dw = the weight gradient of y = conv(x), as [m, cin, 3, 3, 3]: per transform point, the transformed dy
+ * (the adjoint of the output transform) times U summed over the tiles, then the adjoint of the weight
+ * transform. Partial tiles see zeros in dy past its edge.
+ */
+export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: number, p: WinogradConv) {
+  const [D, H, W] = p.in, [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out);
+  const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], frameVol = Df * Hf * Wf;
+  const gradVol = 8 * tD * tH * tW, inVol = D * H * W, outVol = oD * oH * oW, plane = tH * tW;
+  const scratch = dev.temp(SCRATCH_FLOATS);
+  const vStride = p.m * p.cin + SKEW, dv = dev.temp(64 * vStride);
+  dev.call('fill', [dv, 64 * vStride, 0], 64 * vStride);
+  const xp = dev.temp(p.cin * frameVol + SLACK), dyp = dev.temp(p.m * gradVol + SLACK);
+  const nz = Math.max(1, Math.min(tD, Math.floor(CHUNK_FLOATS / (64 * (p.cin + p.m) * plane))));
+  const uFloats = 64 * (p.cin * nz * plane + SKEW) + SLACK, mFloats = 64 * (p.m * nz * plane + SKEW) + SLACK;
+  const u = dev.temp(uFloats), mm = dev.temp(mFloats);
+  const rows = new Uint32Array(64 * p.cin);
+  for (let b = 0; b < p.n; b++) {
+    dev.call('window3d', [x + b * p.cin * inVol * 4, inVol, D, H, W, xp, frameVol, Df, Hf, Wf, -p.pad[0], -p.pad[1], -p.pad[2], p.cin],
+             p.cin * frameVol);
+    dev.call('window3d', [dy + b * p.m * outVol * 4, outVol, oD, oH, oW, dyp, gradVol, 2 * tD, 2 * tH, 2 * tW, 0, 0, 0, p.m], p.m * gradVol);
+    for (let tz = 0; tz < tD; tz += nz) {
+      const z = Math.min(nz, tD - tz), T = z * plane;
+      const uStride = p.cin * T + SKEW, mStride = p.m * T + SKEW;
+      for (let f = 0; f < 64; f++) for (let c = 0; c < p.cin; c++) rows[f * p.cin + c] = u + (f * uStride + c * T) * 4;
+      const table = dev.table(rows);
+      dev.call('winoInput', [xp + 2 * tz * Hf * Wf * 4, frameVol, Hf, Wf, p.cin, z, tH, tW, u, T, uStride, scratch], 64 * p.cin * T);
+      dev.call('winoGradOutput', [dyp + 8 * tz * plane * 4, gradVol, 2 * tH, 2 * tW, p.m, z, tH, tW, mm, T, mStride, scratch], 64 * p.m * T);
+      dev.call('gemmDotBatch', [64, p.m, p.cin, T, mm, mStride, T, table, p.cin, dv, vStride, p.cin], 64 * p.m * T * p.cin);
+      dev.release(table, rows.length);
+    }
+  }
+  dev.call('winoWeightGrad', [dv, vStride, p.m, p.cin, dw, scratch], 64 * p.m * p.cin);
+  dev.release(mm, mFloats);
+  dev.release(u, uFloats);
+  dev.release(dyp, p.m * gradVol + SLACK);
+  dev.release(xp, p.cin * frameVol + SLACK);
+  dev.release(dv, 64 * vStride);
+  dev.release(scratch, SCRATCH_FLOATS);
+}
