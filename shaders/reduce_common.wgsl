@@ -52,3 +52,19 @@ fn emit(column: u32, chunk: u32, r: vec2<f32>) {
     out[column * p.nchunks + chunk] = r.x;
   }
 }
+
+// The workgroup's (value, index) pairs, folded pairwise into slot 0 by fold_tree.
+var<workgroup> vals: array<f32, WG>;
+var<workgroup> idxs: array<f32, WG>;
+
+/** Folds slots [0, 2·first_half) of vals/idxs into slot 0; call from uniform control flow. */
+fn fold_tree(lid: u32, first_half: u32) {
+  for (var half = first_half; half > 0u; half = half / 2u) {
+    workgroupBarrier();
+    if (lid < half) {
+      let r = fold(vals[lid], idxs[lid], vals[lid + half], idxs[lid + half]);
+      vals[lid] = r.x;
+      idxs[lid] = r.y;
+    }
+  }
+}

@@ -6,8 +6,6 @@ enable subgroups;
 // Max and argmax only, whose results do not depend on the order of evaluation: sums keep the
 // workgroup tree's order (see the V-Net parity note in engine/backends/webgpu/backend.ts).
 override SG_MIN: u32 = 4u; // the adapter's smallest subgroup size
-var<workgroup> vals: array<f32, WG>;
-var<workgroup> idxs: array<f32, WG>;
 var<workgroup> filled: atomic<u32>;
 
 fn subgroup_fold(v: vec2<f32>) -> vec2<f32> {
@@ -30,13 +28,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     vals[slot] = folded.x;
     idxs[slot] = folded.y;
   }
-  for (var half = WG / (2u * SG_MIN); half > 0u; half = half / 2u) {
-    workgroupBarrier();
-    if (lid < half) {
-      let r = fold(vals[lid], idxs[lid], vals[lid + half], idxs[lid + half]);
-      vals[lid] = r.x;
-      idxs[lid] = r.y;
-    }
-  }
+  fold_tree(lid, WG / (2u * SG_MIN));
   if (lid == 0u) { emit(wid.y, wid.x, vec2<f32>(vals[0], idxs[0])); }
 }
