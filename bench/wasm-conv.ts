@@ -21,28 +21,23 @@ const threads = Number(args[args.indexOf('--threads') + 1]) || availableParallel
 const conv = (name: string, n: number, cin: number, cout: number, size: Triple, k: number, s: number, p: number): Layer =>
   ({ name, n, cin, cout, in: size, kernel: [k, k, k], stride: [s, s, s], padding: [p, p, p] });
 
-/** The V-Net (n_filters 16) convolutions at the hippocampus patch 32×48×32, batch 2. */
-const hippocampus: Layer[] = [
-  conv('in 1→16 @32×48×32', 2, 1, 16, [32, 48, 32], 3, 1, 1),
-  conv('16→16 @32×48×32', 2, 16, 16, [32, 48, 32], 3, 1, 1),
-  conv('down 16→32 k2s2', 2, 16, 32, [32, 48, 32], 2, 2, 0),
-  conv('32→32 @16×24×16', 2, 32, 32, [16, 24, 16], 3, 1, 1),
-  conv('down 32→64 k2s2', 2, 32, 64, [16, 24, 16], 2, 2, 0),
-  conv('64→64 @8×12×8', 2, 64, 64, [8, 12, 8], 3, 1, 1),
-  conv('128→128 @4×6×4', 2, 128, 128, [4, 6, 4], 3, 1, 1),
-  conv('256→256 @2×3×2', 2, 256, 256, [2, 3, 2], 3, 1, 1),
-  conv('head 16→2 k1', 2, 16, 2, [32, 48, 32], 1, 1, 0),
-];
-const la: Layer[] = [
-  conv('LA 1→16 @112×112×80', 2, 1, 16, [112, 112, 80], 3, 1, 1),
-  conv('LA 16→16 @112×112×80', 2, 16, 16, [112, 112, 80], 3, 1, 1),
-  conv('LA down 16→32 k2s2', 2, 16, 32, [112, 112, 80], 2, 2, 0),
-  conv('LA 32→32 @56×56×40', 2, 32, 32, [56, 56, 40], 3, 1, 1),
-  conv('LA down 32→64 k2s2', 2, 32, 64, [56, 56, 40], 2, 2, 0),
-  conv('LA 64→64 @28×28×20', 2, 64, 64, [28, 28, 20], 3, 1, 1),
-  conv('LA 128→128 @14×14×10', 2, 128, 128, [14, 14, 10], 3, 1, 1),
-  conv('LA 256→256 @7×7×5', 2, 256, 256, [7, 7, 5], 3, 1, 1),
-];
+/**
+ * The V-Net (n_filters 16) convolution shapes at a patch, batch 2: the input conv, each level's 3×3×3
+ * conv, the two largest k2s2 downsamplings and, optionally, the 1×1×1 head.
+ */
+function vnetLayers(patch: Triple, prefix: string, head: boolean): Layer[] {
+  const at = (level: number) => patch.map((s) => s >> level) as Triple;
+  const layers = [conv(`${prefix}in 1→16 @${at(0).join('×')}`, 2, 1, 16, at(0), 3, 1, 1)];
+  for (let level = 0; level <= 4; level++) {
+    const c = 16 << level;
+    layers.push(conv(`${prefix}${c}→${c} @${at(level).join('×')}`, 2, c, c, at(level), 3, 1, 1));
+    if (level < 2) layers.push(conv(`${prefix}down ${c}→${2 * c} k2s2`, 2, c, 2 * c, at(level), 2, 2, 0));
+  }
+  if (head) layers.push(conv(`${prefix}head 16→2 k1`, 2, 16, 2, at(0), 1, 1, 0));
+  return layers;
+}
+const hippocampus = vnetLayers([32, 48, 32], '', true);
+const la = vnetLayers([112, 112, 80], 'LA ', false);
 const layers = flag('--la') ? [...hippocampus, ...la] : hippocampus;
 
 function geometry(l: Layer): ConvGeometry {
