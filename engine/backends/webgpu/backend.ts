@@ -153,6 +153,23 @@ export class WebGPUBackend implements Backend {
     this.reduceAny('argmax', gpuOf(x), gpuOf(out), outer, r, inner);
   }
 
+  channelMoments(x: BackendBuffer, stats: BackendBuffer, n: number, c: number, vol: number) {
+    this.perChannel('channelMoments', {}, [gpuOf(x), gpuOf(stats)], n, c, vol);
+  }
+
+  channelAffine(x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer, residual: BackendBuffer | null,
+                out: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
+    // without a residual its binding holds x, which the kernel then never reads
+    const buffers = [x, scale, shift, residual ?? x, out].map(gpuOf);
+    this.elementwise('channelAffine', { RELU: relu, RESIDUAL: residual !== null }, buffers, n * c * vol,
+                     (w) => w.u(c, vol));
+  }
+
+  channelAffineBackward(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
+                        gx: BackendBuffer, sums: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
+    this.perChannel('channelAffineBackward', { RELU: relu }, [gy, x, scale, shift, gx, sums].map(gpuOf), n, c, vol);
+  }
+
   matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, batch: number, m: number, k: number, n: number,
          transA: boolean, transB: boolean) {
     this.gemm('matmul', { TRANS_A: transA, TRANS_B: transB }, [gpuOf(a), gpuOf(b), gpuOf(out)],
@@ -228,6 +245,13 @@ export class WebGPUBackend implements Backend {
     if (total === 0) return;
     const grid = this.grid(Math.ceil(total / WG));
     this.batch.dispatch(this.pipelines.get(shader, constants), buffers, (w) => tail(w.u(total, grid[0])), grid);
+  }
+
+  /** One workgroup per channel of x viewed as [n, c, vol] (channel_common.wgsl). */
+  private perChannel(shader: ShaderName, constants: Constants, buffers: GPUBuffer[], n: number, c: number, vol: number) {
+    if (c === 0) return;
+    const grid = this.grid(c);
+    this.batch.dispatch(this.pipelines.get(shader, constants), buffers, (w) => w.u(n, c, vol, grid[0]), grid);
   }
 
   /** A kernel over an index space with three strided operands (strided.wgsl). */

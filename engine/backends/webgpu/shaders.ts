@@ -15,6 +15,11 @@ import reduceTreeSubgroup from '../../../shaders/reduce_tree_subgroup.wgsl';
 import gemmCore from '../../../shaders/gemm_core.wgsl';
 import matmul from '../../../shaders/matmul.wgsl';
 import conv3d from '../../../shaders/conv3d.wgsl';
+import channelCommon from '../../../shaders/channel_common.wgsl';
+import channelZ from '../../../shaders/channel_z.wgsl';
+import channelMoments from '../../../shaders/channel_moments.wgsl';
+import channelAffine from '../../../shaders/channel_affine.wgsl';
+import channelAffineBackward from '../../../shaders/channel_affine_backward.wgsl';
 
 export const shaderSources = {
   fill: [fill, grid],
@@ -28,6 +33,9 @@ export const shaderSources = {
   reduceTreeSubgroup: [reduceTreeSubgroup, reduceCommon, grid],
   matmul: [matmul, gemmCore],
   conv3d: [conv3d, gemmCore],
+  channelMoments: [channelMoments, channelCommon, grid],
+  channelAffine: [channelAffine, channelZ, grid],
+  channelAffineBackward: [channelAffineBackward, channelCommon, channelZ, grid],
 } satisfies Record<string, string[]>;
 
 export type ShaderName = keyof typeof shaderSources;
