@@ -325,6 +325,26 @@ test('channelAffineBackward: masked gradient and the per-channel sums', async ()
   }
 });
 
+test('normalisation kernels: 1 and 3 threads give bitwise identical results', async () => {
+  const before = wasm.threads;
+  const [n, c, vol] = [2, 3, 70001];
+  const inputs = [randomData(n * c * vol), randomData(n * c * vol), randomData(c, -2, 2), randomData(c)];
+  const run = async (threads: number) => {
+    await vg.setWasmThreads(threads);
+    const [gy, x, scale, shift] = inputs.map((d) => { const b = wasm.alloc(d.length); wasm.write(b, d); return b; });
+    const stats = wasm.alloc(2 * c), out = wasm.alloc(n * c * vol), gx = wasm.alloc(n * c * vol), sums = wasm.alloc(2 * c);
+    wasm.channelMoments(x, stats, n, c, vol);
+    wasm.channelAffine(x, scale, shift, gy, out, n, c, vol, true);
+    wasm.channelAffineBackward(gy, x, scale, shift, gx, sums, n, c, vol, true);
+    const results = await Promise.all([stats, out, gx, sums].map((b) => wasm.read(b)));
+    for (const b of [gy, x, scale, shift, stats, out, gx, sums]) wasm.free(b);
+    return results;
+  };
+  const one = await run(1), three = await run(3);
+  ['moments', 'affine', 'backward gx', 'backward sums'].forEach((what, i) => assert.equal(three[i], one[i], what));
+  await vg.setWasmThreads(before);
+});
+
 /** Conv forward and both gradients at one thread count, as raw results. */
 async function convRun(threads: number, g: ConvGeometry, x: Float32Array, w: Float32Array, dy: Float32Array) {
   await vg.setWasmThreads(threads);
