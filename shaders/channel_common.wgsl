@@ -1,11 +1,8 @@
 // Shared by the per-channel kernels (prepended by engine/backends/webgpu/shaders.ts): x viewed as
-// [n, c, vol], one workgroup per channel (a 2-D grid of them), its n·vol values split among WG threads.
-struct Params { n: u32, c: u32, vol: u32, grid_x: u32 }
+// [n, c, vol]; workgroup (chunk, channel) takes `chunk` consecutive values of the channel's n·vol,
+// so that large volumes with few channels still fill the device.
+struct Params { n: u32, c: u32, vol: u32, chunk: u32, chunks: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-
-fn channel_of(wid: vec3<u32>) -> u32 {
-  return wid.y * p.grid_x + wid.x;
-}
 
 /** Flat index of the k-th of channel ch's n·vol values. */
 fn channel_element(ch: u32, k: u32) -> u32 {
@@ -13,10 +10,16 @@ fn channel_element(ch: u32, k: u32) -> u32 {
   return (b * p.c + ch) * p.vol + (k - b * p.vol);
 }
 
+/** The range [start, end) of channel values that chunk `chunk` covers. */
+fn chunk_range(chunk: u32) -> vec2<u32> {
+  let start = chunk * p.chunk;
+  return vec2<u32>(start, min(start + p.chunk, p.n * p.vol));
+}
+
 var<workgroup> part_a: array<f32, WG>;
 var<workgroup> part_b: array<f32, WG>;
 
-/** Sums each thread's (a, b) over the workgroup into slot 0; call from uniform control flow. */
+/** Sums each thread's (a, b) over the workgroup and returns the totals to every thread. */
 fn sum_pairs(lid: u32, a: f32, b: f32) -> vec2<f32> {
   part_a[lid] = a;
   part_b[lid] = b;

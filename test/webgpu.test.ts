@@ -189,8 +189,8 @@ s('conv3d forward and both gradients', async () => {
   }
 });
 
-/** [n, c, vol] views of the normalisation primitives: c = 1, 3, 7; n = 1, 3; odd volumes, one past a workgroup's reach. */
-const channelShapes: [number, number, number][] = [[1, 1, 5], [3, 3, 7], [1, 7, 33], [3, 7, 1], [2, 3, 3001]];
+/** [n, c, vol] views of the normalisation primitives: c = 1, 3, 7; n = 1, 3; odd volumes; 1, 2 and 7 chunks per channel. */
+const channelShapes: [number, number, number][] = [[1, 1, 5], [3, 3, 7], [1, 7, 33], [3, 7, 1], [2, 3, 3001], [3, 1, 9001]];
 
 s('channelMoments: per-channel mean and biased variance, offset data', async () => {
   if (!available) return;

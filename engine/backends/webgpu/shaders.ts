@@ -18,6 +18,7 @@ import conv3d from '../../../shaders/conv3d.wgsl';
 import channelCommon from '../../../shaders/channel_common.wgsl';
 import channelZ from '../../../shaders/channel_z.wgsl';
 import channelMoments from '../../../shaders/channel_moments.wgsl';
+import channelMomentsMerge from '../../../shaders/channel_moments_merge.wgsl';
 import channelAffine from '../../../shaders/channel_affine.wgsl';
 import channelAffineBackward from '../../../shaders/channel_affine_backward.wgsl';
 
@@ -34,6 +35,7 @@ export const shaderSources = {
   matmul: [matmul, gemmCore],
   conv3d: [conv3d, gemmCore],
   channelMoments: [channelMoments, channelCommon, grid],
+  channelMomentsMerge: [channelMomentsMerge, channelCommon, grid],
   channelAffine: [channelAffine, channelZ, grid],
   channelAffineBackward: [channelAffineBackward, channelCommon, channelZ, grid],
 } satisfies Record<string, string[]>;
