@@ -99,14 +99,16 @@ export function channelAffine(x: usize, scale: usize, shift: usize, residual: us
   }
 }
 
-/**
- * gz = gy masked where relu and z ≤ 0; gx = gz·scale[ch]; sums[ch] = Σ gz, sums[c + ch] = Σ gz·x,
- * in float64 over exact products.
- */
-export function channelAffineBackward(gy: usize, x: usize, scale: usize, shift: usize, gx: usize, sums: usize,
+/** gy, zeroed where relu and z = x·scale + shift ≤ 0 (z as channelAffine computes it). */
+@inline
+function maskedGrad(g: v128, x: v128, s: v128, t: v128, relu: i32): v128 {
+  return relu ? v128.and(g, f32x4.gt(fma(x, s, t), f32x4.splat(0))) : g;
+}
+
+/** sums[ch] = Σ gz and sums[c + ch] = Σ gz·x (gz = maskedGrad), in float64 over exact products. */
+export function channelAffineBackward(gy: usize, x: usize, scale: usize, shift: usize, sums: usize,
                                       n: i32, c: i32, vol: i32, relu: i32, tid: i32, nt: i32): void {
   const c0 = share(c, tid, nt, 1), c1 = share(c, tid + 1, nt, 1);
-  const zero = f32x4.splat(0);
   for (let ch = c0; ch < c1; ch++) {
     const s = v128.load32_splat(at(scale, ch)), t = v128.load32_splat(at(shift, ch));
     let g0 = f64x2.splat(0), g1 = g0, gx0 = g0, gx1 = g0;
@@ -115,9 +117,7 @@ export function channelAffineBackward(gy: usize, x: usize, scale: usize, shift: 
       for (let k = 0; k < vol; k += 4) {
         const len = vol - k;
         const xv = loadPart(at(x, base + k), len);
-        let g = loadPart(at(gy, base + k), len);
-        if (relu) g = v128.and(g, f32x4.gt(fma(xv, s, t), zero));
-        storePart(at(gx, base + k), f32x4.mul(g, s), len);
+        const g = maskedGrad(loadPart(at(gy, base + k), len), xv, s, t, relu);
         const glo = f64x2.promote_low_f32x4(g), ghi = f64x2.promote_low_f32x4(i32x4.shuffle(g, g, 2, 3, 0, 1));
         const xlo = f64x2.promote_low_f32x4(xv), xhi = f64x2.promote_low_f32x4(i32x4.shuffle(xv, xv, 2, 3, 0, 1));
         g0 = f64x2.add(g0, glo); g1 = f64x2.add(g1, ghi);
@@ -128,5 +128,27 @@ export function channelAffineBackward(gy: usize, x: usize, scale: usize, shift: 
     const sgx = (f64x2.extract_lane(gx0, 0) + f64x2.extract_lane(gx1, 0)) + (f64x2.extract_lane(gx0, 1) + f64x2.extract_lane(gx1, 1));
     store<f32>(at(sums, ch), <f32>sg);
     store<f32>(at(sums, c + ch), <f32>sgx);
+  }
+}
+
+/** gx = gz·scale[ch] + x·a[ch] + b[ch] (gz = maskedGrad), elementwise. */
+export function channelAffineBackwardInput(gy: usize, x: usize, scale: usize, shift: usize, a: usize, b: usize, gx: usize,
+                                           n: i32, c: i32, vol: i32, relu: i32, tid: i32, nt: i32): void {
+  const total = n * c * vol;
+  const i0 = share(total, tid, nt, 16), i1 = share(total, tid + 1, nt, 16);
+  let i = i0;
+  while (i < i1) {
+    const r = i / vol;
+    const end = min(i1, (r + 1) * vol);
+    const ch = r % c;
+    const s = v128.load32_splat(at(scale, ch)), t = v128.load32_splat(at(shift, ch));
+    const va = v128.load32_splat(at(a, ch)), vb = v128.load32_splat(at(b, ch));
+    for (; i < end; i += 4) {
+      const len = end - i;
+      const xv = loadPart(at(x, i), len);
+      const g = maskedGrad(loadPart(at(gy, i), len), xv, s, t, relu);
+      storePart(at(gx, i), fma(g, s, fma(xv, va, vb)), len);
+    }
+    i = end;
   }
 }

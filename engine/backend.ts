@@ -87,12 +87,19 @@ export interface Backend {
   channelAffine(x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer, residual: BackendBuffer | null,
                 out: BackendBuffer, n: number, c: number, vol: number, relu: boolean): void;
   /**
-   * Backward of channelAffine with respect to x, scale and shift in one pass: gz = gy, masked where
-   * relu and x·scale[ch] + shift[ch] ≤ 0 (z recomputed exactly as channelAffine computes it);
-   * gx = gz·scale[ch]; sums[ch] = Σ gz and sums[c + ch] = Σ gz·x over channel ch.
+   * The per-channel sums of channelAffine's backward, in one pass: with gz = gy, masked where relu
+   * and x·scale[ch] + shift[ch] ≤ 0 (z recomputed exactly as channelAffine computes it),
+   * sums[ch] = Σ gz and sums[c + ch] = Σ gz·x over channel ch.
    */
   channelAffineBackward(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
-                        gx: BackendBuffer, sums: BackendBuffer, n: number, c: number, vol: number, relu: boolean): void;
+                        sums: BackendBuffer, n: number, c: number, vol: number, relu: boolean): void;
+  /**
+   * The input gradient of a normalisation, in one pass: gx = gz·scale[ch] + x·a[ch] + b[ch], gz as in
+   * channelAffineBackward; x·a + b is what reaches x through the channel's mean and variance.
+   */
+  channelAffineBackwardInput(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
+                             a: BackendBuffer, b: BackendBuffer, gx: BackendBuffer, n: number, c: number, vol: number,
+                             relu: boolean): void;
 
   /** Releases device resources; the process may exit afterwards. */
   dispose?(): void;

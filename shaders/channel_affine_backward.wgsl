@@ -1,13 +1,12 @@
-// Backward of channel_affine.wgsl per (channel, chunk): gz = gy, zeroed where RELU and z ≤ 0 (z
-// recomputed as the forward computed it); gx = gz·scale[ch]; the chunk's Σ gz and Σ gz·x go to
+// The per-channel sums of channel_affine.wgsl's backward, per (channel, chunk): gz = gy, zeroed where
+// RELU and z ≤ 0 (z recomputed as the forward computed it); the chunk's Σ gz and Σ gz·x go to
 // partial [2, c, chunks], which a row reduction sums into sums[ch] and sums[c + ch].
 override RELU: bool;
 @group(0) @binding(1) var<storage, read> gy: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read> scale: array<f32>;
 @group(0) @binding(4) var<storage, read> shift: array<f32>;
-@group(0) @binding(5) var<storage, read_write> gx: array<f32>;
-@group(0) @binding(6) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(5) var<storage, read_write> partial: array<f32>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -22,7 +21,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let v = x[e];
     var g = gy[e];
     if (RELU && !(affine(v, s, t) > 0.0)) { g = 0.0; }
-    gx[e] = g * s;
     sg += g;
     sgx += g * v;
   }

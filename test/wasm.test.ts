@@ -310,17 +310,21 @@ test('channelAffine: with and without ReLU and residual', async () => {
   }
 });
 
-test('channelAffineBackward: masked gradient and the per-channel sums', async () => {
+test('channelAffineBackward and channelAffineBackwardInput: per-channel sums and the input gradient', async () => {
   for (const [n, c, vol] of channelShapes) {
     for (const relu of [false, true]) {
+      const what = `[${n}, ${c}, ${vol}] relu ${relu}`;
       const [rg, wg] = pair(randomData(n * c * vol)), [rx, wx] = pair(randomData(n * c * vol));
       const [rsc, wsc] = pair(randomData(c, -2, 2)), [rsh, wsh] = pair(randomData(c));
+      const [ra, wa] = pair(randomData(c)), [rb, wb] = pair(randomData(c));
       const [rgx, wgx] = pair(new Float32Array(n * c * vol)), [rs, ws] = pair(new Float32Array(2 * c));
-      ref.channelAffineBackward(rg, rx, rsc, rsh, rgx, rs, n, c, vol, relu);
-      wasm.channelAffineBackward(wg, wx, wsc, wsh, wgx, ws, n, c, vol, relu);
-      await same(rgx, wgx, `channelAffineBackward gx [${n}, ${c}, ${vol}] relu ${relu}`);
-      await same(rs, ws, `channelAffineBackward sums [${n}, ${c}, ${vol}] relu ${relu}`);
-      for (const [r, w] of [[rg, wg], [rx, wx], [rsc, wsc], [rsh, wsh]]) { ref.free(r); wasm.free(w); }
+      ref.channelAffineBackward(rg, rx, rsc, rsh, rs, n, c, vol, relu);
+      wasm.channelAffineBackward(wg, wx, wsc, wsh, ws, n, c, vol, relu);
+      await same(rs, ws, `channelAffineBackward sums ${what}`);
+      ref.channelAffineBackwardInput(rg, rx, rsc, rsh, ra, rb, rgx, n, c, vol, relu);
+      wasm.channelAffineBackwardInput(wg, wx, wsc, wsh, wa, wb, wgx, n, c, vol, relu);
+      await same(rgx, wgx, `channelAffineBackwardInput ${what}`);
+      for (const [r, w] of [[rg, wg], [rx, wx], [rsc, wsc], [rsh, wsh], [ra, wa], [rb, wb]]) { ref.free(r); wasm.free(w); }
     }
   }
 });
@@ -328,20 +332,22 @@ test('channelAffineBackward: masked gradient and the per-channel sums', async ()
 test('normalisation kernels: 1 and 3 threads give bitwise identical results', async () => {
   const before = wasm.threads;
   const [n, c, vol] = [2, 3, 70001];
-  const inputs = [randomData(n * c * vol), randomData(n * c * vol), randomData(c, -2, 2), randomData(c)];
+  const inputs = [randomData(n * c * vol), randomData(n * c * vol), randomData(c, -2, 2), randomData(c), randomData(c),
+                  randomData(c)];
   const run = async (threads: number) => {
     await vg.setWasmThreads(threads);
-    const [gy, x, scale, shift] = inputs.map((d) => { const b = wasm.alloc(d.length); wasm.write(b, d); return b; });
+    const [gy, x, scale, shift, a, b] = inputs.map((d) => { const buf = wasm.alloc(d.length); wasm.write(buf, d); return buf; });
     const stats = wasm.alloc(2 * c), out = wasm.alloc(n * c * vol), gx = wasm.alloc(n * c * vol), sums = wasm.alloc(2 * c);
     wasm.channelMoments(x, stats, n, c, vol);
     wasm.channelAffine(x, scale, shift, gy, out, n, c, vol, true);
-    wasm.channelAffineBackward(gy, x, scale, shift, gx, sums, n, c, vol, true);
-    const results = await Promise.all([stats, out, gx, sums].map((b) => wasm.read(b)));
-    for (const b of [gy, x, scale, shift, stats, out, gx, sums]) wasm.free(b);
+    wasm.channelAffineBackward(gy, x, scale, shift, sums, n, c, vol, true);
+    wasm.channelAffineBackwardInput(gy, x, scale, shift, a, b, gx, n, c, vol, true);
+    const results = await Promise.all([stats, out, sums, gx].map((buf) => wasm.read(buf)));
+    for (const buf of [gy, x, scale, shift, a, b, stats, out, gx, sums]) wasm.free(buf);
     return results;
   };
   const one = await run(1), three = await run(3);
-  ['moments', 'affine', 'backward gx', 'backward sums'].forEach((what, i) => assert.equal(three[i], one[i], what));
+  ['moments', 'affine', 'backward sums', 'backward input'].forEach((what, i) => assert.equal(three[i], one[i], what));
   await vg.setWasmThreads(before);
 });
 

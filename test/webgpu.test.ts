@@ -214,23 +214,17 @@ s('channelAffine: with and without ReLU and residual', async () => {
   }
 });
 
-s('channelAffineBackward: masked gradient and the per-channel sums', async () => {
+s('channelAffineBackward and channelAffineBackwardInput: per-channel sums and the input gradient', async () => {
   if (!available) return;
   for (const [n, c, vol] of channelShapes) {
     const size = n * c * vol;
-    const inputs = [randoms(size), randoms(size), randoms(c, -2, 2), randoms(c)];
+    const inputs = [randoms(size), randoms(size), randoms(c, -2, 2), randoms(c), randoms(c), randoms(c)];
     for (const relu of [false, true]) {
       const what = `[${n}, ${c}, ${vol}] relu ${relu}`;
-      await same(size, FWD, `channelAffineBackward gx ${what}`, (b, i, out) => {
-        const sums = b.alloc(2 * c);
-        b.channelAffineBackward(i(0), i(1), i(2), i(3), out, sums, n, c, vol, relu);
-        b.free(sums);
-      }, inputs);
-      await same(2 * c, FWD, `channelAffineBackward sums ${what}`, (b, i, out) => {
-        const gx = b.alloc(size);
-        b.channelAffineBackward(i(0), i(1), i(2), i(3), gx, out, n, c, vol, relu);
-        b.free(gx);
-      }, inputs);
+      await same(2 * c, FWD, `channelAffineBackward sums ${what}`,
+                 (b, i, out) => b.channelAffineBackward(i(0), i(1), i(2), i(3), out, n, c, vol, relu), inputs);
+      await same(size, FWD, `channelAffineBackwardInput ${what}`,
+                 (b, i, out) => b.channelAffineBackwardInput(i(0), i(1), i(2), i(3), i(4), i(5), out, n, c, vol, relu), inputs);
     }
   }
 });

@@ -173,19 +173,32 @@ export class RefBackend implements Backend {
   }
 
   channelAffineBackward(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
-                        gx: BackendBuffer, sums: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
+                        sums: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
     const gs = (gy as RefBuffer).data, xs = (x as RefBuffer).data, sc = (scale as RefBuffer).data;
-    const sh = (shift as RefBuffer).data, o = (gx as RefBuffer).data, acc = (sums as RefBuffer).data;
+    const sh = (shift as RefBuffer).data, acc = (sums as RefBuffer).data;
     for (let ch = 0; ch < c; ch++) {
       let sg = 0, sgx = 0;
       this.forChannel(ch, n, c, vol, (i) => {
         const g = relu && !(xs[i] * sc[ch] + sh[ch] > 0) ? 0 : gs[i];
-        o[i] = g * sc[ch];
         sg += g;
         sgx += g * xs[i];
       });
       acc[ch] = sg;
       acc[c + ch] = sgx;
+    }
+  }
+
+  channelAffineBackwardInput(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
+                             a: BackendBuffer, b: BackendBuffer, gx: BackendBuffer, n: number, c: number, vol: number,
+                             relu: boolean) {
+    const gs = (gy as RefBuffer).data, xs = (x as RefBuffer).data, sc = (scale as RefBuffer).data;
+    const sh = (shift as RefBuffer).data, as = (a as RefBuffer).data, bs = (b as RefBuffer).data;
+    const o = (gx as RefBuffer).data;
+    for (let ch = 0; ch < c; ch++) {
+      this.forChannel(ch, n, c, vol, (i) => {
+        const g = relu && !(xs[i] * sc[ch] + sh[ch] > 0) ? 0 : gs[i];
+        o[i] = g * sc[ch] + xs[i] * as[ch] + bs[ch];
+      });
     }
   }
 

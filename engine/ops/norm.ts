@@ -6,7 +6,7 @@ import { noGrad } from '../autograd.ts';
 import { scope } from '../memory.ts';
 import type { Tensor } from '../tensor.ts';
 import { add, div, mul, neg, sqrt, sub } from './elementwise.ts';
-import { channelAffine, type ChannelAffineOptions, channelMoments, type ChannelView, row } from './channel.ts';
+import { channelAffine, type ChannelAffineOptions, type ChannelView, normalizeChannels } from './channel.ts';
 import { expand, reshape } from './shape.ts';
 
 export type NormEpilogue = ChannelAffineOptions;
@@ -52,17 +52,16 @@ export function batchNorm(x: Tensor, weight?: Tensor, bias?: Tensor, runningMean
   }
   const count = v.n * v.vol;
   if (count < 2) throw new Error(`voxgrad: batchNorm in training needs more than one value per channel, got [${x.shape}]`);
-  const stats = channelMoments(x, v);
-  const mean = row(stats, 0), variance = row(stats, 1);
-  noGrad(() => scope(() => {
-    if (runningMean) runningMean.assign(reshape(add(mul(runningMean, 1 - momentum), mul(mean, momentum)), runningMean.shape));
-    if (runningVar) {
-      const unbiased = mul(variance, count / (count - 1));
-      runningVar.assign(reshape(add(mul(runningVar, 1 - momentum), mul(unbiased, momentum)), runningVar.shape));
-    }
-  }));
-  const { scale, shift } = scaleShift(mean, variance, eps, weight, bias);
-  return channelAffine(x, scale, shift, v, epilogue);
+  return normalizeChannels(x, v, (mean, variance) => {
+    noGrad(() => scope(() => {
+      if (runningMean) runningMean.assign(reshape(add(mul(runningMean, 1 - momentum), mul(mean, momentum)), runningMean.shape));
+      if (runningVar) {
+        const unbiased = mul(variance, count / (count - 1));
+        runningVar.assign(reshape(add(mul(runningVar, 1 - momentum), mul(unbiased, momentum)), runningVar.shape));
+      }
+    }));
+    return scaleShift(mean, variance, eps, weight, bias);
+  }, epilogue);
 }
 
 export const batchNorm3d = batchNorm;
@@ -75,14 +74,15 @@ function sliceNorm(x: Tensor, groups: number, eps: number, weight: Tensor | unde
                    epilogue: NormEpilogue): Tensor {
   const [n, c] = x.shape;
   const per = c / groups;
-  const stats = channelMoments(x, { n: 1, c: n * groups, vol: x.size / (n * groups) });
   // mean and 1/std per (sample, group) against weight and bias per (group, channel in group)
   const slices = [n, groups, 1], channels = [1, groups, per], full = [n, groups, per];
-  const { scale, shift } = scaleShift(reshape(row(stats, 0), slices), reshape(row(stats, 1), slices), eps,
-                                      weight ? reshape(weight, channels) : undefined,
-                                      bias ? reshape(bias, channels) : undefined);
   const flat = (t: Tensor) => reshape(t.shape.join() === full.join() ? t : expand(t, full), [n * c]);
-  return channelAffine(x, flat(scale), flat(shift), { n: 1, c: n * c, vol: x.size / (n * c) }, epilogue);
+  return normalizeChannels(x, { n: 1, c: n * groups, vol: x.size / (n * groups) }, (mean, variance) => {
+    const { scale, shift } = scaleShift(reshape(mean, slices), reshape(variance, slices), eps,
+                                        weight ? reshape(weight, channels) : undefined,
+                                        bias ? reshape(bias, channels) : undefined);
+    return { scale: flat(scale), shift: flat(shift) };
+  }, epilogue, { n: 1, c: n * c, vol: x.size / (n * c) });
 }
 
 /** PyTorch's instance_norm without running statistics: each (sample, channel) normalised alone. */

@@ -107,10 +107,20 @@ export class WasmBackend implements Backend {
   }
 
   channelAffineBackward(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
-                        gx: BackendBuffer, sums: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
+                        sums: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
     if (c) {
-      this.device.call('channelAffineBackward', [ptr(gy), ptr(x), ptr(scale), ptr(shift), ptr(gx), ptr(sums),
-                                                 n, c, vol, +relu], n * c * vol);
+      this.device.call('channelAffineBackward', [ptr(gy), ptr(x), ptr(scale), ptr(shift), ptr(sums), n, c, vol, +relu],
+                       n * c * vol);
+    }
+  }
+
+  channelAffineBackwardInput(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
+                             a: BackendBuffer, b: BackendBuffer, gx: BackendBuffer, n: number, c: number, vol: number,
+                             relu: boolean) {
+    const total = n * c * vol;
+    if (total) {
+      this.device.call('channelAffineBackwardInput', [ptr(gy), ptr(x), ptr(scale), ptr(shift), ptr(a), ptr(b), ptr(gx),
+                                                      n, c, vol, +relu], total);
     }
   }
 

@@ -36,14 +36,16 @@ export interface Kernels {
   winoWeightGrad(v: I, fStride: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
   channelMoments(x: I, stats: I, n: I, c: I, vol: I, tid: I, nt: I): void;
   channelAffine(x: I, scale: I, shift: I, residual: I, out: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
-  channelAffineBackward(gy: I, x: I, scale: I, shift: I, gx: I, sums: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
+  channelAffineBackward(gy: I, x: I, scale: I, shift: I, sums: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
+  channelAffineBackwardInput(gy: I, x: I, scale: I, shift: I, a: I, b: I, gx: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
   winoOutput(m: I, t: I, fStride: I, c: I, nz: I, tH: I, tW: I, dst: I, dstCS: I, oD: I, oH: I, oW: I, scratch: I, tid: I, nt: I): void;
 }
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
   'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'gemmRowsBatch', 'winoInput', 'winoWeight', 'winoOutput',
-  'gemmDotBatch', 'winoGradOutput', 'winoWeightGrad', 'channelMoments', 'channelAffine', 'channelAffineBackward'];
+  'gemmDotBatch', 'winoGradOutput', 'winoWeightGrad', 'channelMoments', 'channelAffine', 'channelAffineBackward',
+  'channelAffineBackwardInput'];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;

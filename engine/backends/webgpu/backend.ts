@@ -173,14 +173,21 @@ export class WebGPUBackend implements Backend {
   }
 
   channelAffineBackward(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
-                        gx: BackendBuffer, sums: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
+                        sums: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
     const chunks = this.channelChunks(n, c, vol);
     if (!chunks) return;
     const partial = this.scratch(2 * c * chunks.count);
     this.batch.dispatch(this.pipelines.get('channelAffineBackward', { RELU: relu }),
-                        [...[gy, x, scale, shift, gx].map(gpuOf), partial], chunks.params, [chunks.count, c, 1]);
+                        [...[gy, x, scale, shift].map(gpuOf), partial], chunks.params, [chunks.count, c, 1]);
     this.reduceAny('sum', partial, gpuOf(sums), 2 * c, chunks.count, 1);
     this.storage.release(partial);
+  }
+
+  channelAffineBackwardInput(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
+                             a: BackendBuffer, b: BackendBuffer, gx: BackendBuffer, n: number, c: number, vol: number,
+                             relu: boolean) {
+    this.elementwise('channelAffineBackwardInput', { RELU: relu }, [gy, x, scale, shift, a, b, gx].map(gpuOf),
+                     n * c * vol, (w) => w.u(c, vol));
   }
 
   matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, batch: number, m: number, k: number, n: number,

@@ -21,6 +21,7 @@ import channelMoments from '../../../shaders/channel_moments.wgsl';
 import channelMomentsMerge from '../../../shaders/channel_moments_merge.wgsl';
 import channelAffine from '../../../shaders/channel_affine.wgsl';
 import channelAffineBackward from '../../../shaders/channel_affine_backward.wgsl';
+import channelAffineBackwardInput from '../../../shaders/channel_affine_backward_input.wgsl';
 
 export const shaderSources = {
   fill: [fill, grid],
@@ -38,6 +39,7 @@ export const shaderSources = {
   channelMomentsMerge: [channelMomentsMerge, channelCommon, grid],
   channelAffine: [channelAffine, channelZ, grid],
   channelAffineBackward: [channelAffineBackward, channelCommon, channelZ, grid],
+  channelAffineBackwardInput: [channelAffineBackwardInput, channelZ, grid],
 } satisfies Record<string, string[]>;
 
 export type ShaderName = keyof typeof shaderSources;
