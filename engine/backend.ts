@@ -74,6 +74,33 @@ export interface Backend {
   /** dw = ∂(Σ y·dy)/∂w. */
   conv3dBackwardWeight(x: BackendBuffer, dy: BackendBuffer, dw: BackendBuffer, g: ConvGeometry): void;
 
+  /**
+   * Per-channel statistics of x viewed as [n, c, vol]: stats[ch] = mean and stats[c + ch] = biased
+   * variance over the n·vol values of channel ch, accumulated accurately (two passes; float64 where
+   * the backend has it), since batch norm over whole volumes sums 10⁵–10⁶ values.
+   */
+  channelMoments(x: BackendBuffer, stats: BackendBuffer, n: number, c: number, vol: number): void;
+  /**
+   * The normalisation epilogue over x viewed as [n, c, vol]: z = x·scale[ch] + shift[ch], then
+   * out = (relu ? max(z, 0) : z) + residual (residual, when given, has x's layout).
+   */
+  channelAffine(x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer, residual: BackendBuffer | null,
+                out: BackendBuffer, n: number, c: number, vol: number, relu: boolean): void;
+  /**
+   * The per-channel sums of channelAffine's backward, in one pass: with gz = gy, masked where relu
+   * and x·scale[ch] + shift[ch] ≤ 0 (z recomputed exactly as channelAffine computes it),
+   * sums[ch] = Σ gz and sums[c + ch] = Σ gz·x over channel ch.
+   */
+  channelAffineBackward(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
+                        sums: BackendBuffer, n: number, c: number, vol: number, relu: boolean): void;
+  /**
+   * The input gradient of a normalisation, in one pass: gx = gz·scale[ch] + x·a[ch] + b[ch], gz as in
+   * channelAffineBackward; x·a + b is what reaches x through the channel's mean and variance.
+   */
+  channelAffineBackwardInput(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
+                             a: BackendBuffer, b: BackendBuffer, gx: BackendBuffer, n: number, c: number, vol: number,
+                             relu: boolean): void;
+
   /** Releases device resources; the process may exit afterwards. */
   dispose?(): void;
 }

@@ -3,7 +3,7 @@ import { noGrad } from '../engine/autograd.ts';
 import { scope } from '../engine/memory.ts';
 import { ones, zeros } from '../engine/ops/create.ts';
 import { add } from '../engine/ops/elementwise.ts';
-import { batchNorm, groupNorm, instanceNorm3d } from '../engine/ops/norm.ts';
+import { batchNorm, groupNorm, instanceNorm3d, type NormEpilogue } from '../engine/ops/norm.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { Module } from './module.ts';
 
@@ -42,10 +42,11 @@ export class BatchNorm3d extends Module {
     this.numBatchesTracked = this.registerBuffer('num_batches_tracked', zeros([]), 'I64');
   }
 
-  forward(x: Tensor): Tensor {
+  /** `epilogue` fuses a following ReLU and a residual add into the normalisation's output pass. */
+  forward(x: Tensor, epilogue: NormEpilogue = {}): Tensor {
     checkChannels('BatchNorm3d', x, this.numFeatures);
     const y = batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar,
-                        { training: this.training, momentum: this.momentum, eps: this.eps });
+                        { training: this.training, momentum: this.momentum, eps: this.eps, ...epilogue });
     if (this.training) noGrad(() => scope(() => this.numBatchesTracked.assign(add(this.numBatchesTracked, 1))));
     return y;
   }
@@ -60,9 +61,9 @@ export class InstanceNorm3d extends Module {
     this.eps = opts.eps ?? 1e-5;
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, epilogue: NormEpilogue = {}): Tensor {
     checkChannels('InstanceNorm3d', x, this.numFeatures);
-    return instanceNorm3d(x, undefined, undefined, { eps: this.eps });
+    return instanceNorm3d(x, undefined, undefined, { eps: this.eps, ...epilogue });
   }
 }
 
@@ -82,8 +83,8 @@ export class GroupNorm extends Module {
     this.bias = this.registerParameter('bias', zeros([numChannels]));
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, epilogue: NormEpilogue = {}): Tensor {
     checkChannels('GroupNorm', x, this.numChannels);
-    return groupNorm(x, this.numGroups, this.weight, this.bias, { eps: this.eps });
+    return groupNorm(x, this.numGroups, this.weight, this.bias, { eps: this.eps, ...epilogue });
   }
 }

@@ -1,5 +1,6 @@
 // The three building blocks of the UA-MT/DTC V-Net, each a Sequential named `conv` so that parameter
 // names read block.conv.<index>.… exactly as in the PyTorch reference.
+import { add } from '../engine/ops/elementwise.ts';
 import type { Generator } from '../engine/random.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { ReLU } from './activation.ts';
@@ -30,9 +31,30 @@ class Block extends Module {
     this.conv = this.registerModule('conv', new Sequential(...layers));
   }
 
-  forward(x: Tensor): Tensor {
-    return this.conv.forward(x);
+  /**
+   * The layers in order, with each norm → ReLU pair run as one fused pass; `residual` is added to the
+   * block's output (inside the last fused pass when the block ends with one).
+   */
+  forward(x: Tensor, residual?: Tensor): Tensor {
+    const layers = this.conv.layers;
+    let h = x;
+    for (let i = 0; i < layers.length; i++) {
+      const m = layers[i];
+      if (isNorm(m) && layers[i + 1] instanceof ReLU) {
+        const last = i + 2 === layers.length;
+        h = m.forward(h, { relu: true, residual: last ? residual : undefined });
+        if (last) return h;
+        i++;
+      } else {
+        h = m.forward(h);
+      }
+    }
+    return residual ? add(h, residual) : h;
   }
+}
+
+function isNorm(m: Layer): m is BatchNorm3d | GroupNorm | InstanceNorm3d {
+  return m instanceof BatchNorm3d || m instanceof GroupNorm || m instanceof InstanceNorm3d;
 }
 
 /** `stages` × [Conv3d 3³ padding 1 → norm → ReLU]; no residual. */

@@ -2,7 +2,7 @@
 // convolutions per encoder stage, additive skips, Dropout3d(0.5) on the bottleneck and before the
 // head(s). With heads 'seg+sdm' it is DTC's vnet_sdf: `out_conv` + tanh regresses the signed
 // distance map and `out_conv2` gives the segmentation logits; with 'seg' the logits come from `out_conv`.
-import { add, tanh } from '../engine/ops/elementwise.ts';
+import { tanh } from '../engine/ops/elementwise.ts';
 import { Generator } from '../engine/random.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { Conv3d } from './conv.ts';
@@ -96,10 +96,9 @@ export class VNet extends Module {
       if (i % 2 === 0 && i < 8) skips.push(h);
     });
     h = maybeDrop(h, 0);
-    // Decoder: each up-convolution (even indices) adds the encoder output of its resolution.
+    // Decoder: each up-convolution (even indices) adds the encoder output of its resolution, after its ReLU.
     this.decoder.forEach((m, i) => {
-      h = m.forward(h);
-      if (i % 2 === 0) h = add(h, skips.pop()!);
+      h = m.forward(h, i % 2 === 0 ? skips.pop() : undefined);
     });
     h = maybeDrop(h, 1);
     if (!this.outConv2) return { seg: this.outConv.forward(h) };

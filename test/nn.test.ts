@@ -2,6 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../index.ts';
+import { ConvBlock, type Normalization, UpBlock } from '../nn/vnet-blocks.ts';
+import { assertClose } from './helpers/compare.ts';
 
 const { nn } = vg;
 const g = () => new vg.Generator(3);
@@ -90,6 +92,42 @@ test('loadStateDict copies tensors, and zeroGrad clears gradients', async () => 
   assert.throws(() => conv.loadStateDict(new Map([['weight', w], ['bias', elsewhere]])), /'bias' is on backend 'ref64', the module on 'ref'/);
   assert.is(await conv.weight.item(), 0.5, 'a refused load changes nothing');
   conv.dispose();
+});
+
+/** The value of sum(f(x, skip)·cot) and its gradients for x, the skip and every parameter of the block. */
+async function valueAndGrads(block: ConvBlock | UpBlock, f: (x: vg.Tensor, skip: vg.Tensor) => vg.Tensor,
+                             x: vg.Tensor, skip: vg.Tensor, cot: vg.Tensor) {
+  const leaves = [x, skip, ...block.parameters()];
+  for (const t of leaves) t.requiresGrad = true;
+  const loss = vg.scope(() => {
+    const l = vg.sum(vg.mul(f(x, skip), cot));
+    l.backward();
+    return vg.detach(l);
+  });
+  const out = await Promise.all([loss, ...leaves.map((t) => t.grad!)].map((t) => t.data()));
+  loss.dispose();
+  for (const t of leaves) {
+    t.grad!.dispose();
+    t.grad = null;
+  }
+  return out;
+}
+
+test('V-Net blocks: fused norm → ReLU (+ skip) equals the layers one by one, values and gradients', async () => {
+  const kinds: Normalization[] = ['batchnorm', 'groupnorm', 'instancenorm', 'none'];
+  for (const kind of kinds) {
+    for (const [name, block] of [['ConvBlock', new ConvBlock(2, 16, 16, kind, g())], ['UpBlock', new UpBlock(16, 16, kind, g())]] as const) {
+      const gen = new vg.Generator(5);
+      const x = vg.randn([2, 16, 3, 2, 3], gen);
+      const outShape = name === 'UpBlock' ? [2, 16, 6, 4, 6] : [2, 16, 3, 2, 3];
+      const skip = vg.randn(outShape, gen), cot = vg.randn(outShape, gen);
+      const fused = await valueAndGrads(block, (xi, si) => block.forward(xi, si), x, skip, cot);
+      const layered = await valueAndGrads(block, (xi, si) => vg.add(block.conv.forward(xi), si), x, skip, cot);
+      fused.forEach((v, i) => assertClose(v, layered[i], 1e-5, `${name} ${kind}: ${i === 0 ? 'value' : `gradient ${i - 1}`}`));
+      for (const t of [x, skip, cot]) t.dispose();
+      block.dispose();
+    }
+  }
 });
 
 test.run();

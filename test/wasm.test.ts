@@ -279,6 +279,78 @@ test('Winograd route: conv3d forward, input gradient and weight gradient', async
   }
 });
 
+/** [n, c, vol] views of the normalisation primitives: c = 1, 3, 7; n = 1, 3; odd and long volumes. */
+const channelShapes: [number, number, number][] = [[1, 1, 5], [3, 3, 7], [1, 7, 33], [3, 7, 1], [2, 3, 70001]];
+
+test('channelMoments: per-channel mean and biased variance, offset data', async () => {
+  for (const [n, c, vol] of channelShapes) {
+    const data = randomData(n * c * vol, 2, 5); // a mean far from 0 tests the two-pass variance
+    const [rx, wx] = pair(data);
+    const [rs, ws] = pair(new Float32Array(2 * c));
+    ref.channelMoments(rx, rs, n, c, vol);
+    wasm.channelMoments(wx, ws, n, c, vol);
+    await same(rs, ws, `channelMoments [${n}, ${c}, ${vol}]`, 1e-6);
+    ref.free(rx); wasm.free(wx);
+  }
+});
+
+test('channelAffine: with and without ReLU and residual', async () => {
+  for (const [n, c, vol] of channelShapes) {
+    for (const relu of [false, true]) {
+      for (const withResidual of [false, true]) {
+        const [rx, wx] = pair(randomData(n * c * vol)), [rsc, wsc] = pair(randomData(c, -2, 2));
+        const [rsh, wsh] = pair(randomData(c)), [rr, wr] = pair(randomData(n * c * vol));
+        const [ro, wo] = pair(new Float32Array(n * c * vol));
+        ref.channelAffine(rx, rsc, rsh, withResidual ? rr : null, ro, n, c, vol, relu);
+        wasm.channelAffine(wx, wsc, wsh, withResidual ? wr : null, wo, n, c, vol, relu);
+        await same(ro, wo, `channelAffine [${n}, ${c}, ${vol}] relu ${relu} residual ${withResidual}`);
+        for (const [r, w] of [[rx, wx], [rsc, wsc], [rsh, wsh], [rr, wr]]) { ref.free(r); wasm.free(w); }
+      }
+    }
+  }
+});
+
+test('channelAffineBackward and channelAffineBackwardInput: per-channel sums and the input gradient', async () => {
+  for (const [n, c, vol] of channelShapes) {
+    for (const relu of [false, true]) {
+      const what = `[${n}, ${c}, ${vol}] relu ${relu}`;
+      const [rg, wg] = pair(randomData(n * c * vol)), [rx, wx] = pair(randomData(n * c * vol));
+      const [rsc, wsc] = pair(randomData(c, -2, 2)), [rsh, wsh] = pair(randomData(c));
+      const [ra, wa] = pair(randomData(c)), [rb, wb] = pair(randomData(c));
+      const [rgx, wgx] = pair(new Float32Array(n * c * vol)), [rs, ws] = pair(new Float32Array(2 * c));
+      ref.channelAffineBackward(rg, rx, rsc, rsh, rs, n, c, vol, relu);
+      wasm.channelAffineBackward(wg, wx, wsc, wsh, ws, n, c, vol, relu);
+      await same(rs, ws, `channelAffineBackward sums ${what}`);
+      ref.channelAffineBackwardInput(rg, rx, rsc, rsh, ra, rb, rgx, n, c, vol, relu);
+      wasm.channelAffineBackwardInput(wg, wx, wsc, wsh, wa, wb, wgx, n, c, vol, relu);
+      await same(rgx, wgx, `channelAffineBackwardInput ${what}`);
+      for (const [r, w] of [[rg, wg], [rx, wx], [rsc, wsc], [rsh, wsh], [ra, wa], [rb, wb]]) { ref.free(r); wasm.free(w); }
+    }
+  }
+});
+
+test('normalisation kernels: 1 and 3 threads give bitwise identical results', async () => {
+  const before = wasm.threads;
+  const [n, c, vol] = [2, 3, 70001];
+  const inputs = [randomData(n * c * vol), randomData(n * c * vol), randomData(c, -2, 2), randomData(c), randomData(c),
+                  randomData(c)];
+  const run = async (threads: number) => {
+    await vg.setWasmThreads(threads);
+    const [gy, x, scale, shift, a, b] = inputs.map((d) => { const buf = wasm.alloc(d.length); wasm.write(buf, d); return buf; });
+    const stats = wasm.alloc(2 * c), out = wasm.alloc(n * c * vol), gx = wasm.alloc(n * c * vol), sums = wasm.alloc(2 * c);
+    wasm.channelMoments(x, stats, n, c, vol);
+    wasm.channelAffine(x, scale, shift, gy, out, n, c, vol, true);
+    wasm.channelAffineBackward(gy, x, scale, shift, sums, n, c, vol, true);
+    wasm.channelAffineBackwardInput(gy, x, scale, shift, a, b, gx, n, c, vol, true);
+    const results = await Promise.all([stats, out, sums, gx].map((buf) => wasm.read(buf)));
+    for (const buf of [gy, x, scale, shift, a, b, stats, out, gx, sums]) wasm.free(buf);
+    return results;
+  };
+  const one = await run(1), three = await run(3);
+  ['moments', 'affine', 'backward sums', 'backward input'].forEach((what, i) => assert.equal(three[i], one[i], what));
+  await vg.setWasmThreads(before);
+});
+
 /** Conv forward and both gradients at one thread count, as raw results. */
 async function convRun(threads: number, g: ConvGeometry, x: Float32Array, w: Float32Array, dy: Float32Array) {
   await vg.setWasmThreads(threads);

@@ -189,6 +189,46 @@ s('conv3d forward and both gradients', async () => {
   }
 });
 
+/** [n, c, vol] views of the normalisation primitives: c = 1, 3, 7; n = 1, 3; odd volumes; 1, 2 and 7 chunks per channel. */
+const channelShapes: [number, number, number][] = [[1, 1, 5], [3, 3, 7], [1, 7, 33], [3, 7, 1], [2, 3, 3001], [3, 1, 9001]];
+
+s('channelMoments: per-channel mean and biased variance, offset data', async () => {
+  if (!available) return;
+  for (const [n, c, vol] of channelShapes) {
+    await same(2 * c, FWD, `channelMoments [${n}, ${c}, ${vol}]`, (b, i, out) => b.channelMoments(i(0), out, n, c, vol),
+               [randoms(n * c * vol, 2, 5)]);
+  }
+});
+
+s('channelAffine: with and without ReLU and residual', async () => {
+  if (!available) return;
+  for (const [n, c, vol] of channelShapes) {
+    const size = n * c * vol;
+    const inputs = [randoms(size), randoms(c, -2, 2), randoms(c), randoms(size)];
+    for (const relu of [false, true]) {
+      for (const residual of [false, true]) {
+        await same(size, FWD, `channelAffine [${n}, ${c}, ${vol}] relu ${relu} residual ${residual}`,
+                   (b, i, out) => b.channelAffine(i(0), i(1), i(2), residual ? i(3) : null, out, n, c, vol, relu), inputs);
+      }
+    }
+  }
+});
+
+s('channelAffineBackward and channelAffineBackwardInput: per-channel sums and the input gradient', async () => {
+  if (!available) return;
+  for (const [n, c, vol] of channelShapes) {
+    const size = n * c * vol;
+    const inputs = [randoms(size), randoms(size), randoms(c, -2, 2), randoms(c), randoms(c), randoms(c)];
+    for (const relu of [false, true]) {
+      const what = `[${n}, ${c}, ${vol}] relu ${relu}`;
+      await same(2 * c, FWD, `channelAffineBackward sums ${what}`,
+                 (b, i, out) => b.channelAffineBackward(i(0), i(1), i(2), i(3), out, n, c, vol, relu), inputs);
+      await same(size, FWD, `channelAffineBackwardInput ${what}`,
+                 (b, i, out) => b.channelAffineBackwardInput(i(0), i(1), i(2), i(3), i(4), i(5), out, n, c, vol, relu), inputs);
+    }
+  }
+});
+
 s("'auto' takes webgpu only on a hardware adapter", () => {
   if (!available) return;
   const script = "import * as vg from 'voxgrad'; console.log(await vg.setBackend('auto')); vg.disposeBackends();";

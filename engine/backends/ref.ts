@@ -140,6 +140,68 @@ export class RefBackend implements Backend {
     }
   }
 
+  /** Calls fn(flatIndex) for every element of channel ch of x viewed as [n, c, vol]. */
+  private forChannel(ch: number, n: number, c: number, vol: number, fn: (i: number) => void) {
+    for (let b = 0; b < n; b++) {
+      const base = (b * c + ch) * vol;
+      for (let v = 0; v < vol; v++) fn(base + v);
+    }
+  }
+
+  channelMoments(x: BackendBuffer, stats: BackendBuffer, n: number, c: number, vol: number) {
+    const xs = (x as RefBuffer).data, o = (stats as RefBuffer).data;
+    for (let ch = 0; ch < c; ch++) {
+      let s = 0, ss = 0;
+      this.forChannel(ch, n, c, vol, (i) => { s += xs[i]; });
+      const mean = s / (n * vol);
+      this.forChannel(ch, n, c, vol, (i) => { ss += (xs[i] - mean) ** 2; });
+      o[ch] = mean;
+      o[c + ch] = ss / (n * vol);
+    }
+  }
+
+  channelAffine(x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer, residual: BackendBuffer | null,
+                out: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
+    const xs = (x as RefBuffer).data, sc = (scale as RefBuffer).data, sh = (shift as RefBuffer).data;
+    const rs = residual && (residual as RefBuffer).data, o = (out as RefBuffer).data;
+    for (let ch = 0; ch < c; ch++) {
+      this.forChannel(ch, n, c, vol, (i) => {
+        const z = xs[i] * sc[ch] + sh[ch];
+        o[i] = (relu && !(z > 0) ? 0 : z) + (rs ? rs[i] : 0);
+      });
+    }
+  }
+
+  channelAffineBackward(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
+                        sums: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
+    const gs = (gy as RefBuffer).data, xs = (x as RefBuffer).data, sc = (scale as RefBuffer).data;
+    const sh = (shift as RefBuffer).data, acc = (sums as RefBuffer).data;
+    for (let ch = 0; ch < c; ch++) {
+      let sg = 0, sgx = 0;
+      this.forChannel(ch, n, c, vol, (i) => {
+        const g = relu && !(xs[i] * sc[ch] + sh[ch] > 0) ? 0 : gs[i];
+        sg += g;
+        sgx += g * xs[i];
+      });
+      acc[ch] = sg;
+      acc[c + ch] = sgx;
+    }
+  }
+
+  channelAffineBackwardInput(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
+                             a: BackendBuffer, b: BackendBuffer, gx: BackendBuffer, n: number, c: number, vol: number,
+                             relu: boolean) {
+    const gs = (gy as RefBuffer).data, xs = (x as RefBuffer).data, sc = (scale as RefBuffer).data;
+    const sh = (shift as RefBuffer).data, as = (a as RefBuffer).data, bs = (b as RefBuffer).data;
+    const o = (gx as RefBuffer).data;
+    for (let ch = 0; ch < c; ch++) {
+      this.forChannel(ch, n, c, vol, (i) => {
+        const g = relu && !(xs[i] * sc[ch] + sh[ch] > 0) ? 0 : gs[i];
+        o[i] = g * sc[ch] + xs[i] * as[ch] + bs[ch];
+      });
+    }
+  }
+
   /** Visits every (output voxel, kernel tap) pair whose input voxel lies inside x. */
   private taps(g: ConvGeometry, fn: (xi: number, yi: number, wi: number) => void) {
     const [iD, iH, iW] = g.in, [oD, oH, oW] = g.out, [kD, kH, kW] = g.kernel;

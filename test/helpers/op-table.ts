@@ -7,6 +7,9 @@ type OpFn = (xs: Tensor[], a: Record<string, any>) => Tensor | Tensor[];
 const unary = (f: (x: Tensor) => Tensor): OpFn => ([x]) => f(x);
 const binary = (f: (x: Tensor, y: Tensor) => Tensor): OpFn => ([x, y]) => f(x, y);
 
+/** The fused ReLU and residual of the normalisation ops, when a case asks for them. */
+const epilogue = (a: Record<string, any>, residual?: Tensor) => ({ relu: !!a.relu, residual: a.residual ? residual : undefined });
+
 export const opTable: Record<string, OpFn> = {
   neg: unary(vg.neg), exp: unary(vg.exp), log: unary(vg.log), sqrt: unary(vg.sqrt), square: unary(vg.square),
   abs: unary(vg.abs), tanh: unary(vg.tanh), sigmoid: unary(vg.sigmoid), relu: unary(vg.relu),
@@ -34,12 +37,12 @@ export const opTable: Record<string, OpFn> = {
   matmul: binary(vg.matmul),
   conv3d: ([x, w, b], a) => vg.conv3d(x, w, b, a),
   convTranspose3d: ([x, w, b], a) => vg.convTranspose3d(x, w, b, a),
-  batchNorm3d: ([x, w, b, rm, rv], a) => {
-    const y = vg.batchNorm3d(x, w, b, rm, rv, { training: a.training });
+  batchNorm3d: ([x, w, b, rm, rv, residual], a) => {
+    const y = vg.batchNorm3d(x, w, b, rm, rv, { training: a.training, ...epilogue(a, residual) });
     return a.training ? [y, rm, rv] : y;
   },
-  instanceNorm3d: ([x, w, b]) => vg.instanceNorm3d(x, w, b),
-  groupNorm: ([x, w, b], a) => vg.groupNorm(x, a.groups, w, b),
+  instanceNorm3d: ([x, w, b, residual], a) => vg.instanceNorm3d(x, w, b, epilogue(a, residual)),
+  groupNorm: ([x, w, b, residual], a) => vg.groupNorm(x, a.groups, w, b, epilogue(a, residual)),
   dropout3d: ([x], a) => vg.dropout3d(x, a.p, { mask: a.mask }),
   crossEntropy: binary(vg.crossEntropy),
   mse: binary(vg.mse),

@@ -93,6 +93,37 @@ export class WasmBackend implements Backend {
     if (outer * inner) this.device.call('argmax', [ptr(x), ptr(out), outer, r, inner], outer * r * inner);
   }
 
+  channelMoments(x: BackendBuffer, stats: BackendBuffer, n: number, c: number, vol: number) {
+    if (c) this.device.call('channelMoments', [ptr(x), ptr(stats), n, c, vol], n * c * vol);
+  }
+
+  channelAffine(x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer, residual: BackendBuffer | null,
+                out: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
+    const total = n * c * vol;
+    if (total) {
+      this.device.call('channelAffine', [ptr(x), ptr(scale), ptr(shift), residual ? ptr(residual) : 0, ptr(out),
+                                         n, c, vol, +relu], total);
+    }
+  }
+
+  channelAffineBackward(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
+                        sums: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
+    if (c) {
+      this.device.call('channelAffineBackward', [ptr(gy), ptr(x), ptr(scale), ptr(shift), ptr(sums), n, c, vol, +relu],
+                       n * c * vol);
+    }
+  }
+
+  channelAffineBackwardInput(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
+                             a: BackendBuffer, b: BackendBuffer, gx: BackendBuffer, n: number, c: number, vol: number,
+                             relu: boolean) {
+    const total = n * c * vol;
+    if (total) {
+      this.device.call('channelAffineBackwardInput', [ptr(gy), ptr(x), ptr(scale), ptr(shift), ptr(a), ptr(b), ptr(gx),
+                                                      n, c, vol, +relu], total);
+    }
+  }
+
   matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, batch: number, m: number, k: number, n: number,
          transA: boolean, transB: boolean) {
     const dev = this.device;

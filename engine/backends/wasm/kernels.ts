@@ -34,13 +34,18 @@ export interface Kernels {
                tid: I, nt: I): void;
   winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, d: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
   winoWeightGrad(v: I, fStride: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
+  channelMoments(x: I, stats: I, n: I, c: I, vol: I, tid: I, nt: I): void;
+  channelAffine(x: I, scale: I, shift: I, residual: I, out: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
+  channelAffineBackward(gy: I, x: I, scale: I, shift: I, sums: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
+  channelAffineBackwardInput(gy: I, x: I, scale: I, shift: I, a: I, b: I, gx: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
   winoOutput(m: I, t: I, fStride: I, c: I, nz: I, tH: I, tW: I, dst: I, dstCS: I, oD: I, oH: I, oW: I, scratch: I, tid: I, nt: I): void;
 }
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
   'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'gemmRowsBatch', 'winoInput', 'winoWeight', 'winoOutput',
-  'gemmDotBatch', 'winoGradOutput', 'winoWeightGrad'];
+  'gemmDotBatch', 'winoGradOutput', 'winoWeightGrad', 'channelMoments', 'channelAffine', 'channelAffineBackward',
+  'channelAffineBackwardInput'];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;

@@ -16,6 +16,7 @@ const GEMM_BK = 16; // gemm_core.wgsl
 /** Reduce with one thread per output once there are this many outputs, or when r is this short. */
 const ROWS_MIN_OUTPUTS = 4096, ROWS_MAX_R = 64;
 const TREE_CHUNK = 8 * WG; // elements per workgroup in a tree reduce pass
+const CHANNEL_CHUNK = 16 * WG; // values of one channel per workgroup in the normalisation kernels
 // Sums are plain float32 in a fixed order. Compensated (TwoSum) sums were tried (commit 4dd798c): they
 // cut the per-op error against the ref backend from 4e-6 to 2e-7, but flip a
 // ReLU in test/vnet.test.ts's train-mode case, whose bottleneck batch norm over 4 voxels amplifies
@@ -153,6 +154,42 @@ export class WebGPUBackend implements Backend {
     this.reduceAny('argmax', gpuOf(x), gpuOf(out), outer, r, inner);
   }
 
+  channelMoments(x: BackendBuffer, stats: BackendBuffer, n: number, c: number, vol: number) {
+    const chunks = this.channelChunks(n, c, vol);
+    if (!chunks) return;
+    const partial = this.scratch(2 * c * chunks.count);
+    this.batch.dispatch(this.pipelines.get('channelMoments'), [gpuOf(x), partial], chunks.params, [chunks.count, c, 1]);
+    this.batch.dispatch(this.pipelines.get('channelMomentsMerge'), [partial, gpuOf(stats)], chunks.params,
+                        [Math.ceil(c / WG), 1, 1]);
+    this.storage.release(partial);
+  }
+
+  channelAffine(x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer, residual: BackendBuffer | null,
+                out: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
+    // without a residual its binding holds x, which the kernel then never reads
+    const buffers = [x, scale, shift, residual ?? x, out].map(gpuOf);
+    this.elementwise('channelAffine', { RELU: relu, RESIDUAL: residual !== null }, buffers, n * c * vol,
+                     (w) => w.u(c, vol));
+  }
+
+  channelAffineBackward(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
+                        sums: BackendBuffer, n: number, c: number, vol: number, relu: boolean) {
+    const chunks = this.channelChunks(n, c, vol);
+    if (!chunks) return;
+    const partial = this.scratch(2 * c * chunks.count);
+    this.batch.dispatch(this.pipelines.get('channelAffineBackward', { RELU: relu }),
+                        [...[gy, x, scale, shift].map(gpuOf), partial], chunks.params, [chunks.count, c, 1]);
+    this.reduceAny('sum', partial, gpuOf(sums), 2 * c, chunks.count, 1);
+    this.storage.release(partial);
+  }
+
+  channelAffineBackwardInput(gy: BackendBuffer, x: BackendBuffer, scale: BackendBuffer, shift: BackendBuffer,
+                             a: BackendBuffer, b: BackendBuffer, gx: BackendBuffer, n: number, c: number, vol: number,
+                             relu: boolean) {
+    this.elementwise('channelAffineBackwardInput', { RELU: relu }, [gy, x, scale, shift, a, b, gx].map(gpuOf),
+                     n * c * vol, (w) => w.u(c, vol));
+  }
+
   matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, batch: number, m: number, k: number, n: number,
          transA: boolean, transB: boolean) {
     this.gemm('matmul', { TRANS_A: transA, TRANS_B: transB }, [gpuOf(a), gpuOf(b), gpuOf(out)],
@@ -228,6 +265,20 @@ export class WebGPUBackend implements Backend {
     if (total === 0) return;
     const grid = this.grid(Math.ceil(total / WG));
     this.batch.dispatch(this.pipelines.get(shader, constants), buffers, (w) => tail(w.u(total, grid[0])), grid);
+  }
+
+  /**
+   * Chunks of each channel's n·vol values, one workgroup each (channel_common.wgsl): enough of them
+   * to fill the device when a few channels hold whole volumes. Null when there is nothing to do.
+   */
+  private channelChunks(n: number, c: number, vol: number) {
+    const count = n * vol;
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (c === 0 || count === 0) return null;
+    if (c > max) throw new Error(`voxgrad webgpu: ${c} channels exceed maxComputeWorkgroupsPerDimension (${max})`);
+    const chunk = Math.max(CHANNEL_CHUNK, Math.ceil(count / max / WG) * WG);
+    const chunks = Math.ceil(count / chunk);
+    return { count: chunks, params: (w: ParamWriter) => w.u(n, c, vol, chunk, chunks) };
   }
 
   /** A kernel over an index space with three strided operands (strided.wgsl). */

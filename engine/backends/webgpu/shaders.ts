@@ -15,6 +15,13 @@ import reduceTreeSubgroup from '../../../shaders/reduce_tree_subgroup.wgsl';
 import gemmCore from '../../../shaders/gemm_core.wgsl';
 import matmul from '../../../shaders/matmul.wgsl';
 import conv3d from '../../../shaders/conv3d.wgsl';
+import channelCommon from '../../../shaders/channel_common.wgsl';
+import channelZ from '../../../shaders/channel_z.wgsl';
+import channelMoments from '../../../shaders/channel_moments.wgsl';
+import channelMomentsMerge from '../../../shaders/channel_moments_merge.wgsl';
+import channelAffine from '../../../shaders/channel_affine.wgsl';
+import channelAffineBackward from '../../../shaders/channel_affine_backward.wgsl';
+import channelAffineBackwardInput from '../../../shaders/channel_affine_backward_input.wgsl';
 
 export const shaderSources = {
   fill: [fill, grid],
@@ -28,6 +35,11 @@ export const shaderSources = {
   reduceTreeSubgroup: [reduceTreeSubgroup, reduceCommon, grid],
   matmul: [matmul, gemmCore],
   conv3d: [conv3d, gemmCore],
+  channelMoments: [channelMoments, channelCommon, grid],
+  channelMomentsMerge: [channelMomentsMerge, channelCommon, grid],
+  channelAffine: [channelAffine, channelZ, grid],
+  channelAffineBackward: [channelAffineBackward, channelCommon, channelZ, grid],
+  channelAffineBackwardInput: [channelAffineBackwardInput, channelZ, grid],
 } satisfies Record<string, string[]>;
 
 export type ShaderName = keyof typeof shaderSources;
