@@ -13,8 +13,3 @@ fn special(bits: u32, zero: u32) -> f32 {
 }
 const NAN_BITS: u32 = 0x7fc00000u;
 const NEG_INF_BITS: u32 = 0xff800000u;
-
-// Tested on the bits: a compiler may assume that `v != v` and comparisons with infinity never hold.
-fn is_finite(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
-}

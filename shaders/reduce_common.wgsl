@@ -12,25 +12,14 @@ struct Params { outer: u32, r: u32, inner: u32, chunk: u32, nchunks: u32, zero: 
 
 const NO_INDEX: f32 = 3.0e38;
 
-/** The starting value of a fold: (0, 0) for sums, (-inf, no index) otherwise. */
+/** The starting value of a fold: 0 for sums, (-inf, no index) otherwise. */
 fn identity() -> vec2<f32> {
-  if (OP == 0u) { return vec2<f32>(0.0); }
-  return vec2<f32>(special(NEG_INF_BITS, p.zero), NO_INDEX);
-}
-
-// Sums carry (total, compensation) in the pair, so that total + compensation also holds the rounding
-// errors (TwoSum): the reference backend sums in float64, and train-mode batch norm sums values that
-// mostly cancel. An infinite or NaN total makes the compensation NaN; the total alone is then the answer.
-fn add2(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-  let s = a.x + b.x;
-  let bb = s - a.x;
-  let lost = (a.x - (s - bb)) + (b.x - bb);
-  return vec2<f32>(s, a.y + b.y + lost);
+  return vec2<f32>(select(special(NEG_INF_BITS, p.zero), 0.0, OP == 0u), NO_INDEX);
 }
 
 // Folds (v, i) into (acc, at): sum adds, max keeps NaN, argmax keeps the larger value, then the first.
 fn fold(acc: f32, at: f32, v: f32, i: f32) -> vec2<f32> {
-  if (OP == 0u) { return add2(vec2<f32>(acc, at), vec2<f32>(v, i)); }
+  if (OP == 0u) { return vec2<f32>(acc + v, 0.0); }
   if (OP == 1u) { return select(vec2<f32>(acc, 0.0), vec2<f32>(v, 0.0), v > acc || v != v); }
   return select(vec2<f32>(acc, at), vec2<f32>(v, i), v > acc || (v == acc && i < at));
 }
@@ -46,16 +35,14 @@ fn gather(column: u32, chunk: u32, lid: u32) -> vec2<f32> {
     if (PAIRS_IN) {
       r = fold(r.x, r.y, x[2u * e], x[2u * e + 1u]);
     } else {
-      r = fold(r.x, r.y, x[e], select(f32(k), 0.0, OP == 0u));
+      r = fold(r.x, r.y, x[e], f32(k));
     }
   }
   return r;
 }
 
 fn emit(column: u32, chunk: u32, r: vec2<f32>) {
-  if (OP == 0u) {
-    out[select(column * p.nchunks + chunk, column, p.nchunks == 1u)] = select(r.x, r.x + r.y, is_finite(r.x));
-  } else if (p.nchunks == 1u) {
+  if (p.nchunks == 1u) {
     out[column] = select(r.x, r.y, OP == 2u);
   } else if (OP == 2u) {
     let slot = column * p.nchunks + chunk;

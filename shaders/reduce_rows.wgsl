@@ -13,17 +13,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (i >= p.outer * p.inner) { return; }
   let base = (i / p.inner) * p.r * p.inner + i % p.inner;
   if (OP == 0u) {
-    // Compensated (TwoSum) like the tree kernels, with the same care for infinities (reduce_common.wgsl).
     var acc = 0.0;
-    var lost = 0.0;
-    for (var k = 0u; k < p.r; k++) {
-      let v = x[base + k * p.inner];
-      let s = acc + v;
-      let vv = s - acc;
-      lost += (acc - (s - vv)) + (v - vv);
-      acc = s;
-    }
-    out[i] = select(acc, acc + lost, is_finite(acc));
+    for (var k = 0u; k < p.r; k++) { acc += x[base + k * p.inner]; }
+    out[i] = acc;
   } else if (OP == 1u) {
     var acc = x[base];
     for (var k = 1u; k < p.r; k++) {

@@ -3,7 +3,8 @@ enable subgroups;
 // has the layout and the fold): each subgroup folds itself in registers, one lane per subgroup puts
 // the result in workgroup memory, and a short tree over those (at most WG / SG_MIN) finishes.
 // Slots are taken with an atomic counter because WGSL does not say how lanes map to subgroups.
-// Max and argmax only: subgroupAdd cannot carry the compensation of reduce_common.wgsl's sums.
+// Max and argmax only, whose results do not depend on the order of evaluation: sums keep the
+// workgroup tree's order (see the V-Net parity note in engine/backends/webgpu/backend.ts).
 override SG_MIN: u32 = 4u; // the adapter's smallest subgroup size
 var<workgroup> filled: atomic<u32>;
 
