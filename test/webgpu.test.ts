@@ -148,6 +148,24 @@ s('reduce sum/max and argmax: row kernel, one tree pass, two tree passes; with a
   gpu.subgroupReduce = hasSubgroups;
 });
 
+s('reduce sum: ±inf and NaN come through as in ref (row kernel, two tree passes)', async () => {
+  if (!available) return;
+  for (const [outer, r, inner] of [[2, 50, 3], [1, 20_000, 3]]) {
+    const x = randoms(outer * r * inner);
+    x[5 * inner] = Infinity;         // column 0
+    x[7 * inner + 1] = -Infinity;    // column 1
+    x[9 * inner + 2] = NaN;          // column 2
+    const [rx, gx] = pair(x);
+    const ro = ref.alloc(outer * inner), go = gpu.alloc(outer * inner);
+    ref.reduce('sum', rx, ro, outer, r, inner);
+    gpu.reduce('sum', gx, go, outer, r, inner);
+    const [want, got] = [await ref.read(ro), await gpu.read(go)];
+    assert.equal(Array.from(got.subarray(0, 3)), [Infinity, -Infinity, NaN], `[${outer},${r},${inner}] specials`);
+    assertClose(got.subarray(3), want.subarray(3), FWD, `[${outer},${r},${inner}] other columns`);
+    ref.free(rx); ref.free(ro); gpu.free(gx); gpu.free(go);
+  }
+});
+
 s('matmul: transposes, batches, several tiles', async () => {
   if (!available) return;
   for (const [batch, m, k, n] of [[2, 5, 7, 9], [1, 70, 33, 130], [3, 17, 40, 20]]) {
