@@ -262,6 +262,29 @@ s('conv3d: vec4 and scalar loads in every mode, bias epilogue on and off', async
                                   '2:A0', '2:A1', '2:B0', '2:B2', '3:A0', '3:A2', '3:B0', '3:B1'], 'every load variant ran');
 });
 
+s('conv3d and convTranspose3d with bias: one kernel each, equal to the separate broadcast add', async () => {
+  if (!available) return;
+  const g = new vg.Generator(9);
+  const x = vg.randn([3, 4, 4, 4, 2], g), w = vg.randn([8, 4, 3, 3, 3], g), wt = vg.randn([4, 8, 2, 2, 2], g);
+  const wt3 = vg.randn([4, 8, 3, 3, 3], g), b = vg.randn([8], g);
+  const cases: [string, (bias?: vg.Tensor) => vg.Tensor][] = [
+    ['conv3d 3³ pad 1', (bias) => vg.conv3d(x, w, bias, { padding: 1 })],
+    ['convTranspose3d 2³ stride 2 (by taps)', (bias) => vg.convTranspose3d(x, wt, bias, { stride: 2 })],
+    ['convTranspose3d 3³ stride 2 pad 1', (bias) => vg.convTranspose3d(x, wt3, bias, { stride: 2, padding: 1 })],
+  ];
+  for (const [what, op] of cases) {
+    const before = gpu.stats().dispatches;
+    const fused = op(b);
+    assert.is(gpu.stats().dispatches - before, 1, `${what}: kernels dispatched`);
+    const apart = vg.add(op(), vg.reshape(b, [1, 8, 1, 1, 1]));
+    // The epilogue adds the same float32 bias to the same float32 sum: bit for bit the same.
+    assert.equal(await fused.data(), await apart.data(), what);
+    fused.dispose();
+    apart.dispose();
+  }
+  for (const t of [x, w, wt, wt3, b]) t.dispose();
+});
+
 s("'auto' takes webgpu only on a hardware adapter", () => {
   if (!available) return;
   const script = "import * as vg from 'voxgrad'; console.log(await vg.setBackend('auto')); vg.disposeBackends();";
