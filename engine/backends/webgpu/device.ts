@@ -35,7 +35,20 @@ function isSoftware(a: GPUAdapter): boolean {
 /** Dawn instances; one that is garbage-collected takes its devices down with it (a crash in Dawn). */
 const dawnInstances: GPU[] = [];
 
+/**
+ * Linux exposes every GPU driver through a device node (DRM render nodes, NVIDIA's, WSL's); without one
+ * there is no hardware adapter to find, and asking Dawn anyway only makes the Vulkan drivers print
+ * warnings. Elsewhere the only way to know is to ask.
+ */
+async function mayHaveHardwareGpu(): Promise<boolean> {
+  if (process.platform !== 'linux') return true;
+  const { existsSync, readdirSync } = await import('node:fs');
+  const dri = existsSync('/dev/dri') && readdirSync('/dev/dri').some((n) => n.startsWith('renderD'));
+  return dri || existsSync('/dev/nvidia0') || existsSync('/dev/dxg');
+}
+
 async function nodeAdapter(hardwareOnly: boolean): Promise<GPUAdapter | null> {
+  if (hardwareOnly && !(await mayHaveHardwareGpu())) return null;
   const { create } = await import('webgpu');
   const instance = () => {
     dawnInstances.push(create([]));
