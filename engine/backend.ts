@@ -68,9 +68,13 @@ export interface Backend {
   matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, batch: number, m: number, k: number, n: number,
          transA: boolean, transB: boolean): void;
 
-  conv3d(x: BackendBuffer, w: BackendBuffer, y: BackendBuffer, g: ConvGeometry): void;
-  /** dx = ∂(Σ y·dy)/∂x, also the forward of the transposed convolution. */
-  conv3dBackwardInput(dy: BackendBuffer, w: BackendBuffer, dx: BackendBuffer, g: ConvGeometry): void;
+  /** y = x ⋆ w, plus bias[co] on every voxel of channel co when a bias [Cout] is given. */
+  conv3d(x: BackendBuffer, w: BackendBuffer, y: BackendBuffer, g: ConvGeometry, bias?: BackendBuffer): void;
+  /**
+   * dx = ∂(Σ y·dy)/∂x, also the forward of the transposed convolution, whose bias [Cin] (the
+   * transposed convolution's output channels) is then added to every voxel of its channel.
+   */
+  conv3dBackwardInput(dy: BackendBuffer, w: BackendBuffer, dx: BackendBuffer, g: ConvGeometry, bias?: BackendBuffer): void;
   /** dw = ∂(Σ y·dy)/∂w. */
   conv3dBackwardWeight(x: BackendBuffer, dy: BackendBuffer, dw: BackendBuffer, g: ConvGeometry): void;
 

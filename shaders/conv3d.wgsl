@@ -9,7 +9,14 @@
 //     wid.z = tap t, and each tap is its own GEMM: dx[n,ci,o·s+t] = Σco w[co,ci,t]·dy[n,co,o]
 //                     M = Cin   N = nb·|o|   K = Cout      A = w at tap t   B = dy
 // Mode 2's K is the whole volume, so it runs split-K (one partial dw per split, summed by a reduce pass).
+// Bias epilogue (HAS_BIAS, modes 0, 1 and 3): out gets v + bias[m], m being the output's channel, so
+// conv3d and the transposed convolution (mode 1 or 3 as a forward) need no broadcast-add pass.
+// Vec4 loads (gemm_core.wgsl): A is read directly in every mode; B is a gather except in mode 3 and,
+// in modes 0 and 2, for pointwise geometry (kernel 1, stride 1, no padding: input voxel = output
+// voxel), where b_index gives its element; pointwise input gradients take mode 3. The host picks the
+// loads (engine/backends/webgpu/gemm_vec.ts).
 override MODE: u32;
+override HAS_BIAS: bool = false;
 struct Gemm {
   m: u32, n: u32, k: u32, k_split: u32,
   splits: u32, tile_base: u32, batch: u32, cin: u32,
@@ -22,9 +29,10 @@ struct Gemm {
   dilation: vec4<i32>,
 }
 @group(0) @binding(0) var<uniform> g: Gemm;
-@group(0) @binding(1) var<storage, read> lhs: array<f32>;  // w (modes 0, 1) or dy (mode 2)
-@group(0) @binding(2) var<storage, read> rhs: array<f32>;  // x (modes 0, 2) or dy (mode 1)
+@group(0) @binding(1) var<storage, read> lhs: array<vec4<f32>>;  // w (modes 0, 1, 3) or dy (mode 2)
+@group(0) @binding(2) var<storage, read> rhs: array<vec4<f32>>;  // x (modes 0, 2) or dy (modes 1, 3)
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;  // [out channels]; another operand when !HAS_BIAS
 
 fn unflatten(i: u32, size: vec4<i32>) -> vec3<i32> {
   let w = u32(size.z);
@@ -40,7 +48,7 @@ fn flatten(v: vec3<i32>, size: vec4<i32>) -> u32 {
 fn gather_x(n: u32, ci: u32, o: u32, t: u32) -> f32 {
   let pos = unflatten(o, g.out_size) * g.stride.xyz - g.padding.xyz + unflatten(t, g.kernel) * g.dilation.xyz;
   if (any(pos < vec3<i32>(0)) || any(pos >= g.in_size.xyz)) { return 0.0; }
-  return rhs[(n * g.cin + ci) * g.in_vol + flatten(pos, g.in_size)];
+  return rhs_at((n * g.cin + ci) * g.in_vol + flatten(pos, g.in_size));
 }
 
 // dy[n, co] at the output voxel whose tap t reads input voxel i; 0 where no output voxel does.
@@ -48,24 +56,35 @@ fn gather_dy(n: u32, co: u32, i: u32, t: u32) -> f32 {
   let reach = unflatten(i, g.in_size) + g.padding.xyz - unflatten(t, g.kernel) * g.dilation.xyz;
   let o = reach / g.stride.xyz;
   if (any(reach < vec3<i32>(0)) || any(o * g.stride.xyz != reach) || any(o >= g.out_size.xyz)) { return 0.0; }
-  return rhs[(n * g.cout + co) * g.out_vol + flatten(o, g.out_size)];
+  return rhs_at((n * g.cout + co) * g.out_vol + flatten(o, g.out_size));
 }
 
-fn load_a(batch: u32, m: u32, k: u32) -> f32 {
-  if (MODE == 0u) { return lhs[m * g.k + k]; }
-  if (MODE == 3u) { return lhs[(k * g.cin + m) * g.kvol + batch]; }
-  if (MODE == 1u) { return lhs[((k / g.kvol) * g.cin + m) * g.kvol + k % g.kvol]; }
-  return lhs[((k / g.out_vol) * g.cout + m) * g.out_vol + k % g.out_vol];
+fn a_index(batch: u32, m: u32, k: u32) -> u32 {
+  if (MODE == 0u) { return m * g.k + k; }
+  if (MODE == 3u) { return (k * g.cin + m) * g.kvol + batch; }
+  if (MODE == 1u) { return ((k / g.kvol) * g.cin + m) * g.kvol + k % g.kvol; }
+  return ((k / g.out_vol) * g.cout + m) * g.out_vol + k % g.out_vol;
+}
+
+fn load_a(batch: u32, m: u32, k: u32) -> f32 { return lhs_at(a_index(batch, m, k)); }
+
+// The element of B without a gather: mode 3 always, modes 0 and 2 for pointwise geometry only.
+fn b_index(batch: u32, k: u32, j: u32) -> u32 {
+  if (MODE == 0u) { return ((j / g.out_vol) * g.cin + k) * g.in_vol + j % g.out_vol; }
+  if (MODE == 3u) { return ((j / g.out_vol) * g.cout + k) * g.out_vol + j % g.out_vol; }
+  return ((k / g.out_vol) * g.cin + j) * g.in_vol + k % g.out_vol;
 }
 
 fn load_b(batch: u32, k: u32, j: u32) -> f32 {
   if (MODE == 0u) { return gather_x(j / g.out_vol, k / g.kvol, j % g.out_vol, k % g.kvol); }
   if (MODE == 1u) { return gather_dy(j / g.in_vol, k / g.kvol, j % g.in_vol, k % g.kvol); }
-  if (MODE == 3u) { return rhs[((j / g.out_vol) * g.cout + k) * g.out_vol + j % g.out_vol]; }
+  if (MODE == 3u) { return rhs_at(b_index(batch, k, j)); }
   return gather_x(k / g.out_vol, j / g.kvol, k % g.out_vol, j % g.kvol);
 }
 
-fn store_c(batch: u32, split: u32, m: u32, j: u32, v: f32) {
+fn store_c(batch: u32, split: u32, m: u32, j: u32, sum: f32) {
+  var v = sum;
+  if (HAS_BIAS) { v += bias[m]; }
   if (MODE == 0u) {
     out[((j / g.out_vol) * g.cout + m) * g.out_vol + j % g.out_vol] = v;
   } else if (MODE == 1u) {

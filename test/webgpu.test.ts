@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import * as vg from '../index.ts';
 import type { Backend, BackendBuffer, ConvGeometry } from '../index.ts';
 import { RefBackend } from '../engine/backends/ref.ts';
-import type { WebGPUBackend } from '../engine/backends/webgpu/backend.ts';
+import { tapsPartitionInput, type WebGPUBackend } from '../engine/backends/webgpu/backend.ts';
+import { convVec, matmulVec } from '../engine/backends/webgpu/gemm_vec.ts';
 import { useBackend } from './helpers/backends.ts';
 import { assertClose } from './helpers/compare.ts';
 import { repoRoot } from './helpers/fixtures.ts';
@@ -147,6 +148,24 @@ s('reduce sum/max and argmax: row kernel, one tree pass, two tree passes; with a
   gpu.subgroupReduce = hasSubgroups;
 });
 
+s('reduce sum: ±inf and NaN come through as in ref (row kernel, two tree passes)', async () => {
+  if (!available) return;
+  for (const [outer, r, inner] of [[2, 50, 3], [1, 20_000, 3]]) {
+    const x = randoms(outer * r * inner);
+    x[5 * inner] = Infinity;         // column 0
+    x[7 * inner + 1] = -Infinity;    // column 1
+    x[9 * inner + 2] = NaN;          // column 2
+    const [rx, gx] = pair(x);
+    const ro = ref.alloc(outer * inner), go = gpu.alloc(outer * inner);
+    ref.reduce('sum', rx, ro, outer, r, inner);
+    gpu.reduce('sum', gx, go, outer, r, inner);
+    const [want, got] = [await ref.read(ro), await gpu.read(go)];
+    assert.equal(Array.from(got.subarray(0, 3)), [Infinity, -Infinity, NaN], `[${outer},${r},${inner}] specials`);
+    assertClose(got.subarray(3), want.subarray(3), FWD, `[${outer},${r},${inner}] other columns`);
+    ref.free(rx); ref.free(ro); gpu.free(gx); gpu.free(go);
+  }
+});
+
 s('matmul: transposes, batches, several tiles', async () => {
   if (!available) return;
   for (const [batch, m, k, n] of [[2, 5, 7, 9], [1, 70, 33, 130], [3, 17, 40, 20]]) {
@@ -158,6 +177,24 @@ s('matmul: transposes, batches, several tiles', async () => {
       }
     }
   }
+});
+
+s('matmul: vec4 and scalar staging of each operand in each layout', async () => {
+  if (!available) return;
+  const seen = new Set<string>();
+  // [batch, m, k, n]: all multiples of 4 (several tiles), none, and each dimension alone not.
+  for (const [batch, m, k, n] of [[3, 68, 36, 132], [1, 13, 17, 9], [3, 8, 13, 12], [1, 9, 16, 12], [3, 12, 20, 7]]) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const v = matmulVec(m, k, n, transA, transB);
+        seen.add(`A${v.A_VEC}`).add(`B${v.B_VEC}`);
+        await same(batch * m * n, FWD, `matmul ${batch}×${m}×${k}×${n} tA=${transA} tB=${transB} ${JSON.stringify(v)}`,
+                   (b, i, out) => b.matmul(i(0), i(1), out, batch, m, k, n, transA, transB),
+                   [randoms(batch * m * k), randoms(batch * k * n)]);
+      }
+    }
+  }
+  assert.equal([...seen].sort(), ['A0', 'A1', 'A2', 'B0', 'B1', 'B2'], 'every load variant ran');
 });
 
 function geometry(n: number, cin: number, cout: number, inp: number[], kernel: number[], stride: number[],
@@ -227,6 +264,65 @@ s('channelAffineBackward and channelAffineBackwardInput: per-channel sums and th
                  (b, i, out) => b.channelAffineBackwardInput(i(0), i(1), i(2), i(3), i(4), i(5), out, n, c, vol, relu), inputs);
     }
   }
+});
+
+// Channel counts 1/3/4/8/13, batch 1 and 3, volumes of 4k voxels and not: between them every
+// conv3d.wgsl mode meets both its vec4 and its scalar loads (checked below).
+const vecCases: [string, ConvGeometry][] = [
+  ['3³ pad 1, 4→8, 4³, batch 3', geometry(3, 4, 8, [4, 4, 4], [3, 3, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1])],
+  ['3³ pad 1, 3→13, 3×5×3', geometry(1, 3, 13, [3, 5, 3], [3, 3, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1])],
+  ['3³ pad 1, 1→4, 8³, batch 3 (split-K)', geometry(3, 1, 4, [8, 8, 8], [3, 3, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1])],
+  ['1³, 8→4, 4×2×2, batch 3', geometry(3, 8, 4, [4, 2, 2], [1, 1, 1], [1, 1, 1], [0, 0, 0], [1, 1, 1])],
+  ['1³, 13→1, 3³', geometry(1, 13, 1, [3, 3, 3], [1, 1, 1], [1, 1, 1], [0, 0, 0], [1, 1, 1])],
+  ['1³, 1→3, 4×4×3', geometry(1, 1, 3, [4, 4, 3], [1, 1, 1], [1, 1, 1], [0, 0, 0], [1, 1, 1])],
+  ['2³ stride 2, 4→8, 8×4×4, batch 3', geometry(3, 4, 8, [8, 4, 4], [2, 2, 2], [2, 2, 2], [0, 0, 0], [1, 1, 1])],
+  ['2³ stride 2, 3→13, 6×6×2', geometry(1, 3, 13, [6, 6, 2], [2, 2, 2], [2, 2, 2], [0, 0, 0], [1, 1, 1])],
+  ['2³ stride 2 with leftover voxels, 13→4, 7×5×5, batch 3', geometry(3, 13, 4, [7, 5, 5], [2, 2, 2], [2, 2, 2], [0, 0, 0], [1, 1, 1])],
+];
+
+s('conv3d: vec4 and scalar loads in every mode, bias epilogue on and off', async () => {
+  if (!available) return;
+  const seen = new Set<string>();
+  for (const [what, g] of vecCases) {
+    const xs = g.n * g.cin * vol(g.in), ws = g.cout * g.cin * vol(g.kernel), ys = g.n * g.cout * vol(g.out);
+    const inputMode = tapsPartitionInput(g) ? 3 : 1;
+    for (const mode of [0, inputMode, 2] as const) {
+      const v = convVec(mode, g);
+      seen.add(`${mode}:A${v.A_VEC}`).add(`${mode}:B${v.B_VEC}`);
+    }
+    const x = randoms(xs), w = randoms(ws), dy = randoms(ys);
+    await same(ys, FWD, `${what}: forward`, (b, i, out) => b.conv3d(i(0), i(1), out, g), [x, w]);
+    await same(ys, FWD, `${what}: forward + bias`, (b, i, out) => b.conv3d(i(0), i(1), out, g, i(2)), [x, w, randoms(g.cout)]);
+    await same(xs, FWD, `${what}: input gradient`, (b, i, out) => b.conv3dBackwardInput(i(0), i(1), out, g), [dy, w]);
+    await same(xs, FWD, `${what}: transposed conv + bias`, (b, i, out) => b.conv3dBackwardInput(i(0), i(1), out, g, i(2)),
+               [dy, w, randoms(g.cin)]);
+    await same(ws, GRAD, `${what}: weight gradient`, (b, i, out) => b.conv3dBackwardWeight(i(0), i(1), out, g), [x, dy]);
+  }
+  assert.equal([...seen].sort(), ['0:A0', '0:A1', '0:B0', '0:B1', '1:A0', '1:A1', '1:B0',
+                                  '2:A0', '2:A1', '2:B0', '2:B2', '3:A0', '3:A2', '3:B0', '3:B1'], 'every load variant ran');
+});
+
+s('conv3d and convTranspose3d with bias: one kernel each, equal to the separate broadcast add', async () => {
+  if (!available) return;
+  const g = new vg.Generator(9);
+  const x = vg.randn([3, 4, 4, 4, 2], g), w = vg.randn([8, 4, 3, 3, 3], g), wt = vg.randn([4, 8, 2, 2, 2], g);
+  const wt3 = vg.randn([4, 8, 3, 3, 3], g), b = vg.randn([8], g);
+  const cases: [string, (bias?: vg.Tensor) => vg.Tensor][] = [
+    ['conv3d 3³ pad 1', (bias) => vg.conv3d(x, w, bias, { padding: 1 })],
+    ['convTranspose3d 2³ stride 2 (by taps)', (bias) => vg.convTranspose3d(x, wt, bias, { stride: 2 })],
+    ['convTranspose3d 3³ stride 2 pad 1', (bias) => vg.convTranspose3d(x, wt3, bias, { stride: 2, padding: 1 })],
+  ];
+  for (const [what, op] of cases) {
+    const before = gpu.stats().dispatches;
+    const fused = op(b);
+    assert.is(gpu.stats().dispatches - before, 1, `${what}: kernels dispatched`);
+    const apart = vg.add(op(), vg.reshape(b, [1, 8, 1, 1, 1]));
+    // The epilogue adds the same float32 bias to the same float32 sum: bit for bit the same.
+    assert.equal(await fused.data(), await apart.data(), what);
+    fused.dispose();
+    apart.dispose();
+  }
+  for (const t of [x, w, wt, wt3, b]) t.dispose();
 });
 
 s("'auto' takes webgpu only on a hardware adapter", () => {

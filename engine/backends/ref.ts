@@ -231,18 +231,27 @@ export class RefBackend implements Backend {
               }
   }
 
-  conv3d(x: BackendBuffer, w: BackendBuffer, y: BackendBuffer, g: ConvGeometry) {
+  conv3d(x: BackendBuffer, w: BackendBuffer, y: BackendBuffer, g: ConvGeometry, bias?: BackendBuffer) {
     const xs = (x as RefBuffer).data, ws = (w as RefBuffer).data;
-    const acc = new Float64Array(y.size);
+    const acc = this.biased(y.size, g.cout, g.out, bias);
     this.taps(g, (xi, yi, wi) => { acc[yi] += xs[xi] * ws[wi]; });
     (y as RefBuffer).data.set(acc);
   }
 
-  conv3dBackwardInput(dy: BackendBuffer, w: BackendBuffer, dx: BackendBuffer, g: ConvGeometry) {
+  conv3dBackwardInput(dy: BackendBuffer, w: BackendBuffer, dx: BackendBuffer, g: ConvGeometry, bias?: BackendBuffer) {
     const dys = (dy as RefBuffer).data, ws = (w as RefBuffer).data;
-    const acc = new Float64Array(dx.size);
+    const acc = this.biased(dx.size, g.cin, g.in, bias);
     this.taps(g, (xi, yi, wi) => { acc[xi] += dys[yi] * ws[wi]; });
     (dx as RefBuffer).data.set(acc);
+  }
+
+  /** Accumulators for an output [N, channels, ...voxels], each starting at its channel's bias (or 0). */
+  private biased(size: number, channels: number, voxels: readonly number[], bias?: BackendBuffer): Float64Array {
+    const acc = new Float64Array(size);
+    if (!bias) return acc;
+    const bs = (bias as RefBuffer).data, v = voxels[0] * voxels[1] * voxels[2];
+    for (let i = 0; i < size; i++) acc[i] = bs[Math.floor(i / v) % channels];
+    return acc;
   }
 
   conv3dBackwardWeight(x: BackendBuffer, dy: BackendBuffer, dw: BackendBuffer, g: ConvGeometry) {

@@ -4,7 +4,7 @@ import type { ConvGeometry } from '../backend.ts';
 import { record } from '../autograd.ts';
 import { empty, Tensor } from '../tensor.ts';
 import { triple } from '../shape.ts';
-import { add } from './elementwise.ts';
+import { sumTo } from './reduce.ts';
 import { reshape } from './shape.ts';
 
 export interface ConvOptions {
@@ -26,23 +26,25 @@ function checkOperands(op: string, x: Tensor, w: Tensor, cinAxis: number) {
   }
 }
 
-function addBias(y: Tensor, bias: Tensor | undefined): Tensor {
-  if (!bias) return y;
-  if (bias.rank !== 1 || bias.shape[0] !== y.shape[1]) {
-    throw new Error(`voxgrad: bias of shape [${bias.shape}] for ${y.shape[1]} output channels`);
+function checkBias(bias: Tensor | undefined, channels: number) {
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== channels)) {
+    throw new Error(`voxgrad: bias of shape [${bias.shape}] for ${channels} output channels`);
   }
-  return add(y, reshape(bias, [1, bias.shape[0], 1, 1, 1]));
 }
 
+/** The bias gradient: gy summed over batch and voxels, in the order a broadcast add's gradient sums. */
+const biasGrad = (gy: Tensor, channels: number) => reshape(sumTo(gy, [1, channels, 1, 1, 1]), [channels]);
+
 function convKernels(w: Tensor, g: ConvGeometry) {
-  const forward = (a: Tensor, b: Tensor) => {
+  // The bias is added by the backend as the kernel writes its outputs.
+  const forward = (a: Tensor, b: Tensor, bias?: Tensor) => {
     const y = empty([g.n, g.cout, ...g.out], a.backend);
-    a.backend.conv3d(a.buf, b.buf, y.buf, g);
+    a.backend.conv3d(a.buf, b.buf, y.buf, g, bias?.buf);
     return y;
   };
-  const backwardInput = (dy: Tensor, b: Tensor) => {
+  const backwardInput = (dy: Tensor, b: Tensor, bias?: Tensor) => {
     const dx = empty([g.n, g.cin, ...g.in], dy.backend);
-    dy.backend.conv3dBackwardInput(dy.buf, b.buf, dx.buf, g);
+    dy.backend.conv3dBackwardInput(dy.buf, b.buf, dx.buf, g, bias?.buf);
     return dx;
   };
   const backwardWeight = (a: Tensor, dy: Tensor) => {
@@ -64,12 +66,13 @@ export function conv3d(x: Tensor, w: Tensor, bias?: Tensor, opts: ConvOptions = 
   if (out.some((s) => s < 1)) throw new Error(`voxgrad: conv3d output would be empty for input [${x.shape}], kernel [${kernel}]`);
   const g: ConvGeometry = { n: x.shape[0], cin: x.shape[1], cout: w.shape[0], in: inSize,
                             out: out as [number, number, number], kernel, stride, padding, dilation };
+  checkBias(bias, g.cout);
   const k = convKernels(w, g);
-  const y = record(k.forward(x, w), [x, w], 'conv3d', (gy) => [
+  return record(k.forward(x, w, bias), bias ? [x, w, bias] : [x, w], 'conv3d', (gy) => [
     x.requiresGrad ? k.backwardInput(gy, w) : null,
     w.requiresGrad ? k.backwardWeight(x, gy) : null,
+    bias?.requiresGrad ? biasGrad(gy, g.cout) : null,
   ]);
-  return addBias(y, bias);
 }
 
 /** The gradient of conv3d with respect to its input, as a layer; w [Cin, Cout, kD, kH, kW]. */
@@ -87,10 +90,11 @@ export function convTranspose3d(x: Tensor, w: Tensor, bias?: Tensor, opts: ConvT
   // As a convolution, y plays the input and x the output: cin = y's channels, cout = x's.
   const g: ConvGeometry = { n: x.shape[0], cin: w.shape[1], cout: w.shape[0], in: ySize as [number, number, number],
                             out: xSize, kernel, stride, padding, dilation };
+  checkBias(bias, g.cin);
   const k = convKernels(w, g);
-  const y = record(k.backwardInput(x, w), [x, w], 'convTranspose3d', (gy) => [
+  return record(k.backwardInput(x, w, bias), bias ? [x, w, bias] : [x, w], 'convTranspose3d', (gy) => [
     x.requiresGrad ? k.forward(gy, w) : null,
     w.requiresGrad ? k.backwardWeight(gy, x) : null,
+    bias?.requiresGrad ? biasGrad(gy, g.cin) : null,
   ]);
-  return addBias(y, bias);
 }

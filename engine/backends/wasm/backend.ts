@@ -144,12 +144,20 @@ export class WasmBackend implements Backend {
     }
   }
 
-  conv3d(x: BackendBuffer, w: BackendBuffer, y: BackendBuffer, g: ConvGeometry) {
+  conv3d(x: BackendBuffer, w: BackendBuffer, y: BackendBuffer, g: ConvGeometry, bias?: BackendBuffer) {
     conv3dForward(this.device, ptr(x), ptr(w), ptr(y), g);
+    if (bias) this.addChannelBias(y, bias, g.n, g.cout, g.out);
   }
 
-  conv3dBackwardInput(dy: BackendBuffer, w: BackendBuffer, dx: BackendBuffer, g: ConvGeometry) {
+  conv3dBackwardInput(dy: BackendBuffer, w: BackendBuffer, dx: BackendBuffer, g: ConvGeometry, bias?: BackendBuffer) {
     conv3dBackwardInput(this.device, ptr(dy), ptr(w), ptr(dx), g);
+    if (bias) this.addChannelBias(dx, bias, g.n, g.cin, g.in);
+  }
+
+  /** y [n, channels, voxels] += bias [channels], in place with the broadcasting add kernel. */
+  private addChannelBias(y: BackendBuffer, bias: BackendBuffer, n: number, channels: number, voxels: readonly number[]) {
+    const shape = [n, channels, voxels[0] * voxels[1] * voxels[2]];
+    this.binary('add', y, contiguousStrides(shape), bias, [0, 1, 0], y, shape);
   }
 
   conv3dBackwardWeight(x: BackendBuffer, dy: BackendBuffer, dw: BackendBuffer, g: ConvGeometry) {
