@@ -165,3 +165,81 @@ function col2imPairs(o: usize, rowBytes: usize, xc: usize, kd: i32, kh: i32, geo
     }
   }
 }
+
+/**
+ * dst[ci, co, t] = w[co, ci, T − 1 − t]: the input gradient's weights, channels swapped and taps reversed.
+ * Threads take blocks of 8 ci, so that w is read in runs of 8·T floats rather than T.
+ */
+export function flipTaps(w: usize, cout: i32, cin: i32, T: i32, dst: usize, tid: i32, nt: i32): void {
+  const blocks = (cin + 7) >> 3;
+  const b0 = share(blocks, tid, nt, 1), b1 = share(blocks, tid + 1, nt, 1);
+  for (let blk = b0; blk < b1; blk++) {
+    const ci0 = blk << 3, ci1 = min(cin, ci0 + 8);
+    for (let co = 0; co < cout; co++) {
+      for (let ci = ci0; ci < ci1; ci++) {
+        const s = at(w, (co * cin + ci) * T + T - 1), d = at(dst, (ci * cout + co) * T);
+        for (let t = 0; t < T; t++) store<f32>(at(d, t), load<f32>(s - (<usize>t << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * im2col as a gather: col[(c, t), l] (or, transposed, col[l, (c, t)]) = src[c·chanStride + tapOff[t] + posOff[l]],
+ * src a zero-padded input (so no bounds checks), the i32 tables giving each tap's and each output
+ * position's offset (positions of the whole batch). Threads take rows, or positions when transposed, so
+ * that each writes contiguously.
+ */
+export function gatherCols(src: usize, chanStride: i32, C: i32, tapOff: usize, taps: i32, posOff: usize, L: i32,
+                           col: usize, transposed: i32, tid: i32, nt: i32): void {
+  const K = C * taps;
+  if (transposed == 0) {
+    const r0 = share(K, tid, nt, 1), r1 = share(K, tid + 1, nt, 1);
+    for (let r = r0; r < r1; r++) {
+      const c = r / taps, t = r - c * taps;
+      const s = at(src, c * chanStride + load<i32>(tapOff + (<usize>t << 2)));
+      const o = at(col, r * L);
+      for (let l = 0; l < L; l++) store<f32>(at(o, l), load<f32>(at(s, load<i32>(posOff + (<usize>l << 2)))));
+    }
+    return;
+  }
+  const l0 = share(L, tid, nt, 1), l1 = share(L, tid + 1, nt, 1);
+  for (let l = l0; l < l1; l++) {
+    let o = at(col, l * K), s = at(src, load<i32>(posOff + (<usize>l << 2)));
+    for (let c = 0; c < C; c++) {
+      for (let t = 0; t < taps; t++) store<f32>(at(o, t), load<f32>(at(s, load<i32>(tapOff + (<usize>t << 2)))));
+      o = at(o, taps);
+      s = at(s, chanStride);
+    }
+  }
+}
+
+/**
+ * The adjoint of gatherCols: dst[c·chanStride + tapOff[t] + posOff[l]] += col[…], dst zeroed by the
+ * host. Threads own whole channels; each adds its terms in one fixed order.
+ */
+export function scatterCols(col: usize, transposed: i32, C: i32, tapOff: usize, taps: i32, posOff: usize, L: i32,
+                            dst: usize, chanStride: i32, tid: i32, nt: i32): void {
+  const K = C * taps;
+  const c0 = share(C, tid, nt, 1), c1 = share(C, tid + 1, nt, 1);
+  for (let c = c0; c < c1; c++) {
+    const d = at(dst, c * chanStride);
+    if (transposed == 0) {
+      for (let t = 0; t < taps; t++) {
+        const dt = at(d, load<i32>(tapOff + (<usize>t << 2))), o = at(col, (c * taps + t) * L);
+        for (let l = 0; l < L; l++) {
+          const p = at(dt, load<i32>(posOff + (<usize>l << 2)));
+          store<f32>(p, load<f32>(p) + load<f32>(at(o, l)));
+        }
+      }
+      continue;
+    }
+    for (let l = 0; l < L; l++) {
+      const dl = at(d, load<i32>(posOff + (<usize>l << 2))), o = at(col, l * K + c * taps);
+      for (let t = 0; t < taps; t++) {
+        const p = at(dl, load<i32>(tapOff + (<usize>t << 2)));
+        store<f32>(p, load<f32>(p) + load<f32>(at(o, t)));
+      }
+    }
+  }
+}

@@ -4,4 +4,4 @@ export { fill, unary, binary, where, copy } from './elementwise';
 export { reduce, argmax } from './reduce';
 export { gemmRows, gemmDot, gemmRowsBatch, gemmDotBatch } from './gemm';
 export { winoInput, winoWeight, winoOutput, winoGradOutput, winoWeightGrad } from './winograd';
-export { window3d, im2col, col2im } from './conv';
+export { window3d, im2col, col2im, flipTaps, gatherCols, scatterCols } from './conv';

@@ -5,6 +5,8 @@
 // volumes the W (or H and W) taps are first spread into shifted copies, which shrinks the pitch.
 // Lowered (other strides, and where a cost estimate prefers it): an im2col matrix over the whole batch,
 // so that one GEMM covers every sample; for k = s (the V-Net's down- and up-convs) it is a reshuffle of x.
+// On the deep layers' small volumes it is gathered through tap and position offset tables from the
+// zero-padded batch, as per-row bounds checks would cost more than the copying itself.
 // Winograd (winograd.ts): stride-1 3×3×3 convolutions with enough channels and tiles, where it is faster.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
@@ -141,15 +143,103 @@ function shiftedFrame(g: ConvGeometry, minSpan: number): Frame | null {
   return cost <= loweredCost ? f : null;
 }
 
-function geometryDescriptor(dev: Device, g: ConvGeometry): number {
-  return dev.describe([g.cin, ...g.in, ...g.kernel, ...g.stride, ...g.padding, ...g.dilation, ...g.out]);
-}
-
 /** A u32 table of `count` row addresses `pitch` floats apart from base. */
 function evenRows(dev: Device, base: number, count: number, pitch: number): number {
   const rows = new Uint32Array(count);
   for (let i = 0; i < count; i++) rows[i] = base + i * pitch * 4;
   return dev.table(rows);
+}
+
+/**
+ * The im2col matrix of the lowered routes as offsets into the zero-padded input: per tap, its offset
+ * within a padded channel; per output position of the batch, where its window starts. The gather
+ * kernels (asm/conv.ts) then need no bounds checks, whatever the volume's size.
+ */
+interface Lowering { chan: number; taps: number; tapTable: number; positions: number; positionTable: number }
+
+const paddedDims = (g: ConvGeometry) => g.in.map((v, i) => v + 2 * g.padding[i]) as Triple;
+const unpadded = (g: ConvGeometry) => g.padding.every((p) => p === 0);
+
+function lowering(dev: Device, g: ConvGeometry): Lowering {
+  const [Dp, Hp, Wp] = paddedDims(g), plane = Hp * Wp, chan = Dp * plane;
+  const [kD, kH, kW] = g.kernel, [dD, dH, dW] = g.dilation, [sD, sH, sW] = g.stride, [oD, oH, oW] = g.out;
+  const tapOffsets = new Uint32Array(kD * kH * kW);
+  let i = 0;
+  for (let kd = 0; kd < kD; kd++)
+    for (let kh = 0; kh < kH; kh++)
+      for (let kw = 0; kw < kW; kw++) tapOffsets[i++] = kd * dD * plane + kh * dH * Wp + kw * dW;
+  const starts = new Uint32Array(g.n * oD * oH * oW);
+  i = 0;
+  for (let b = 0; b < g.n; b++)
+    for (let od = 0; od < oD; od++)
+      for (let oh = 0; oh < oH; oh++)
+        for (let ow = 0; ow < oW; ow++) starts[i++] = b * g.cin * chan + od * sD * plane + oh * sH * Wp + ow * sW;
+  return { chan, taps: tapOffsets.length, tapTable: dev.table(tapOffsets), positions: starts.length, positionTable: dev.table(starts) };
+}
+
+function releaseLowering(dev: Device, l: Lowering) {
+  dev.release(l.positionTable, l.positions);
+  dev.release(l.tapTable, l.taps);
+}
+
+/** The batch's input zero-padded as the lowering's offsets expect: x itself when there is no padding. */
+function paddedInput(dev: Device, x: number, g: ConvGeometry, l: Lowering): number {
+  if (unpadded(g)) return x;
+  const [D, H, W] = g.in, [Dp, Hp, Wp] = paddedDims(g), [pD, pH, pW] = g.padding, channels = g.n * g.cin;
+  const xp = dev.temp(channels * l.chan);
+  dev.call('window3d', [x, D * H * W, D, H, W, xp, l.chan, Dp, Hp, Wp, -pD, -pH, -pW, channels], channels * l.chan);
+  return xp;
+}
+
+function geometryDescriptor(dev: Device, g: ConvGeometry): number {
+  return dev.describe([g.cin, ...g.in, ...g.kernel, ...g.stride, ...g.padding, ...g.dilation, ...g.out]);
+}
+
+/**
+ * Output rows at least this wide go through im2col/col2im, which copy whole rows with vectors (and
+ * interleave the k = s = 2 taps); narrower ones through the gather kernels, whose cost does not
+ * depend on the rows' length.
+ */
+const VECTOR_ROWS = 8;
+
+/** col as [K, L] (or transposed [L, K]) for the batch x. */
+function gatherColumns(dev: Device, x: number, g: ConvGeometry, col: number, transposed: boolean) {
+  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  if (g.out[2] >= VECTOR_ROWS) {
+    const [rowStride, posStride, sampleStride] = transposed ? [1, K, outVol * K] : [L, 1, outVol];
+    for (let b = 0; b < g.n; b++) {
+      dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * sampleStride * 4, rowStride, posStride],
+               K * outVol);
+    }
+    return;
+  }
+  const l = lowering(dev, g), src = paddedInput(dev, x, g, l);
+  dev.call('gatherCols', [src, l.chan, g.cin, l.tapTable, l.taps, l.positionTable, l.positions, col, +transposed], K * L);
+  if (src !== x) dev.release(src, g.n * g.cin * l.chan);
+  releaseLowering(dev, l);
+}
+
+/** dx = the adjoint of gatherColumns applied to col. */
+function scatterColumns(dev: Device, col: number, transposed: boolean, g: ConvGeometry, dx: number) {
+  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  if (g.out[2] >= VECTOR_ROWS) {
+    const [rowStride, posStride, sampleStride] = transposed ? [1, K, outVol * K] : [L, 1, outVol];
+    for (let b = 0; b < g.n; b++) {
+      dev.call('col2im', [col + b * sampleStride * 4, geometryDescriptor(dev, g), rowStride, posStride, dx + b * g.cin * inVol * 4],
+               K * outVol);
+    }
+    return;
+  }
+  const l = lowering(dev, g), channels = g.n * g.cin, padded = !unpadded(g);
+  const dst = padded ? dev.temp(channels * l.chan) : dx;
+  dev.call('fill', [dst, channels * l.chan, 0], channels * l.chan);
+  dev.call('scatterCols', [col, +transposed, g.cin, l.tapTable, l.taps, l.positionTable, l.positions, dst, l.chan], K * L);
+  if (padded) {
+    const [D, H, W] = g.in, [Dp, Hp, Wp] = paddedDims(g), [pD, pH, pW] = g.padding;
+    dev.call('window3d', [dst, l.chan, Dp, Hp, Wp, dx, inVol, D, H, W, pD, pH, pW, channels], channels * inVol);
+    dev.release(dst, channels * l.chan);
+  }
+  releaseLowering(dev, l);
 }
 
 /** [n, c, vol] ↔ [c, n, vol]: batch-major tensors to the channel-major layout of the lowered GEMMs. */
@@ -169,11 +259,9 @@ function channelMajor(dev: Device, t: number, g: ConvGeometry, c: number, vol: n
 }
 
 function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
-  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   const col = dev.temp(K * L);
-  for (let b = 0; b < g.n; b++) {
-    dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L, 1], K * outVol);
-  }
+  gatherColumns(dev, x, g, col, false);
   const rows = evenRows(dev, col, K, L), ym = g.n === 1 ? y : dev.temp(g.cout * L);
   dev.call('gemmRows', [g.cout, L, K, w, K, rows, ym, L, 0], g.cout * L * K);
   if (ym !== y) {
@@ -188,8 +276,7 @@ function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeo
 const SHORT_REDUCTION = 2048;
 
 function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
-  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
-  const geom = () => geometryDescriptor(dev, g);
+  const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   if (L < SHORT_REDUCTION) {
     // colT[(b, pos), (ci, t)] = Σ_co dy[b, co, pos]·w[co, ci, t]: w's rows serve as B as they are
     const dyT = dev.temp(L * g.cout);
@@ -197,7 +284,7 @@ function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g:
     dev.call('copy', [dy, 0, dyT, 0, L * g.cout, desc, dev.scratch], L * g.cout);
     const rows = evenRows(dev, w, g.cout, K), colT = dev.temp(L * K);
     dev.call('gemmRows', [L, K, g.cout, dyT, g.cout, rows, colT, K, 0], L * K * g.cout);
-    for (let b = 0; b < g.n; b++) dev.call('col2im', [colT + b * outVol * K * 4, geom(), 1, K, dx + b * g.cin * inVol * 4], K * outVol);
+    scatterColumns(dev, colT, true, g, dx);
     dev.release(colT, L * K);
     dev.release(rows, g.cout);
     dev.release(dyT, L * g.cout);
@@ -208,7 +295,7 @@ function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g:
   const dym = channelMajor(dev, dy, g, g.cout, outVol);
   const rows = evenRows(dev, dym, g.cout, L), col = dev.temp(K * L);
   dev.call('gemmRows', [K, L, g.cout, wT, g.cout, rows, col, L, 0], K * L * g.cout);
-  for (let b = 0; b < g.n; b++) dev.call('col2im', [col + b * outVol * 4, geom(), L, 1, dx + b * g.cin * inVol * 4], K * outVol);
+  scatterColumns(dev, col, false, g, dx);
   dev.release(col, K * L);
   dev.release(rows, g.cout);
   if (dym !== dy) dev.release(dym, g.cout * L);
@@ -216,13 +303,11 @@ function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g:
 }
 
 function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
-  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   if (L >= SHORT_REDUCTION) {
     // dw[co, k] = Σ_l dy[co, l]·col[k, l]: dot products along the long reduction
     const col = dev.temp(K * L);
-    for (let b = 0; b < g.n; b++) {
-      dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L, 1], K * outVol);
-    }
+    gatherColumns(dev, x, g, col, false);
     const dym = channelMajor(dev, dy, g, g.cout, outVol), rows = evenRows(dev, col, K, L);
     dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
     dev.call('gemmDot', [g.cout, K, L, dym, L, rows, dw, K], g.cout * K * L);
@@ -233,9 +318,7 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
   }
   // short reduction: dw[co, k] = Σ_l dy[co, l]·colT[l, k], the transposed im2col giving B rows along k
   const colT = dev.temp(L * K);
-  for (let b = 0; b < g.n; b++) {
-    dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), colT + b * outVol * K * 4, 1, K], K * outVol);
-  }
+  gatherColumns(dev, x, g, colT, true);
   const dym = channelMajor(dev, dy, g, g.cout, outVol);
   const rows = evenRows(dev, colT, L, K);
   dev.call('gemmRows', [g.cout, K, L, dym, L, rows, dw, K, 0], g.cout * K * L);
@@ -283,8 +366,7 @@ export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: numb
   // dx is the full correlation of dy with the flipped kernel, channels swapped: A[ci, (co, t)] = w[co, ci, T−1−t]
   const T = taps(g), K = g.cin * T;
   const wt = dev.temp(g.cout * K);
-  const desc = dev.describe([3, g.cin, g.cout, T, g.cout * T, T, 1, T, K, -1, g.cout * T, T, 1]);
-  dev.call('copy', [w, T - 1, wt, 0, g.cout * K, desc, dev.scratch], g.cout * K);
+  dev.call('flipTaps', [w, g.cout, g.cin, T, wt], g.cout * K);
   if (winograd) {
     winogradConv(dev, dy, wt, dx, inputGradientPlan(g));
     dev.release(wt, g.cout * K);

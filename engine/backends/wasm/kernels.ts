@@ -34,13 +34,16 @@ export interface Kernels {
                tid: I, nt: I): void;
   winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, d: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
   winoWeightGrad(v: I, fStride: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
+  flipTaps(w: I, cout: I, cin: I, taps: I, dst: I, tid: I, nt: I): void;
+  gatherCols(src: I, chanStride: I, c: I, tapOff: I, taps: I, posOff: I, l: I, col: I, transposed: I, tid: I, nt: I): void;
+  scatterCols(col: I, transposed: I, c: I, tapOff: I, taps: I, posOff: I, l: I, dst: I, chanStride: I, tid: I, nt: I): void;
   winoOutput(m: I, t: I, fStride: I, c: I, nz: I, tH: I, tW: I, dst: I, dstCS: I, oD: I, oH: I, oW: I, scratch: I, tid: I, nt: I): void;
 }
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
   'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'gemmRowsBatch', 'winoInput', 'winoWeight', 'winoOutput',
-  'gemmDotBatch', 'winoGradOutput', 'winoWeightGrad'];
+  'gemmDotBatch', 'winoGradOutput', 'winoWeightGrad', 'flipTaps', 'gatherCols', 'scatterCols'];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;
