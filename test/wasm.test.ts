@@ -228,6 +228,10 @@ const convCases: ConvGeometry[] = [
   geometry(1, 9, 7, [5, 9, 7], t3(2), t3(2), t3(0), t3(1)),     // a deep down-conv
   geometry(3, 5, 3, [40, 30, 6], t3(2), t3(2), t3(0), t3(1)),   // narrow rows, over 2048 outputs
   geometry(1, 3, 5, [6, 5, 17], t3(2), t3(2), t3(0), t3(1)),    // wide rows, few outputs: transposed im2col/col2im
+  // taps that never overlap (k·d ≤ s, no padding): the input gradient written in place, odd sizes leaving
+  // inputs no tap reads, and an anisotropic kernel, stride and dilation
+  geometry(3, 5, 64, [5, 7, 6], t3(2), t3(2), t3(0), t3(1)),
+  geometry(1, 3, 65, [9, 8, 10], [2, 1, 2], [3, 2, 3], t3(0), [2, 1, 1]),
 ];
 
 const describe = (g: ConvGeometry) =>

@@ -151,16 +151,16 @@ function evenRows(dev: Device, base: number, count: number, pitch: number): numb
 }
 
 /**
- * The im2col matrix of the lowered routes as offsets into the zero-padded input: per tap, its offset
- * within a padded channel; per output position of the batch, where its window starts. The gather
- * kernels (asm/conv.ts) then need no bounds checks, whatever the volume's size.
+ * The im2col matrix of the lowered routes as offsets into the zero-padded input (floats): per tap, its
+ * offset within a padded channel; per output position of the batch, where its window starts. The
+ * gather kernels (asm/conv.ts, gemmGather) then need no bounds checks, whatever the volume's size.
  */
-interface Lowering { chan: number; taps: number; tapTable: number; positions: number; positionTable: number }
+interface Lowering { chan: number; tapOffsets: Uint32Array; starts: Uint32Array }
 
 const paddedDims = (g: ConvGeometry) => g.in.map((v, i) => v + 2 * g.padding[i]) as Triple;
 const unpadded = (g: ConvGeometry) => g.padding.every((p) => p === 0);
 
-function lowering(dev: Device, g: ConvGeometry): Lowering {
+function lowering(g: ConvGeometry): Lowering {
   const [Dp, Hp, Wp] = paddedDims(g), plane = Hp * Wp, chan = Dp * plane;
   const [kD, kH, kW] = g.kernel, [dD, dH, dW] = g.dilation, [sD, sH, sW] = g.stride, [oD, oH, oW] = g.out;
   const tapOffsets = new Uint32Array(kD * kH * kW);
@@ -174,12 +174,7 @@ function lowering(dev: Device, g: ConvGeometry): Lowering {
     for (let od = 0; od < oD; od++)
       for (let oh = 0; oh < oH; oh++)
         for (let ow = 0; ow < oW; ow++) starts[i++] = b * g.cin * chan + od * sD * plane + oh * sH * Wp + ow * sW;
-  return { chan, taps: tapOffsets.length, tapTable: dev.table(tapOffsets), positions: starts.length, positionTable: dev.table(starts) };
-}
-
-function releaseLowering(dev: Device, l: Lowering) {
-  dev.release(l.positionTable, l.positions);
-  dev.release(l.tapTable, l.taps);
+  return { chan, tapOffsets, starts };
 }
 
 /** The batch's input zero-padded as the lowering's offsets expect: x itself when there is no padding. */
@@ -189,6 +184,63 @@ function paddedInput(dev: Device, x: number, g: ConvGeometry, l: Lowering): numb
   const xp = dev.temp(channels * l.chan);
   dev.call('window3d', [x, D * H * W, D, H, W, xp, l.chan, Dp, Hp, Wp, -pD, -pH, -pW, channels], channels * l.chan);
   return xp;
+}
+
+/** Offsets (floats) of row (c, t) of the im2col matrix: channel c's start plus tap t's offset. */
+function rowOffsets(l: Lowering, channels: number, chan: number): Uint32Array {
+  const T = l.tapOffsets.length, out = new Uint32Array(channels * T);
+  for (let c = 0; c < channels; c++) for (let t = 0; t < T; t++) out[c * T + t] = c * chan + l.tapOffsets[t];
+  return out;
+}
+
+/** Offsets (floats) of output position l of the batch in a [n, c, outVol] tensor: the sample's start plus the position. */
+function positionOffsets(g: ConvGeometry, channels: number): Uint32Array {
+  const outVol = volume(g.out), out = new Uint32Array(g.n * outVol);
+  for (let b = 0, i = 0; b < g.n; b++) for (let p = 0; p < outVol; p++, i++) out[i] = b * channels * outVol + p;
+  return out;
+}
+
+/** Offsets `step` floats apart. */
+const evenOffsets = (count: number, step: number) => Uint32Array.from({ length: count }, (_, i) => i * step);
+
+/** Runs fn with the arrays uploaded as u32 tables, then releases them. */
+function withTables(dev: Device, arrays: Uint32Array[], fn: (tables: number[]) => void) {
+  const tables = arrays.map((a) => dev.table(a));
+  fn(tables);
+  tables.forEach((t, i) => dev.release(t, arrays[i].length));
+}
+
+/**
+ * y = conv(x) as one product over the batch's output positions: A is the padded input read through
+ * the lowering's offsets, B the transposed weights, C is y written in place. It saves the im2col
+ * matrix and y's transpose at the cost of transposing w: worth it where positions outnumber outputs.
+ */
+function gatheredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+  const l = lowering(g), src = paddedInput(dev, x, g, l), K = g.cin * l.tapOffsets.length, L = l.starts.length;
+  const wT = dev.transposed(w, g.cout, K), rows = evenRows(dev, wT, K, g.cout);
+  withTables(dev, [l.starts, rowOffsets(l, g.cin, l.chan), positionOffsets(g, g.cout), evenOffsets(g.cout, volume(g.out))],
+    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, g.cout, K, src, aRow, aCol, rows, y, cRow, cCol], L * g.cout * K));
+  dev.release(rows, K);
+  dev.release(wT, g.cout * K);
+  if (src !== x) dev.release(src, g.n * g.cin * l.chan);
+}
+
+/** Whether every input element is read by at most one tap of one output position (k ≤ s, no padding). */
+const disjointTaps = (g: ConvGeometry) =>
+  unpadded(g) && g.kernel.every((k, i) => (k - 1) * g.dilation[i] < g.stride[i]);
+
+/**
+ * dx for disjoint taps: dx[b, c, start(l) + tap t] = Σ_co dy[b, co, l]·w[co, c, t], each dx element
+ * getting at most one term, so the product writes dx in place (rows of w as B, dy read in place as A).
+ */
+function gatheredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+  const l = lowering(g), K = g.cin * l.tapOffsets.length, L = l.starts.length, outVol = volume(g.out), inVol = volume(g.in);
+  const covered = g.out.every((o, i) => o * g.stride[i] === g.in[i] && g.kernel[i] * g.dilation[i] === g.stride[i]);
+  if (!covered) dev.call('fill', [dx, g.n * g.cin * inVol, 0], g.n * g.cin * inVol);
+  const rows = evenRows(dev, w, g.cout, K);
+  withTables(dev, [positionOffsets(g, g.cout), evenOffsets(g.cout, outVol), l.starts, rowOffsets(l, g.cin, inVol)],
+    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, K, g.cout, dy, aRow, aCol, rows, dx, cRow, cCol], L * K * g.cout));
+  dev.release(rows, g.cout);
 }
 
 function geometryDescriptor(dev: Device, g: ConvGeometry): number {
@@ -205,41 +257,37 @@ const VECTOR_ROWS = 8;
 /** col as [K, L] (or transposed [L, K]) for the batch x. */
 function gatherColumns(dev: Device, x: number, g: ConvGeometry, col: number, transposed: boolean) {
   const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
-  if (g.out[2] >= VECTOR_ROWS) {
-    const [rowStride, posStride, sampleStride] = transposed ? [1, K, outVol * K] : [L, 1, outVol];
+  if (!transposed && g.out[2] >= VECTOR_ROWS) {
     for (let b = 0; b < g.n; b++) {
-      dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * sampleStride * 4, rowStride, posStride],
-               K * outVol);
+      dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L, 1], K * outVol);
     }
     return;
   }
-  const l = lowering(dev, g), src = paddedInput(dev, x, g, l);
-  dev.call('gatherCols', [src, l.chan, g.cin, l.tapTable, l.taps, l.positionTable, l.positions, col, +transposed], K * L);
+  const l = lowering(g), src = paddedInput(dev, x, g, l), T = l.tapOffsets.length;
+  withTables(dev, [l.tapOffsets, l.starts], ([taps, starts]) =>
+    dev.call('gatherCols', [src, l.chan, g.cin, taps, T, starts, L, col, +transposed], K * L));
   if (src !== x) dev.release(src, g.n * g.cin * l.chan);
-  releaseLowering(dev, l);
 }
 
 /** dx = the adjoint of gatherColumns applied to col. */
 function scatterColumns(dev: Device, col: number, transposed: boolean, g: ConvGeometry, dx: number) {
   const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
-  if (g.out[2] >= VECTOR_ROWS) {
-    const [rowStride, posStride, sampleStride] = transposed ? [1, K, outVol * K] : [L, 1, outVol];
+  if (!transposed && g.out[2] >= VECTOR_ROWS) {
     for (let b = 0; b < g.n; b++) {
-      dev.call('col2im', [col + b * sampleStride * 4, geometryDescriptor(dev, g), rowStride, posStride, dx + b * g.cin * inVol * 4],
-               K * outVol);
+      dev.call('col2im', [col + b * outVol * 4, geometryDescriptor(dev, g), L, 1, dx + b * g.cin * inVol * 4], K * outVol);
     }
     return;
   }
-  const l = lowering(dev, g), channels = g.n * g.cin, padded = !unpadded(g);
+  const l = lowering(g), channels = g.n * g.cin, padded = !unpadded(g), T = l.tapOffsets.length;
   const dst = padded ? dev.temp(channels * l.chan) : dx;
   dev.call('fill', [dst, channels * l.chan, 0], channels * l.chan);
-  dev.call('scatterCols', [col, +transposed, g.cin, l.tapTable, l.taps, l.positionTable, l.positions, dst, l.chan], K * L);
+  withTables(dev, [l.tapOffsets, l.starts], ([taps, starts]) =>
+    dev.call('scatterCols', [col, +transposed, g.cin, taps, T, starts, L, dst, l.chan], K * L));
   if (padded) {
     const [D, H, W] = g.in, [Dp, Hp, Wp] = paddedDims(g), [pD, pH, pW] = g.padding;
     dev.call('window3d', [dst, l.chan, Dp, Hp, Wp, dx, inVol, D, H, W, pD, pH, pW, channels], channels * inVol);
     dev.release(dst, channels * l.chan);
   }
-  releaseLowering(dev, l);
 }
 
 /** [n, c, vol] ↔ [c, n, vol]: batch-major tensors to the channel-major layout of the lowered GEMMs. */
@@ -259,6 +307,8 @@ function channelMajor(dev: Device, t: number, g: ConvGeometry, c: number, vol: n
 }
 
 function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+  // measured at the k2s2 down-convs: clearly ahead at 12288 positions for 32 outputs, even at 1536 for 64, behind at 192 for 128
+  if (g.n * volume(g.out) >= 4 * g.cout) return gatheredForward(dev, x, w, y, g);
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   const col = dev.temp(K * L);
   gatherColumns(dev, x, g, col, false);
@@ -276,6 +326,8 @@ function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeo
 const SHORT_REDUCTION = 2048;
 
 function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+  // its stores are scalar: with fewer than 64 output channels to sum over (16 → 32 k2s2) they cost more than col2im
+  if (disjointTaps(g) && g.cout >= 64) return gatheredBackwardInput(dev, dy, w, dx, g);
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   if (L < SHORT_REDUCTION) {
     // colT[(b, pos), (ci, t)] = Σ_co dy[b, co, pos]·w[co, ci, t]: w's rows serve as B as they are

@@ -34,6 +34,7 @@ export interface Kernels {
                tid: I, nt: I): void;
   winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, d: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
   winoWeightGrad(v: I, fStride: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
+  gemmGather(m: I, n: I, k: I, a: I, aRow: I, aCol: I, rows: I, c: I, cRow: I, cCol: I, tid: I, nt: I): void;
   flipTaps(w: I, cout: I, cin: I, taps: I, dst: I, tid: I, nt: I): void;
   gatherCols(src: I, chanStride: I, c: I, tapOff: I, taps: I, posOff: I, l: I, col: I, transposed: I, tid: I, nt: I): void;
   scatterCols(col: I, transposed: I, c: I, tapOff: I, taps: I, posOff: I, l: I, dst: I, chanStride: I, tid: I, nt: I): void;
@@ -43,7 +44,7 @@ export interface Kernels {
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
   'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'gemmRowsBatch', 'winoInput', 'winoWeight', 'winoOutput',
-  'gemmDotBatch', 'winoGradOutput', 'winoWeightGrad', 'flipTaps', 'gatherCols', 'scatterCols'];
+  'gemmDotBatch', 'winoGradOutput', 'winoWeightGrad', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather'];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;
