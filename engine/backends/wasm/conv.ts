@@ -324,12 +324,14 @@ function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeo
 
 /** Below this many output positions in the batch, the lowered gradients take their transposed forms. */
 const SHORT_REDUCTION = 2048;
-/** Below this many output positions the transposed im2col beats the gathered weight gradient. */
-const GATHERED_DOT = 64;
+/**
+ * Below this many output positions the transposed im2col beats the gathered weight gradient, whose
+ * per-tile stores then dominate (measured: behind at 24 positions, ahead at 48 and at 192).
+ */
+const GATHERED_DOT = 32;
 
 function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
-  // its stores are scalar: with fewer than 64 output channels to sum over (16 → 32 k2s2) they cost more than col2im
-  if (disjointTaps(g) && g.cout >= 64) return gatheredBackwardInput(dev, dy, w, dx, g);
+  if (disjointTaps(g)) return gatheredBackwardInput(dev, dy, w, dx, g);
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   if (L < SHORT_REDUCTION) {
     // colT[(b, pos), (ci, t)] = Σ_co dy[b, co, pos]·w[co, ci, t]: w's rows serve as B as they are
@@ -378,7 +380,6 @@ function gatheredWeightGrad(dev: Device, x: number, dy: number, dw: number, g: C
 
 function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
-  // measured: ahead at 128 → 128 over 4×6×4 (192 positions, no padded im2col), behind over 24 (its stores dominate)
   if (L >= GATHERED_DOT && L < SHORT_REDUCTION) return gatheredWeightGrad(dev, x, dy, dw, g);
   if (L >= SHORT_REDUCTION) {
     // dw[co, k] = Σ_l dy[co, l]·col[k, l]: dot products along the long reduction
