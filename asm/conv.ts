@@ -107,18 +107,11 @@ export function col2im(col: usize, geom: usize, rowStride: i32, posStride: i32, 
   const taps = kD * kH * kW, outVol = oD * oH * oW;
   const c0 = share(C, tid, nt, 1), c1 = share(C, tid + 1, nt, 1);
   const xStep = <usize>sW << 2, step = <usize>posStride << 2;
-  // W taps that tile the row exactly (k = s = 2, the V-Net's up- and down-convs): both at once, interleaved
-  const pairs = kW == 2 && sW == 2 && dW == 1 && pW == 0 && posStride == 1;
-  const pairEnd = min(oW, W >> 1);
   for (let c = c0; c < c1; c++) {
     const xc = at(dx, c * D * H * W);
     memory.fill(xc, 0, <usize>(D * H * W) << 2);
     for (let t = 0; t < taps; t++) {
       const kd = t / (kH * kW), kh = (t / kW) % kH, kw = t % kW;
-      if (pairs) {
-        if (kw == 0) col2imPairs(at(col, (c * taps + t) * rowStride), <usize>rowStride << 2, xc, kd, kh, geom, pairEnd);
-        continue;
-      }
       const ow0 = validFrom(pW - kw * dW, sW, oW), ow1 = max(ow0, validTo(W - 1 + pW - kw * dW, sW, oW));
       let o = at(col, (c * taps + t) * rowStride);
       for (let od = 0; od < oD; od++) {
@@ -132,36 +125,6 @@ export function col2im(col: usize, geom: usize, rowStride: i32, posStride: i32, 
           o += <usize>oW * step;
         }
       }
-    }
-  }
-}
-
-/** Rows (kd, kh, kw = 0) and (kd, kh, kw = 1) of col added into dx together: dx[2·ow + kw] += col[kw][ow]. */
-@inline
-function col2imPairs(o: usize, rowBytes: usize, xc: usize, kd: i32, kh: i32, geom: usize, pairEnd: i32): void {
-  const D = g(geom, 1), H = g(geom, 2), W = g(geom, 3), sD = g(geom, 7), sH = g(geom, 8);
-  const pD = g(geom, 10), pH = g(geom, 11), dD = g(geom, 13), dH = g(geom, 14);
-  const oD = g(geom, 16), oH = g(geom, 17), oW = g(geom, 18);
-  for (let od = 0; od < oD; od++) {
-    const id = od * sD - pD + kd * dD;
-    for (let oh = 0; oh < oH; oh++) {
-      const ih = oh * sH - pH + kh * dH;
-      if (id >= 0 && id < D && ih >= 0 && ih < H) {
-        let xi = at(xc, (id * H + ih) * W), o0 = o, o1 = o + rowBytes;
-        let ow = 0;
-        for (; ow + 4 <= pairEnd; ow += 4) {
-          const a = v128.load(o0), b = v128.load(o1);
-          v128.store(xi, f32x4.add(v128.load(xi), i32x4.shuffle(a, b, 0, 4, 1, 5)));
-          v128.store(xi, f32x4.add(v128.load(xi, 16), i32x4.shuffle(a, b, 2, 6, 3, 7)), 16);
-          xi += 32; o0 += 16; o1 += 16;
-        }
-        for (; ow < oW; ow++) {
-          if (2 * ow < W) store<f32>(xi, load<f32>(xi) + load<f32>(o0));
-          if (2 * ow + 1 < W) store<f32>(xi, load<f32>(xi, 4) + load<f32>(o1), 4);
-          xi += 8; o0 += 4; o1 += 4;
-        }
-      }
-      o += <usize>oW << 2;
     }
   }
 }

@@ -232,6 +232,9 @@ const convCases: ConvGeometry[] = [
   // inputs no tap reads, and an anisotropic kernel, stride and dilation
   geometry(3, 5, 64, [5, 7, 6], t3(2), t3(2), t3(0), t3(1)),
   geometry(1, 3, 65, [9, 8, 10], [2, 1, 2], [3, 2, 3], t3(0), [2, 1, 1]),
+  // overlapping strided taps over more than 2048 outputs: col2im on wide rows, the scatter kernel on narrow ones
+  geometry(3, 3, 4, [20, 14, 20], t3(3), t3(2), t3(1), t3(1)),
+  geometry(3, 4, 5, [30, 20, 9], t3(3), t3(2), t3(1), t3(1)),
 ];
 
 const describe = (g: ConvGeometry) =>

@@ -249,8 +249,8 @@ function geometryDescriptor(dev: Device, g: ConvGeometry): number {
 
 /**
  * Output rows at least this wide go through im2col/col2im, which copy whole rows with vectors (and
- * interleave the k = s = 2 taps); narrower ones through the gather kernels, whose cost does not
- * depend on the rows' length.
+ * deinterleave stride 2); narrower ones through the gather kernels, whose cost does not depend on
+ * the rows' length.
  */
 const VECTOR_ROWS = 8;
 
