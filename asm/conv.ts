@@ -107,18 +107,11 @@ export function col2im(col: usize, geom: usize, rowStride: i32, posStride: i32, 
   const taps = kD * kH * kW, outVol = oD * oH * oW;
   const c0 = share(C, tid, nt, 1), c1 = share(C, tid + 1, nt, 1);
   const xStep = <usize>sW << 2, step = <usize>posStride << 2;
-  // W taps that tile the row exactly (k = s = 2, the V-Net's up- and down-convs): both at once, interleaved
-  const pairs = kW == 2 && sW == 2 && dW == 1 && pW == 0 && posStride == 1;
-  const pairEnd = min(oW, W >> 1);
   for (let c = c0; c < c1; c++) {
     const xc = at(dx, c * D * H * W);
     memory.fill(xc, 0, <usize>(D * H * W) << 2);
     for (let t = 0; t < taps; t++) {
       const kd = t / (kH * kW), kh = (t / kW) % kH, kw = t % kW;
-      if (pairs) {
-        if (kw == 0) col2imPairs(at(col, (c * taps + t) * rowStride), <usize>rowStride << 2, xc, kd, kh, geom, pairEnd);
-        continue;
-      }
       const ow0 = validFrom(pW - kw * dW, sW, oW), ow1 = max(ow0, validTo(W - 1 + pW - kw * dW, sW, oW));
       let o = at(col, (c * taps + t) * rowStride);
       for (let od = 0; od < oD; od++) {
@@ -136,32 +129,80 @@ export function col2im(col: usize, geom: usize, rowStride: i32, posStride: i32, 
   }
 }
 
-/** Rows (kd, kh, kw = 0) and (kd, kh, kw = 1) of col added into dx together: dx[2·ow + kw] += col[kw][ow]. */
-@inline
-function col2imPairs(o: usize, rowBytes: usize, xc: usize, kd: i32, kh: i32, geom: usize, pairEnd: i32): void {
-  const D = g(geom, 1), H = g(geom, 2), W = g(geom, 3), sD = g(geom, 7), sH = g(geom, 8);
-  const pD = g(geom, 10), pH = g(geom, 11), dD = g(geom, 13), dH = g(geom, 14);
-  const oD = g(geom, 16), oH = g(geom, 17), oW = g(geom, 18);
-  for (let od = 0; od < oD; od++) {
-    const id = od * sD - pD + kd * dD;
-    for (let oh = 0; oh < oH; oh++) {
-      const ih = oh * sH - pH + kh * dH;
-      if (id >= 0 && id < D && ih >= 0 && ih < H) {
-        let xi = at(xc, (id * H + ih) * W), o0 = o, o1 = o + rowBytes;
-        let ow = 0;
-        for (; ow + 4 <= pairEnd; ow += 4) {
-          const a = v128.load(o0), b = v128.load(o1);
-          v128.store(xi, f32x4.add(v128.load(xi), i32x4.shuffle(a, b, 0, 4, 1, 5)));
-          v128.store(xi, f32x4.add(v128.load(xi, 16), i32x4.shuffle(a, b, 2, 6, 3, 7)), 16);
-          xi += 32; o0 += 16; o1 += 16;
-        }
-        for (; ow < oW; ow++) {
-          if (2 * ow < W) store<f32>(xi, load<f32>(xi) + load<f32>(o0));
-          if (2 * ow + 1 < W) store<f32>(xi, load<f32>(xi, 4) + load<f32>(o1), 4);
-          xi += 8; o0 += 4; o1 += 4;
+/**
+ * dst[ci, co, t] = w[co, ci, T − 1 − t]: the input gradient's weights, channels swapped and taps reversed.
+ * Threads take blocks of 8 ci, so that w is read in runs of 8·T floats rather than T.
+ */
+export function flipTaps(w: usize, cout: i32, cin: i32, T: i32, dst: usize, tid: i32, nt: i32): void {
+  const blocks = (cin + 7) >> 3;
+  const b0 = share(blocks, tid, nt, 1), b1 = share(blocks, tid + 1, nt, 1);
+  for (let blk = b0; blk < b1; blk++) {
+    const ci0 = blk << 3, ci1 = min(cin, ci0 + 8);
+    for (let co = 0; co < cout; co++) {
+      for (let ci = ci0; ci < ci1; ci++) {
+        const s = at(w, (co * cin + ci) * T + T - 1), d = at(dst, (ci * cout + co) * T);
+        for (let t = 0; t < T; t++) store<f32>(at(d, t), load<f32>(s - (<usize>t << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * im2col as a gather: col[(c, t), l] (or, transposed, col[l, (c, t)]) = src[c·chanStride + tapOff[t] + posOff[l]],
+ * src a zero-padded input (so no bounds checks), the i32 tables giving each tap's and each output
+ * position's offset (positions of the whole batch). Threads take rows, or positions when transposed, so
+ * that each writes contiguously.
+ */
+export function gatherCols(src: usize, chanStride: i32, C: i32, tapOff: usize, taps: i32, posOff: usize, L: i32,
+                           col: usize, transposed: i32, tid: i32, nt: i32): void {
+  const K = C * taps;
+  if (transposed == 0) {
+    const r0 = share(K, tid, nt, 1), r1 = share(K, tid + 1, nt, 1);
+    for (let r = r0; r < r1; r++) {
+      const c = r / taps, t = r - c * taps;
+      const s = at(src, c * chanStride + load<i32>(tapOff + (<usize>t << 2)));
+      const o = at(col, r * L);
+      for (let l = 0; l < L; l++) store<f32>(at(o, l), load<f32>(at(s, load<i32>(posOff + (<usize>l << 2)))));
+    }
+    return;
+  }
+  const l0 = share(L, tid, nt, 1), l1 = share(L, tid + 1, nt, 1);
+  for (let l = l0; l < l1; l++) {
+    let o = at(col, l * K), s = at(src, load<i32>(posOff + (<usize>l << 2)));
+    for (let c = 0; c < C; c++) {
+      for (let t = 0; t < taps; t++) store<f32>(at(o, t), load<f32>(at(s, load<i32>(tapOff + (<usize>t << 2)))));
+      o = at(o, taps);
+      s = at(s, chanStride);
+    }
+  }
+}
+
+/**
+ * The adjoint of gatherCols: dst[c·chanStride + tapOff[t] + posOff[l]] += col[…], dst zeroed by the
+ * host. Threads own whole channels; each adds its terms in one fixed order.
+ */
+export function scatterCols(col: usize, transposed: i32, C: i32, tapOff: usize, taps: i32, posOff: usize, L: i32,
+                            dst: usize, chanStride: i32, tid: i32, nt: i32): void {
+  const K = C * taps;
+  const c0 = share(C, tid, nt, 1), c1 = share(C, tid + 1, nt, 1);
+  for (let c = c0; c < c1; c++) {
+    const d = at(dst, c * chanStride);
+    if (transposed == 0) {
+      for (let t = 0; t < taps; t++) {
+        const dt = at(d, load<i32>(tapOff + (<usize>t << 2))), o = at(col, (c * taps + t) * L);
+        for (let l = 0; l < L; l++) {
+          const p = at(dt, load<i32>(posOff + (<usize>l << 2)));
+          store<f32>(p, load<f32>(p) + load<f32>(at(o, l)));
         }
       }
-      o += <usize>oW << 2;
+      continue;
+    }
+    for (let l = 0; l < L; l++) {
+      const dl = at(d, load<i32>(posOff + (<usize>l << 2))), o = at(col, l * K + c * taps);
+      for (let t = 0; t < taps; t++) {
+        const p = at(dl, load<i32>(tapOff + (<usize>t << 2)));
+        store<f32>(p, load<f32>(p) + load<f32>(at(o, t)));
+      }
     }
   }
 }

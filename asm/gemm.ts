@@ -173,3 +173,80 @@ export function gemmRowsBatch(count: i32, M: i32, N: i32, K: i32, a: usize, aSte
     }
   }
 }
+
+@inline function offset(table: usize, i: i32): usize {
+  return <usize>load<u32>(table + (<usize>i << 2)) << 2;
+}
+
+/** Stores lanes [0, width) of the 8 values (v0, v1) of one row of C at row + cCol[n + j]. */
+@inline
+function scatterRow(row: usize, cCol: usize, n: i32, v0: v128, v1: v128, width: i32): void {
+  const t = cCol + (<usize>n << 2);
+  store<f32>(row + offset(t, 0), f32x4.extract_lane(v0, 0));
+  if (width > 1) store<f32>(row + offset(t, 1), f32x4.extract_lane(v0, 1));
+  if (width > 2) store<f32>(row + offset(t, 2), f32x4.extract_lane(v0, 2));
+  if (width > 3) store<f32>(row + offset(t, 3), f32x4.extract_lane(v0, 3));
+  if (width > 4) store<f32>(row + offset(t, 4), f32x4.extract_lane(v1, 0));
+  if (width > 5) store<f32>(row + offset(t, 5), f32x4.extract_lane(v1, 1));
+  if (width > 6) store<f32>(row + offset(t, 6), f32x4.extract_lane(v1, 2));
+  if (width > 7) store<f32>(row + offset(t, 7), f32x4.extract_lane(v1, 3));
+}
+
+/** Stores columns [0, count) of the 4×4 block whose rows are r0…r3, each as 4 floats at base + cCol[n + j]. */
+@inline
+function storeColumns(base: usize, cCol: usize, n: i32, r0: v128, r1: v128, r2: v128, r3: v128, count: i32): void {
+  const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  const t = cCol + (<usize>n << 2);
+  v128.store(base + offset(t, 0), i32x4.shuffle(lo01, lo23, 0, 1, 4, 5));
+  if (count > 1) v128.store(base + offset(t, 1), i32x4.shuffle(lo01, lo23, 2, 3, 6, 7));
+  if (count > 2) v128.store(base + offset(t, 2), i32x4.shuffle(hi01, hi23, 0, 1, 4, 5));
+  if (count > 3) v128.store(base + offset(t, 3), i32x4.shuffle(hi01, hi23, 2, 3, 6, 7));
+}
+
+/**
+ * C[m, n] = Σ_k A[m, k]·B_k[n] with A and C addressed through u32 float-offset tables: A[m, k] at
+ * a + aRow[m] + aCol[k], C[m, n] at c + cRow[m] + cCol[n]; B_k at the byte address rows[k], contiguous
+ * in n (read up to 7 floats past a row's last column). A convolution then reads its input and writes its
+ * output where they lie, in place of an im2col matrix and transposes. Units are 4×8 tiles over the whole
+ * depth, cut by rows and by columns, so that narrow and short products both spread over the threads;
+ * each is summed in k order, however the work is cut.
+ */
+export function gemmGather(M: i32, N: i32, K: i32, a: usize, aRow: usize, aCol: usize, rows: usize,
+                           c: usize, cRow: usize, cCol: usize, tid: i32, nt: i32): void {
+  const blocks = (M + MR - 1) / MR, tiles = (N + NR - 1) / NR;
+  const u0 = share(blocks * tiles, tid, nt, 1), u1 = share(blocks * tiles, tid + 1, nt, 1);
+  for (let u = u0; u < u1; u++) {
+    const mb = u / tiles, n = (u - mb * tiles) * NR, m = mb * MR;
+    const rowsValid = min(MR, M - m), width = min(NR, N - n), nOff = <usize>n << 2;
+    // rows past the edge of A repeat its last row; their results are not stored
+    const a0 = a + offset(aRow, m), a1 = rowsValid > 1 ? a + offset(aRow, m + 1) : a0;
+    const a2 = rowsValid > 2 ? a + offset(aRow, m + 2) : a1, a3 = rowsValid > 3 ? a + offset(aRow, m + 3) : a2;
+    let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    let rp = rows, kp = aCol;
+    for (let k = 0; k < K; k++) {
+      const b = <usize>load<u32>(rp) + nOff, o = <usize>load<u32>(kp) << 2;
+      const b0 = v128.load(b), b1 = v128.load(b, 16);
+      let av = v128.load32_splat(a0 + o);
+      c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
+      av = v128.load32_splat(a1 + o);
+      c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
+      av = v128.load32_splat(a2 + o);
+      c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
+      av = v128.load32_splat(a3 + o);
+      c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
+      rp += 4; kp += 4;
+    }
+    const r0 = offset(cRow, m);
+    if (rowsValid == 4 && offset(cRow, m + 3) == r0 + 12 && offset(cRow, m + 1) == r0 + 4 && offset(cRow, m + 2) == r0 + 8) {
+      // four consecutive outputs per column (a forward pass's positions): columns stored as vectors
+      storeColumns(c + r0, cCol, n, c00, c10, c20, c30, min(4, width));
+      if (width > 4) storeColumns(c + r0, cCol, n + 4, c01, c11, c21, c31, width - 4);
+      continue;
+    }
+    scatterRow(c + r0, cCol, n, c00, c01, width);
+    if (rowsValid > 1) scatterRow(c + offset(cRow, m + 1), cCol, n, c10, c11, width);
+    if (rowsValid > 2) scatterRow(c + offset(cRow, m + 2), cCol, n, c20, c21, width);
+    if (rowsValid > 3) scatterRow(c + offset(cRow, m + 3), cCol, n, c30, c31, width);
+  }
+}

@@ -221,6 +221,20 @@ const convCases: ConvGeometry[] = [
   geometry(3, 9, 5, [5, 7, 6], t3(3), [2, 1, 2], t3(2), t3(2)),
   geometry(1, 3, 4, [10, 9, 12], t3(3), t3(1), t3(0), t3(1)),   // unpadded input read in place
   geometry(3, 5, 6, [24, 26, 22], t3(2), t3(2), t3(0), t3(1)),  // a batch of over 2048 outputs: the long-reduction gradients
+  // rows narrower than 8 outputs: the gather kernels over the padded batch, in both layouts
+  geometry(3, 13, 11, [2, 3, 2], t3(3), t3(1), t3(1), t3(1)),   // the V-Net's deepest level, odd channels
+  geometry(1, 10, 9, [3, 4, 2], t3(3), t3(1), t3(2), t3(1)),    // padding 2
+  geometry(3, 6, 5, [4, 5, 3], t3(3), t3(1), t3(0), t3(1)),     // padding 0: x read in place
+  geometry(1, 9, 7, [5, 9, 7], t3(2), t3(2), t3(0), t3(1)),     // a deep down-conv
+  geometry(3, 5, 3, [40, 30, 6], t3(2), t3(2), t3(0), t3(1)),   // narrow rows, over 2048 outputs
+  geometry(1, 3, 5, [6, 5, 17], t3(2), t3(2), t3(0), t3(1)),    // wide rows, few outputs: transposed im2col/col2im
+  // taps that never overlap (k·d ≤ s, no padding): the input gradient written in place, odd sizes leaving
+  // inputs no tap reads, and an anisotropic kernel, stride and dilation
+  geometry(3, 5, 64, [5, 7, 6], t3(2), t3(2), t3(0), t3(1)),
+  geometry(1, 3, 65, [9, 8, 10], [2, 1, 2], [3, 2, 3], t3(0), [2, 1, 1]),
+  // overlapping strided taps over more than 2048 outputs: col2im on wide rows, the scatter kernel on narrow ones
+  geometry(3, 3, 4, [20, 14, 20], t3(3), t3(2), t3(1), t3(1)),
+  geometry(3, 4, 5, [30, 20, 9], t3(3), t3(2), t3(1), t3(1)),
 ];
 
 const describe = (g: ConvGeometry) =>

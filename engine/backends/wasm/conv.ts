@@ -5,6 +5,8 @@
 // volumes the W (or H and W) taps are first spread into shifted copies, which shrinks the pitch.
 // Lowered (other strides, and where a cost estimate prefers it): an im2col matrix over the whole batch,
 // so that one GEMM covers every sample; for k = s (the V-Net's down- and up-convs) it is a reshuffle of x.
+// On the deep layers' small volumes it is gathered through tap and position offset tables from the
+// zero-padded batch, as per-row bounds checks would cost more than the copying itself.
 // Winograd (winograd.ts): stride-1 3×3×3 convolutions with enough channels and tiles, where it is faster.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
@@ -141,15 +143,151 @@ function shiftedFrame(g: ConvGeometry, minSpan: number): Frame | null {
   return cost <= loweredCost ? f : null;
 }
 
-function geometryDescriptor(dev: Device, g: ConvGeometry): number {
-  return dev.describe([g.cin, ...g.in, ...g.kernel, ...g.stride, ...g.padding, ...g.dilation, ...g.out]);
-}
-
 /** A u32 table of `count` row addresses `pitch` floats apart from base. */
 function evenRows(dev: Device, base: number, count: number, pitch: number): number {
   const rows = new Uint32Array(count);
   for (let i = 0; i < count; i++) rows[i] = base + i * pitch * 4;
   return dev.table(rows);
+}
+
+/**
+ * The im2col matrix of the lowered routes as offsets into the zero-padded input (floats): per tap, its
+ * offset within a padded channel; per output position of the batch, where its window starts. The
+ * gather kernels (asm/conv.ts, gemmGather) then need no bounds checks, whatever the volume's size.
+ */
+interface Lowering { chan: number; tapOffsets: Uint32Array; starts: Uint32Array }
+
+const paddedDims = (g: ConvGeometry) => g.in.map((v, i) => v + 2 * g.padding[i]) as Triple;
+const unpadded = (g: ConvGeometry) => g.padding.every((p) => p === 0);
+
+function lowering(g: ConvGeometry): Lowering {
+  const [Dp, Hp, Wp] = paddedDims(g), plane = Hp * Wp, chan = Dp * plane;
+  const [kD, kH, kW] = g.kernel, [dD, dH, dW] = g.dilation, [sD, sH, sW] = g.stride, [oD, oH, oW] = g.out;
+  const tapOffsets = new Uint32Array(kD * kH * kW);
+  let i = 0;
+  for (let kd = 0; kd < kD; kd++)
+    for (let kh = 0; kh < kH; kh++)
+      for (let kw = 0; kw < kW; kw++) tapOffsets[i++] = kd * dD * plane + kh * dH * Wp + kw * dW;
+  const starts = new Uint32Array(g.n * oD * oH * oW);
+  i = 0;
+  for (let b = 0; b < g.n; b++)
+    for (let od = 0; od < oD; od++)
+      for (let oh = 0; oh < oH; oh++)
+        for (let ow = 0; ow < oW; ow++) starts[i++] = b * g.cin * chan + od * sD * plane + oh * sH * Wp + ow * sW;
+  return { chan, tapOffsets, starts };
+}
+
+/** The batch's input zero-padded as the lowering's offsets expect: x itself when there is no padding. */
+function paddedInput(dev: Device, x: number, g: ConvGeometry, l: Lowering): number {
+  if (unpadded(g)) return x;
+  const [D, H, W] = g.in, [Dp, Hp, Wp] = paddedDims(g), [pD, pH, pW] = g.padding, channels = g.n * g.cin;
+  const xp = dev.temp(channels * l.chan);
+  dev.call('window3d', [x, D * H * W, D, H, W, xp, l.chan, Dp, Hp, Wp, -pD, -pH, -pW, channels], channels * l.chan);
+  return xp;
+}
+
+/** Offsets (floats) of row (c, t) of the im2col matrix: channel c's start plus tap t's offset. */
+function rowOffsets(l: Lowering, channels: number, chan: number): Uint32Array {
+  const T = l.tapOffsets.length, out = new Uint32Array(channels * T);
+  for (let c = 0; c < channels; c++) for (let t = 0; t < T; t++) out[c * T + t] = c * chan + l.tapOffsets[t];
+  return out;
+}
+
+/** Offsets (floats) of output position l of the batch in a [n, c, outVol] tensor: the sample's start plus the position. */
+function positionOffsets(g: ConvGeometry, channels: number): Uint32Array {
+  const outVol = volume(g.out), out = new Uint32Array(g.n * outVol);
+  for (let b = 0, i = 0; b < g.n; b++) for (let p = 0; p < outVol; p++, i++) out[i] = b * channels * outVol + p;
+  return out;
+}
+
+/** Offsets `step` floats apart. */
+const evenOffsets = (count: number, step: number) => Uint32Array.from({ length: count }, (_, i) => i * step);
+
+/** Runs fn with the arrays uploaded as u32 tables, then releases them. */
+function withTables(dev: Device, arrays: Uint32Array[], fn: (tables: number[]) => void) {
+  const tables = arrays.map((a) => dev.table(a));
+  fn(tables);
+  tables.forEach((t, i) => dev.release(t, arrays[i].length));
+}
+
+/**
+ * y = conv(x) as one product over the batch's output positions: A is the padded input read through
+ * the lowering's offsets, B the transposed weights, C is y written in place. It saves the im2col
+ * matrix and y's transpose at the cost of transposing w: worth it where positions outnumber outputs.
+ */
+function gatheredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+  const l = lowering(g), src = paddedInput(dev, x, g, l), K = g.cin * l.tapOffsets.length, L = l.starts.length;
+  const wT = dev.transposed(w, g.cout, K), rows = evenRows(dev, wT, K, g.cout);
+  withTables(dev, [l.starts, rowOffsets(l, g.cin, l.chan), positionOffsets(g, g.cout), evenOffsets(g.cout, volume(g.out))],
+    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, g.cout, K, src, aRow, aCol, rows, y, cRow, cCol], L * g.cout * K));
+  dev.release(rows, K);
+  dev.release(wT, g.cout * K);
+  if (src !== x) dev.release(src, g.n * g.cin * l.chan);
+}
+
+/** Whether every input element is read by at most one tap of one output position (k ≤ s, no padding). */
+const disjointTaps = (g: ConvGeometry) =>
+  unpadded(g) && g.kernel.every((k, i) => (k - 1) * g.dilation[i] < g.stride[i]);
+
+/**
+ * dx for disjoint taps: dx[b, c, start(l) + tap t] = Σ_co dy[b, co, l]·w[co, c, t], each dx element
+ * getting at most one term, so the product writes dx in place (rows of w as B, dy read in place as A).
+ */
+function gatheredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+  const l = lowering(g), K = g.cin * l.tapOffsets.length, L = l.starts.length, outVol = volume(g.out), inVol = volume(g.in);
+  const covered = g.out.every((o, i) => o * g.stride[i] === g.in[i] && g.kernel[i] * g.dilation[i] === g.stride[i]);
+  if (!covered) dev.call('fill', [dx, g.n * g.cin * inVol, 0], g.n * g.cin * inVol);
+  const rows = evenRows(dev, w, g.cout, K);
+  withTables(dev, [positionOffsets(g, g.cout), evenOffsets(g.cout, outVol), l.starts, rowOffsets(l, g.cin, inVol)],
+    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, K, g.cout, dy, aRow, aCol, rows, dx, cRow, cCol], L * K * g.cout));
+  dev.release(rows, g.cout);
+}
+
+function geometryDescriptor(dev: Device, g: ConvGeometry): number {
+  return dev.describe([g.cin, ...g.in, ...g.kernel, ...g.stride, ...g.padding, ...g.dilation, ...g.out]);
+}
+
+/**
+ * Output rows at least this wide go through im2col/col2im, which copy whole rows with vectors (and
+ * deinterleave stride 2); narrower ones through the gather kernels, whose cost does not depend on
+ * the rows' length.
+ */
+const VECTOR_ROWS = 8;
+
+/** col as [K, L] (or transposed [L, K]) for the batch x. */
+function gatherColumns(dev: Device, x: number, g: ConvGeometry, col: number, transposed: boolean) {
+  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  if (!transposed && g.out[2] >= VECTOR_ROWS) {
+    for (let b = 0; b < g.n; b++) {
+      dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L, 1], K * outVol);
+    }
+    return;
+  }
+  const l = lowering(g), src = paddedInput(dev, x, g, l), T = l.tapOffsets.length;
+  withTables(dev, [l.tapOffsets, l.starts], ([taps, starts]) =>
+    dev.call('gatherCols', [src, l.chan, g.cin, taps, T, starts, L, col, +transposed], K * L));
+  if (src !== x) dev.release(src, g.n * g.cin * l.chan);
+}
+
+/** dx = the adjoint of gatherColumns applied to col. */
+function scatterColumns(dev: Device, col: number, transposed: boolean, g: ConvGeometry, dx: number) {
+  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  if (!transposed && g.out[2] >= VECTOR_ROWS) {
+    for (let b = 0; b < g.n; b++) {
+      dev.call('col2im', [col + b * outVol * 4, geometryDescriptor(dev, g), L, 1, dx + b * g.cin * inVol * 4], K * outVol);
+    }
+    return;
+  }
+  const l = lowering(g), channels = g.n * g.cin, padded = !unpadded(g), T = l.tapOffsets.length;
+  const dst = padded ? dev.temp(channels * l.chan) : dx;
+  dev.call('fill', [dst, channels * l.chan, 0], channels * l.chan);
+  withTables(dev, [l.tapOffsets, l.starts], ([taps, starts]) =>
+    dev.call('scatterCols', [col, +transposed, g.cin, taps, T, starts, L, dst, l.chan], K * L));
+  if (padded) {
+    const [D, H, W] = g.in, [Dp, Hp, Wp] = paddedDims(g), [pD, pH, pW] = g.padding;
+    dev.call('window3d', [dst, l.chan, Dp, Hp, Wp, dx, inVol, D, H, W, pD, pH, pW, channels], channels * inVol);
+    dev.release(dst, channels * l.chan);
+  }
 }
 
 /** [n, c, vol] ↔ [c, n, vol]: batch-major tensors to the channel-major layout of the lowered GEMMs. */
@@ -169,11 +307,11 @@ function channelMajor(dev: Device, t: number, g: ConvGeometry, c: number, vol: n
 }
 
 function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
-  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  // measured at the k2s2 down-convs: clearly ahead at 12288 positions for 32 outputs, even at 1536 for 64, behind at 192 for 128
+  if (g.n * volume(g.out) >= 4 * g.cout) return gatheredForward(dev, x, w, y, g);
+  const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   const col = dev.temp(K * L);
-  for (let b = 0; b < g.n; b++) {
-    dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L, 1], K * outVol);
-  }
+  gatherColumns(dev, x, g, col, false);
   const rows = evenRows(dev, col, K, L), ym = g.n === 1 ? y : dev.temp(g.cout * L);
   dev.call('gemmRows', [g.cout, L, K, w, K, rows, ym, L, 0], g.cout * L * K);
   if (ym !== y) {
@@ -186,18 +324,21 @@ function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeo
 
 /** Below this many output positions in the batch, the lowered gradients take their transposed forms. */
 const SHORT_REDUCTION = 2048;
+/**
+ * Below this many output positions the transposed im2col beats the gathered weight gradient, whose
+ * per-tile stores then dominate (measured: behind at 24 positions, ahead at 48 and at 192).
+ */
+const GATHERED_DOT = 32;
 
 function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
-  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
-  const geom = () => geometryDescriptor(dev, g);
+  if (disjointTaps(g)) return gatheredBackwardInput(dev, dy, w, dx, g);
+  const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   if (L < SHORT_REDUCTION) {
     // colT[(b, pos), (ci, t)] = Σ_co dy[b, co, pos]·w[co, ci, t]: w's rows serve as B as they are
-    const dyT = dev.temp(L * g.cout);
-    const desc = dev.describe([3, g.n, outVol, g.cout, outVol * g.cout, g.cout, 1, g.cout * outVol, 1, outVol, outVol * g.cout, g.cout, 1]);
-    dev.call('copy', [dy, 0, dyT, 0, L * g.cout, desc, dev.scratch], L * g.cout);
+    const dyT = positionMajor(dev, dy, g);
     const rows = evenRows(dev, w, g.cout, K), colT = dev.temp(L * K);
     dev.call('gemmRows', [L, K, g.cout, dyT, g.cout, rows, colT, K, 0], L * K * g.cout);
-    for (let b = 0; b < g.n; b++) dev.call('col2im', [colT + b * outVol * K * 4, geom(), 1, K, dx + b * g.cin * inVol * 4], K * outVol);
+    scatterColumns(dev, colT, true, g, dx);
     dev.release(colT, L * K);
     dev.release(rows, g.cout);
     dev.release(dyT, L * g.cout);
@@ -208,21 +349,42 @@ function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g:
   const dym = channelMajor(dev, dy, g, g.cout, outVol);
   const rows = evenRows(dev, dym, g.cout, L), col = dev.temp(K * L);
   dev.call('gemmRows', [K, L, g.cout, wT, g.cout, rows, col, L, 0], K * L * g.cout);
-  for (let b = 0; b < g.n; b++) dev.call('col2im', [col + b * outVol * 4, geom(), L, 1, dx + b * g.cin * inVol * 4], K * outVol);
+  scatterColumns(dev, col, false, g, dx);
   dev.release(col, K * L);
   dev.release(rows, g.cout);
   if (dym !== dy) dev.release(dym, g.cout * L);
   dev.release(wT, K * g.cout);
 }
 
+/** dy [n, cout, outVol] as [(b, pos), cout]; the caller releases it. */
+function positionMajor(dev: Device, dy: number, g: ConvGeometry): number {
+  const outVol = volume(g.out), L = g.n * outVol, dyT = dev.temp(L * g.cout);
+  const desc = dev.describe([3, g.n, outVol, g.cout, outVol * g.cout, g.cout, 1, g.cout * outVol, 1, outVol, outVol * g.cout, g.cout, 1]);
+  dev.call('copy', [dy, 0, dyT, 0, L * g.cout, desc, dev.scratch], L * g.cout);
+  return dyT;
+}
+
+/**
+ * Short reductions: dw[co, (c, t)] = Σ_l x[start(l) + offset(c, t)]·dy[co, l] as one product with the
+ * padded input read in place through the lowering's offsets and dw written as its transpose.
+ */
+function gatheredWeightGrad(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+  const l = lowering(g), src = paddedInput(dev, x, g, l), K = g.cin * l.tapOffsets.length, L = l.starts.length;
+  const dyT = positionMajor(dev, dy, g), rows = evenRows(dev, dyT, L, g.cout);
+  withTables(dev, [rowOffsets(l, g.cin, l.chan), l.starts, evenOffsets(K, 1), evenOffsets(g.cout, K)],
+    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [K, g.cout, L, src, aRow, aCol, rows, dw, cRow, cCol], K * g.cout * L));
+  dev.release(rows, L);
+  dev.release(dyT, L * g.cout);
+  if (src !== x) dev.release(src, g.n * g.cin * l.chan);
+}
+
 function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
-  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
+  const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
+  if (L >= GATHERED_DOT && L < SHORT_REDUCTION) return gatheredWeightGrad(dev, x, dy, dw, g);
   if (L >= SHORT_REDUCTION) {
     // dw[co, k] = Σ_l dy[co, l]·col[k, l]: dot products along the long reduction
     const col = dev.temp(K * L);
-    for (let b = 0; b < g.n; b++) {
-      dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L, 1], K * outVol);
-    }
+    gatherColumns(dev, x, g, col, false);
     const dym = channelMajor(dev, dy, g, g.cout, outVol), rows = evenRows(dev, col, K, L);
     dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
     dev.call('gemmDot', [g.cout, K, L, dym, L, rows, dw, K], g.cout * K * L);
@@ -233,9 +395,7 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
   }
   // short reduction: dw[co, k] = Σ_l dy[co, l]·colT[l, k], the transposed im2col giving B rows along k
   const colT = dev.temp(L * K);
-  for (let b = 0; b < g.n; b++) {
-    dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), colT + b * outVol * K * 4, 1, K], K * outVol);
-  }
+  gatherColumns(dev, x, g, colT, true);
   const dym = channelMajor(dev, dy, g, g.cout, outVol);
   const rows = evenRows(dev, colT, L, K);
   dev.call('gemmRows', [g.cout, K, L, dym, L, rows, dw, K, 0], g.cout * K * L);
@@ -283,8 +443,7 @@ export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: numb
   // dx is the full correlation of dy with the flipped kernel, channels swapped: A[ci, (co, t)] = w[co, ci, T−1−t]
   const T = taps(g), K = g.cin * T;
   const wt = dev.temp(g.cout * K);
-  const desc = dev.describe([3, g.cin, g.cout, T, g.cout * T, T, 1, T, K, -1, g.cout * T, T, 1]);
-  dev.call('copy', [w, T - 1, wt, 0, g.cout * K, desc, dev.scratch], g.cout * K);
+  dev.call('flipTaps', [w, g.cout, g.cin, T, wt], g.cout * K);
   if (winograd) {
     winogradConv(dev, dy, wt, dx, inputGradientPlan(g));
     dev.release(wt, g.cout * K);
