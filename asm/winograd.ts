@@ -7,10 +7,47 @@
 // own 1 KiB of the scratch block the host passes (`scratch + part·1024`). The 64 planes of V, U and the
 // GEMM results lie fStride floats apart, which the host keeps off multiples of 4 KiB: a tile's 64 values
 // would otherwise fall in one cache set.
-import { at, share, storeLanes } from './common';
+import { at, fma, share, storeLanes } from './common';
 
 @inline function s(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
 @inline function put(p: usize, i: i32, v: v128): void { v128.store(p + (<usize>i << 4), v); }
+
+/**
+ * The input transform of four neighbouring tiles along W (lanes) of one channel: their 4×4×4 patches start
+ * at p0 + 2·lane floats in a frame of rows Wf floats and planes Hf rows. Value f of lane i goes to
+ * dst + f·fStep + 4·i (the first `lanes` lanes).
+ */
+@inline function inputQuad(p0: usize, Hf: i32, Wf: i32, sp: usize, dst: usize, fStep: usize, lanes: i32): void {
+  // along x: lane i reads the patch of tile q + i, columns 2(q + i) .. 2(q + i) + 3
+  for (let zy = 0; zy < 16; zy++) {
+    const p = at(p0, ((zy >> 2) * Hf + (zy & 3)) * Wf);
+    const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32);
+    const e = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+    const e2 = i32x4.shuffle(v1, v2, 0, 2, 4, 6), o2 = i32x4.shuffle(v1, v2, 1, 3, 5, 7);
+    const d2 = i32x4.shuffle(e, e2, 1, 2, 3, 6), d3 = i32x4.shuffle(o, o2, 1, 2, 3, 6);
+    put(sp, zy * 4, f32x4.sub(e, d2));
+    put(sp, zy * 4 + 1, f32x4.add(o, d2));
+    put(sp, zy * 4 + 2, f32x4.sub(d2, o));
+    put(sp, zy * 4 + 3, f32x4.sub(o, d3));
+  }
+  // along y, in place
+  for (let zj = 0; zj < 16; zj++) {
+    const i = (zj >> 2) * 16 + (zj & 3);
+    const a0 = s(sp, i), a1 = s(sp, i + 4), a2 = s(sp, i + 8), a3 = s(sp, i + 12);
+    put(sp, i, f32x4.sub(a0, a2));
+    put(sp, i + 4, f32x4.add(a1, a2));
+    put(sp, i + 8, f32x4.sub(a2, a1));
+    put(sp, i + 12, f32x4.sub(a1, a3));
+  }
+  // along z, straight to dst
+  for (let yj = 0; yj < 16; yj++) {
+    const a0 = s(sp, yj), a1 = s(sp, yj + 16), a2 = s(sp, yj + 32), a3 = s(sp, yj + 48);
+    storeLanes(dst + <usize>yj * fStep, f32x4.sub(a0, a2), lanes);
+    storeLanes(dst + <usize>(yj + 16) * fStep, f32x4.add(a1, a2), lanes);
+    storeLanes(dst + <usize>(yj + 32) * fStep, f32x4.sub(a2, a1), lanes);
+    storeLanes(dst + <usize>(yj + 48) * fStep, f32x4.sub(a1, a3), lanes);
+  }
+}
 
 /**
  * U[f·fStride + c·T + tile] for the tiles of a block of nz × tH × tW tiles (T of them) whose patches start in
@@ -27,42 +64,15 @@ export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, nz: 
     const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
     const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf);
     const uRow = u + (<usize>c) * planeB + (<usize>((tz * tH + ty) * tW) << 2);
-    for (let q = 0; q < tW; q += 4) {
-      // along x: lane i reads the patch of tile q + i, columns 2(q + i) .. 2(q + i) + 3
-      for (let zy = 0; zy < 16; zy++) {
-        const p = at(base, ((zy >> 2) * Hf + (zy & 3)) * Wf + 2 * q);
-        const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32);
-        const e = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
-        const e2 = i32x4.shuffle(v1, v2, 0, 2, 4, 6), o2 = i32x4.shuffle(v1, v2, 1, 3, 5, 7);
-        const d2 = i32x4.shuffle(e, e2, 1, 2, 3, 6), d3 = i32x4.shuffle(o, o2, 1, 2, 3, 6);
-        put(sp, zy * 4, f32x4.sub(e, d2));
-        put(sp, zy * 4 + 1, f32x4.add(o, d2));
-        put(sp, zy * 4 + 2, f32x4.sub(d2, o));
-        put(sp, zy * 4 + 3, f32x4.sub(o, d3));
-      }
-      // along y, in place
-      for (let zj = 0; zj < 16; zj++) {
-        const i = (zj >> 2) * 16 + (zj & 3);
-        const a0 = s(sp, i), a1 = s(sp, i + 4), a2 = s(sp, i + 8), a3 = s(sp, i + 12);
-        put(sp, i, f32x4.sub(a0, a2));
-        put(sp, i + 4, f32x4.add(a1, a2));
-        put(sp, i + 8, f32x4.sub(a2, a1));
-        put(sp, i + 12, f32x4.sub(a1, a3));
-      }
-      // along z, straight to U
-      const lanes = min(4, tW - q), dst = uRow + (<usize>q << 2);
-      for (let yj = 0; yj < 16; yj++) {
-        const a0 = s(sp, yj), a1 = s(sp, yj + 16), a2 = s(sp, yj + 32), a3 = s(sp, yj + 48);
-        storeLanes(dst + <usize>yj * fStep, f32x4.sub(a0, a2), lanes);
-        storeLanes(dst + <usize>(yj + 16) * fStep, f32x4.add(a1, a2), lanes);
-        storeLanes(dst + <usize>(yj + 32) * fStep, f32x4.sub(a2, a1), lanes);
-        storeLanes(dst + <usize>(yj + 48) * fStep, f32x4.sub(a1, a3), lanes);
-      }
-    }
+    for (let q = 0; q < tW; q += 4) inputQuad(at(base, 2 * q), Hf, Wf, sp, uRow + (<usize>q << 2), fStep, min(4, tW - q));
   }
 }
 
-/** V[f·fStride + m·K + k] from the kernels w[(m·K + k)·27 + tap]. Threads take kernels. */
+/**
+ * V[f·fStride + ((m >> 2)·K + k)·4 + (m & 3)] from the kernels w[(m·K + k)·27 + tap]: four output channels
+ * interleaved, so that the product's register tile finds its four rows of A in one 16-byte step.
+ * Threads take kernels.
+ */
 export function winoWeight(w: usize, M: i32, K: i32, v: usize, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
   const n = M * K;
   const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
@@ -85,7 +95,7 @@ export function winoWeight(w: usize, M: i32, K: i32, v: usize, fStride: i32, scr
       store<f32>(at(b, z * 16 + 8 + x), 0.5 * (g0 - g1 + g2));
       store<f32>(at(b, z * 16 + 12 + x), g2);
     }
-    const dst = at(v, i);
+    const m = i / K, dst = at(v, ((m >> 2) * K + i - m * K) * 4 + (m & 3));
     for (let yx = 0; yx < 16; yx++) {
       const g0 = load<f32>(at(b, yx)), g1 = load<f32>(at(b, 16 + yx)), g2 = load<f32>(at(b, 32 + yx));
       store<f32>(dst + <usize>yx * fStep, g0);
@@ -97,50 +107,117 @@ export function winoWeight(w: usize, M: i32, K: i32, v: usize, fStride: i32, scr
 }
 
 /**
- * y[c, 2·tz + oz, 2·ty + oy, 2·tx + ox] for the tiles of a block of nz × tH × tW tiles (T of them),
- * from m[f·fStride + c·T + tile] (4 floats of slack past its end); outputs past oD × oH × oW (dst's channel
- * volume, channel stride dstCS) are dropped. Threads take rows of tiles.
+ * The output transform of four neighbouring tiles along W (lanes): value f of lane i at src + f·fStep + 4·i,
+ * tile (tz, ty, q + lane) of the output channel at out (rows oW floats, planes oH rows, oD planes), whose
+ * outputs past the edges are dropped.
  */
-export function winoOutput(m: usize, T: i32, fStride: i32, C: i32, nz: i32, tH: i32, tW: i32, dst: usize, dstCS: i32,
-                           oD: i32, oH: i32, oW: i32, scratch: usize, tid: i32, nt: i32): void {
-  const rows = C * nz * tH;
-  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
-  const sp = scratch + (<usize>tid << 10);
-  const planeB = <usize>T << 2, fStep = <usize>fStride << 2;
-  for (let r = r0; r < r1; r++) {
-    const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
-    const mRow = m + (<usize>c) * planeB + (<usize>((tz * tH + ty) * tW) << 2);
-    for (let q = 0; q < tW; q += 4) {
-      const src = mRow + (<usize>q << 2);
-      // along z: [4 z][4 y][4 x] → [2 z][4 y][4 x]
-      for (let yx = 0; yx < 16; yx++) {
-        const a0 = v128.load(src + <usize>yx * fStep), a1 = v128.load(src + <usize>(yx + 16) * fStep);
-        const a2 = v128.load(src + <usize>(yx + 32) * fStep), a3 = v128.load(src + <usize>(yx + 48) * fStep);
-        put(sp, yx, f32x4.add(f32x4.add(a0, a1), a2));
-        put(sp, 16 + yx, f32x4.sub(f32x4.sub(a1, a2), a3));
+@inline function outputQuad(src: usize, fStep: usize, sp: usize, out: usize, tz: i32, ty: i32, q: i32,
+                            oD: i32, oH: i32, oW: i32): void {
+  // along z: [4 z][4 y][4 x] → [2 z][4 y][4 x]
+  for (let yx = 0; yx < 16; yx++) {
+    const a0 = v128.load(src + <usize>yx * fStep), a1 = v128.load(src + <usize>(yx + 16) * fStep);
+    const a2 = v128.load(src + <usize>(yx + 32) * fStep), a3 = v128.load(src + <usize>(yx + 48) * fStep);
+    put(sp, yx, f32x4.add(f32x4.add(a0, a1), a2));
+    put(sp, 16 + yx, f32x4.sub(f32x4.sub(a1, a2), a3));
+  }
+  // along y: → [2 z][2 y][4 x], at 32..47
+  for (let zx = 0; zx < 8; zx++) {
+    const i = (zx >> 2) * 16 + (zx & 3);
+    const a0 = s(sp, i), a1 = s(sp, i + 4), a2 = s(sp, i + 8), a3 = s(sp, i + 12);
+    put(sp, 32 + (zx >> 2) * 8 + (zx & 3), f32x4.add(f32x4.add(a0, a1), a2));
+    put(sp, 36 + (zx >> 2) * 8 + (zx & 3), f32x4.sub(f32x4.sub(a1, a2), a3));
+  }
+  // along x, interleaving each lane's two outputs into consecutive columns
+  const x0 = 2 * q, cols = min(8, oW - x0);
+  for (let zy = 0; zy < 4; zy++) {
+    const oz = 2 * tz + (zy >> 1), oy = 2 * ty + (zy & 1);
+    if (oz >= oD || oy >= oH) continue;
+    const i = 32 + zy * 4;
+    const a0 = s(sp, i), a1 = s(sp, i + 1), a2 = s(sp, i + 2), a3 = s(sp, i + 3);
+    const y0 = f32x4.add(f32x4.add(a0, a1), a2), y1 = f32x4.sub(f32x4.sub(a1, a2), a3);
+    const lo = i32x4.shuffle(y0, y1, 0, 4, 1, 5), hi = i32x4.shuffle(y0, y1, 2, 6, 3, 7);
+    const p = at(out, (oz * oH + oy) * oW + x0);
+    storeLanes(p, lo, cols);
+    storeLanes(p + 16, hi, cols - 4);
+  }
+}
+
+/**
+ * C[m·ld + n .. +8] = Σ_k A[m, k]·B[k·ld + n .. +8] for four rows of one transform point's product (those
+ * below rowsValid stored), A's rows interleaved as a[k·4 + row]: a 4×8 register tile over the whole depth K.
+ */
+@inline function blockTile(a: usize, K: i32, b: usize, ldB: usize, c: usize, rowsValid: i32): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  const end = a + (<usize>K << 4);
+  for (; a < end; a += 16) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
+    b += ldB;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  if (rowsValid > 1) { v128.store(c + ldB, c10); v128.store(c + ldB, c11, 16); }
+  if (rowsValid > 2) { v128.store(c + 2 * ldB, c20); v128.store(c + 2 * ldB, c21, 16); }
+  if (rowsValid > 3) { v128.store(c + 3 * ldB, c30); v128.store(c + 3 * ldB, c31, 16); }
+}
+
+/**
+ * y = the convolution of a batch of zero-padded frames (src: n samples of K channels, channel stride srcCS,
+ * sample stride srcNS, rows Wf floats, planes Hf rows, 8 floats of slack past the end) with the
+ * transformed weights V (as winoWeight lays them out), into dst (n samples of M channels, channel stride dstCS,
+ * sample stride dstNS, oD × oH × oW). Work goes in blocks of R tile rows (R·tW tiles) of one sample; a
+ * block's transformed input U[f][k][tile] (planes uF floats apart, rows ld), its 64 products C[f][m][tile]
+ * (planes cF apart) and 1 KiB of intermediate values stay in one slot of `slotFloats` floats at slots, so
+ * they stay in cache from transform to product to output. A part holds one of the nSlots slots (no more
+ * parts run at once) while it works, claimed through the i32 flags at `flags`.
+ */
+export function winoConv(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: i32, K: i32, M: i32, n: i32, tD: i32, tH: i32,
+                         tW: i32, R: i32, v: usize, vStride: i32, dst: usize, dstCS: i32, dstNS: i32, oD: i32, oH: i32,
+                         oW: i32, slots: usize, slotFloats: i32, ld: i32, uF: i32, cF: i32, flags: usize, nSlots: i32,
+                         tid: i32, nt: i32): void {
+  const rows = tD * tH, perSample = (rows + R - 1) / R, blocks = n * perSample;
+  const b0 = share(blocks, tid, nt, 1), b1 = share(blocks, tid + 1, nt, 1);
+  if (b0 >= b1) return;
+  let slot = 0;
+  if (ASC_FEATURE_THREADS) {
+    while (atomic.cmpxchg<i32>(flags + (<usize>slot << 2), 0, 1) != 0) slot = (slot + 1) % nSlots;
+  }
+  const sp = at(slots, slot * slotFloats), u = sp + 1024, c = at(u, 64 * uF);
+  const ldB = <usize>ld << 2, uStep = <usize>uF << 2, cStep = <usize>cF << 2;
+  for (let blk = b0; blk < b1; blk++) {
+    const b = blk / perSample, r0 = (blk - b * perSample) * R, nr = min(R, rows - r0), nb = nr * tW;
+    const frame = at(src, b * srcNS), out = at(dst, b * dstNS);
+    for (let k = 0; k < K; k++) {
+      for (let rr = 0; rr < nr; rr++) {
+        const r = r0 + rr, tz = r / tH, ty = r - tz * tH;
+        const base = at(frame, k * srcCS + (2 * tz * Hf + 2 * ty) * Wf), row = at(u, k * ld + rr * tW);
+        // whole vectors: a partial quad's extra lanes land on the next row's first tiles, rewritten next,
+        // or in the row padding past the block
+        for (let q = 0; q < tW; q += 4) inputQuad(at(base, 2 * q), Hf, Wf, sp, at(row, q), uStep, 4);
       }
-      // along y: → [2 z][2 y][4 x], at 32..47
-      for (let zx = 0; zx < 8; zx++) {
-        const i = (zx >> 2) * 16 + (zx & 3);
-        const a0 = s(sp, i), a1 = s(sp, i + 4), a2 = s(sp, i + 8), a3 = s(sp, i + 12);
-        put(sp, 32 + (zx >> 2) * 8 + (zx & 3), f32x4.add(f32x4.add(a0, a1), a2));
-        put(sp, 36 + (zx >> 2) * 8 + (zx & 3), f32x4.sub(f32x4.sub(a1, a2), a3));
+    }
+    const N = (nb + 7) & ~7;
+    for (let f = 0; f < 64; f++) {
+      const af = at(v, f * vStride), uf = u + <usize>f * uStep, cf = c + <usize>f * cStep;
+      for (let m0 = 0; m0 < M; m0 += 4) {
+        const am = at(af, m0 * K), cm = at(cf, m0 * ld), rowsValid = min(4, M - m0);
+        for (let j = 0; j < N; j += 8) blockTile(am, K, at(uf, j), ldB, at(cm, j), rowsValid);
       }
-      // along x, interleaving each lane's two outputs into consecutive columns
-      const x0 = 2 * q, cols = min(8, oW - x0);
-      for (let zy = 0; zy < 4; zy++) {
-        const oz = 2 * tz + (zy >> 1), oy = 2 * ty + (zy & 1);
-        if (oz >= oD || oy >= oH) continue;
-        const i = 32 + zy * 4;
-        const a0 = s(sp, i), a1 = s(sp, i + 1), a2 = s(sp, i + 2), a3 = s(sp, i + 3);
-        const y0 = f32x4.add(f32x4.add(a0, a1), a2), y1 = f32x4.sub(f32x4.sub(a1, a2), a3);
-        const lo = i32x4.shuffle(y0, y1, 0, 4, 1, 5), hi = i32x4.shuffle(y0, y1, 2, 6, 3, 7);
-        const p = at(dst, c * dstCS + (oz * oH + oy) * oW + x0);
-        storeLanes(p, lo, cols);
-        storeLanes(p + 16, hi, cols - 4);
+    }
+    for (let m = 0; m < M; m++) {
+      for (let rr = 0; rr < nr; rr++) {
+        const r = r0 + rr, tz = r / tH, ty = r - tz * tH, row = at(c, m * ld + rr * tW);
+        for (let q = 0; q < tW; q += 4) outputQuad(at(row, q), cStep, sp, at(out, m * dstCS), tz, ty, q, oD, oH, oW);
       }
     }
   }
+  if (ASC_FEATURE_THREADS) atomic.store<i32>(flags + (<usize>slot << 2), 0);
 }
 
 /**

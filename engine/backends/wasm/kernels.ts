@@ -34,12 +34,14 @@ export interface Kernels {
                tid: I, nt: I): void;
   winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, d: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
   winoWeightGrad(v: I, fStride: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
-  winoOutput(m: I, t: I, fStride: I, c: I, nz: I, tH: I, tW: I, dst: I, dstCS: I, oD: I, oH: I, oW: I, scratch: I, tid: I, nt: I): void;
+  winoConv(src: I, srcCS: I, srcNS: I, hf: I, wf: I, k: I, m: I, n: I, tD: I, tH: I, tW: I, r: I, v: I, vStride: I, dst: I,
+           dstCS: I, dstNS: I, oD: I, oH: I, oW: I, slots: I, slotFloats: I, ld: I, uF: I, cF: I, flags: I, nSlots: I,
+           tid: I, nt: I): void;
 }
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
-  'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'gemmRowsBatch', 'winoInput', 'winoWeight', 'winoOutput',
+  'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'gemmRowsBatch', 'winoInput', 'winoWeight', 'winoConv',
   'gemmDotBatch', 'winoGradOutput', 'winoWeightGrad'];
 
 export interface CompiledKernels {

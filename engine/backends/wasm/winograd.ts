@@ -60,17 +60,38 @@ function overInputChunks(dev: Device, x: number, p: WinogradConv, scratch: numbe
   dev.release(xp, p.cin * frameVol + SLACK);
 }
 
+/** Floats of a block's transformed input plus its products: well inside a core's L2 cache. */
+const BLOCK_FLOATS = 1 << 17;
+
 /** y = conv(x) with the weights as [m, cin, 3, 3, 3] at a. */
 export function winogradConv(dev: Device, x: number, a: number, y: number, p: WinogradConv) {
-  const [oD, oH, oW] = p.out, [, tH, tW] = tilesOf(p.out), outVol = oD * oH * oW;
+  const [D, H, W] = p.in, [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out), inVol = D * H * W, outVol = oD * oH * oW;
+  const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], frameVol = Df * Hf * Wf, frameFloats = p.n * p.cin * frameVol;
   const scratch = dev.temp(SCRATCH_FLOATS);
-  const vStride = p.m * p.cin + SKEW, v = dev.temp(64 * vStride);
+  // output channels in fours (winoWeight's layout), the missing ones of the last four zero
+  const vStride = Math.ceil(p.m / 4) * 4 * p.cin + SKEW, v = dev.temp(64 * vStride);
+  if (p.m % 4) dev.call('fill', [v, 64 * vStride, 0], 64 * vStride);
   dev.call('winoWeight', [a, p.m, p.cin, v, vStride, scratch], 64 * p.m * p.cin);
-  overInputChunks(dev, x, p, scratch, () => {}, ({ b, tz, z, T, table, mm, mStride }) => {
-    dev.call('gemmRowsBatch', [64, p.m, T, p.cin, v, vStride, p.cin, table, p.cin, mm, mStride, T], 64 * p.m * T * p.cin);
-    dev.call('winoOutput', [mm, T, mStride, p.m, z, tH, tW, y + (b * p.m * outVol + 2 * tz * oH * oW) * 4, outVol, oD - 2 * tz, oH, oW,
-                            scratch], 64 * p.m * T);
-  });
+  const xp = dev.temp(frameFloats + SLACK);
+  for (let b = 0; b < p.n; b++) {
+    dev.call('window3d', [x + b * p.cin * inVol * 4, inVol, D, H, W, xp + b * p.cin * frameVol * 4, frameVol, Df, Hf, Wf,
+                          -p.pad[0], -p.pad[1], -p.pad[2], p.cin], p.cin * frameVol);
+  }
+  dev.call('fill', [xp + frameFloats * 4, SLACK, 0], SLACK);
+  // blocks of whole tile rows; a row of U and C holds a block's tiles plus the 3 that a partial quad spills
+  const R = Math.max(1, Math.floor(BLOCK_FLOATS / (64 * (p.cin + p.m) * tW)));
+  const ld = Math.ceil((R * tW + 3) / 8) * 8, uF = p.cin * ld + SKEW, cF = p.m * ld + SKEW;
+  const slotFloats = 256 + 64 * (uF + cF) + SKEW, nSlots = dev.pool.count;
+  // zeroed so that the padding columns the GEMM reads before any block writes them hold numbers
+  const slots = dev.temp(nSlots * slotFloats), flags = dev.temp(nSlots);
+  dev.call('fill', [slots, nSlots * slotFloats, 0], nSlots * slotFloats);
+  dev.call('fill', [flags, nSlots, 0], nSlots);
+  dev.call('winoConv', [xp, frameVol, p.cin * frameVol, Hf, Wf, p.cin, p.m, p.n, tD, tH, tW, R, v, vStride, y, outVol,
+                        p.m * outVol, oD, oH, oW, slots, slotFloats, ld, uF, cF, flags, nSlots],
+           64 * p.m * p.cin * p.n * tD * tH * tW);
+  dev.release(flags, nSlots);
+  dev.release(slots, nSlots * slotFloats);
+  dev.release(xp, frameFloats + SLACK);
   dev.release(v, 64 * vStride);
   dev.release(scratch, SCRATCH_FLOATS);
 }
