@@ -18,34 +18,45 @@ import { at, fma, share, storeLanes } from './common';
  * dst + f·fStep + 4·i (the first `lanes` lanes).
  */
 @inline function inputQuad(p0: usize, Hf: i32, Wf: i32, sp: usize, dst: usize, fStep: usize, lanes: i32): void {
-  // along x: lane i reads the patch of tile q + i, columns 2(q + i) .. 2(q + i) + 3
-  for (let zy = 0; zy < 16; zy++) {
-    const p = at(p0, ((zy >> 2) * Hf + (zy & 3)) * Wf);
-    const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32);
-    const e = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
-    const e2 = i32x4.shuffle(v1, v2, 0, 2, 4, 6), o2 = i32x4.shuffle(v1, v2, 1, 3, 5, 7);
-    const d2 = i32x4.shuffle(e, e2, 1, 2, 3, 6), d3 = i32x4.shuffle(o, o2, 1, 2, 3, 6);
-    put(sp, zy * 4, f32x4.sub(e, d2));
-    put(sp, zy * 4 + 1, f32x4.add(o, d2));
-    put(sp, zy * 4 + 2, f32x4.sub(d2, o));
-    put(sp, zy * 4 + 3, f32x4.sub(o, d3));
+  // per patch row y: along x (lane i reads columns 2(q + i) .. 2(q + i) + 3), then along z, to sp[z][y][x]
+  for (let y = 0; y < 4; y++) {
+    const p = at(p0, y * Wf), plane = <usize>Hf * Wf << 2;
+    let v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32);
+    let e = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+    let d2 = i32x4.shuffle(e, i32x4.shuffle(v1, v2, 0, 2, 4, 6), 1, 2, 3, 6);
+    let d3 = i32x4.shuffle(o, i32x4.shuffle(v1, v2, 1, 3, 5, 7), 1, 2, 3, 6);
+    const a0 = f32x4.sub(e, d2), a1 = f32x4.add(o, d2), a2 = f32x4.sub(d2, o), a3 = f32x4.sub(o, d3);
+    v0 = v128.load(p + plane); v1 = v128.load(p + plane, 16); v2 = v128.load(p + plane, 32);
+    e = i32x4.shuffle(v0, v1, 0, 2, 4, 6); o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+    d2 = i32x4.shuffle(e, i32x4.shuffle(v1, v2, 0, 2, 4, 6), 1, 2, 3, 6);
+    d3 = i32x4.shuffle(o, i32x4.shuffle(v1, v2, 1, 3, 5, 7), 1, 2, 3, 6);
+    const b0 = f32x4.sub(e, d2), b1 = f32x4.add(o, d2), b2 = f32x4.sub(d2, o), b3 = f32x4.sub(o, d3);
+    v0 = v128.load(p + 2 * plane); v1 = v128.load(p + 2 * plane, 16); v2 = v128.load(p + 2 * plane, 32);
+    e = i32x4.shuffle(v0, v1, 0, 2, 4, 6); o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+    d2 = i32x4.shuffle(e, i32x4.shuffle(v1, v2, 0, 2, 4, 6), 1, 2, 3, 6);
+    d3 = i32x4.shuffle(o, i32x4.shuffle(v1, v2, 1, 3, 5, 7), 1, 2, 3, 6);
+    const c0 = f32x4.sub(e, d2), c1 = f32x4.add(o, d2), c2 = f32x4.sub(d2, o), c3 = f32x4.sub(o, d3);
+    const r = y * 4;
+    put(sp, r, f32x4.sub(a0, c0)); put(sp, r + 1, f32x4.sub(a1, c1)); put(sp, r + 2, f32x4.sub(a2, c2)); put(sp, r + 3, f32x4.sub(a3, c3));
+    put(sp, 16 + r, f32x4.add(b0, c0)); put(sp, 16 + r + 1, f32x4.add(b1, c1));
+    put(sp, 16 + r + 2, f32x4.add(b2, c2)); put(sp, 16 + r + 3, f32x4.add(b3, c3));
+    put(sp, 32 + r, f32x4.sub(c0, b0)); put(sp, 32 + r + 1, f32x4.sub(c1, b1));
+    put(sp, 32 + r + 2, f32x4.sub(c2, b2)); put(sp, 32 + r + 3, f32x4.sub(c3, b3));
+    v0 = v128.load(p + 3 * plane); v1 = v128.load(p + 3 * plane, 16); v2 = v128.load(p + 3 * plane, 32);
+    e = i32x4.shuffle(v0, v1, 0, 2, 4, 6); o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+    d2 = i32x4.shuffle(e, i32x4.shuffle(v1, v2, 0, 2, 4, 6), 1, 2, 3, 6);
+    d3 = i32x4.shuffle(o, i32x4.shuffle(v1, v2, 1, 3, 5, 7), 1, 2, 3, 6);
+    put(sp, 48 + r, f32x4.sub(b0, f32x4.sub(e, d2))); put(sp, 48 + r + 1, f32x4.sub(b1, f32x4.add(o, d2)));
+    put(sp, 48 + r + 2, f32x4.sub(b2, f32x4.sub(d2, o))); put(sp, 48 + r + 3, f32x4.sub(b3, f32x4.sub(o, d3)));
   }
-  // along y, in place
-  for (let zj = 0; zj < 16; zj++) {
-    const i = (zj >> 2) * 16 + (zj & 3);
-    const a0 = s(sp, i), a1 = s(sp, i + 4), a2 = s(sp, i + 8), a3 = s(sp, i + 12);
-    put(sp, i, f32x4.sub(a0, a2));
-    put(sp, i + 4, f32x4.add(a1, a2));
-    put(sp, i + 8, f32x4.sub(a2, a1));
-    put(sp, i + 12, f32x4.sub(a1, a3));
-  }
-  // along z, straight to dst
-  for (let yj = 0; yj < 16; yj++) {
-    const a0 = s(sp, yj), a1 = s(sp, yj + 16), a2 = s(sp, yj + 32), a3 = s(sp, yj + 48);
-    storeLanes(dst + <usize>yj * fStep, f32x4.sub(a0, a2), lanes);
-    storeLanes(dst + <usize>(yj + 16) * fStep, f32x4.add(a1, a2), lanes);
-    storeLanes(dst + <usize>(yj + 32) * fStep, f32x4.sub(a2, a1), lanes);
-    storeLanes(dst + <usize>(yj + 48) * fStep, f32x4.sub(a1, a3), lanes);
+  // along y, straight to dst
+  for (let zx = 0; zx < 16; zx++) {
+    const i = (zx >> 2) * 16 + (zx & 3);
+    const a0 = s(sp, i), a1 = s(sp, i + 4), a2 = s(sp, i + 8), a3 = s(sp, i + 12), d = dst + <usize>i * fStep;
+    storeLanes(d, f32x4.sub(a0, a2), lanes);
+    storeLanes(d + 4 * fStep, f32x4.add(a1, a2), lanes);
+    storeLanes(d + 8 * fStep, f32x4.sub(a2, a1), lanes);
+    storeLanes(d + 12 * fStep, f32x4.sub(a1, a3), lanes);
   }
 }
 
@@ -113,26 +124,28 @@ export function winoWeight(w: usize, M: i32, K: i32, v: usize, fStride: i32, scr
  */
 @inline function outputQuad(src: usize, fStep: usize, sp: usize, out: usize, tz: i32, ty: i32, q: i32,
                             oD: i32, oH: i32, oW: i32): void {
-  // along z: [4 z][4 y][4 x] → [2 z][4 y][4 x]
-  for (let yx = 0; yx < 16; yx++) {
-    const a0 = v128.load(src + <usize>yx * fStep), a1 = v128.load(src + <usize>(yx + 16) * fStep);
-    const a2 = v128.load(src + <usize>(yx + 32) * fStep), a3 = v128.load(src + <usize>(yx + 48) * fStep);
-    put(sp, yx, f32x4.add(f32x4.add(a0, a1), a2));
-    put(sp, 16 + yx, f32x4.sub(f32x4.sub(a1, a2), a3));
-  }
-  // along y: → [2 z][2 y][4 x], at 32..47
-  for (let zx = 0; zx < 8; zx++) {
-    const i = (zx >> 2) * 16 + (zx & 3);
-    const a0 = s(sp, i), a1 = s(sp, i + 4), a2 = s(sp, i + 8), a3 = s(sp, i + 12);
-    put(sp, 32 + (zx >> 2) * 8 + (zx & 3), f32x4.add(f32x4.add(a0, a1), a2));
-    put(sp, 36 + (zx >> 2) * 8 + (zx & 3), f32x4.sub(f32x4.sub(a1, a2), a3));
+  // per x: along z, then y, to sp[2 z][2 y][4 x]
+  for (let x = 0; x < 4; x++) {
+    const p = src + <usize>x * fStep;
+    let a0 = v128.load(p), a1 = v128.load(p + 16 * fStep), a2 = v128.load(p + 32 * fStep), a3 = v128.load(p + 48 * fStep);
+    const s0 = f32x4.add(f32x4.add(a0, a1), a2), t0 = f32x4.sub(f32x4.sub(a1, a2), a3);
+    a0 = v128.load(p + 4 * fStep); a1 = v128.load(p + 20 * fStep); a2 = v128.load(p + 36 * fStep); a3 = v128.load(p + 52 * fStep);
+    const s1 = f32x4.add(f32x4.add(a0, a1), a2), t1 = f32x4.sub(f32x4.sub(a1, a2), a3);
+    a0 = v128.load(p + 8 * fStep); a1 = v128.load(p + 24 * fStep); a2 = v128.load(p + 40 * fStep); a3 = v128.load(p + 56 * fStep);
+    const s2 = f32x4.add(f32x4.add(a0, a1), a2), t2 = f32x4.sub(f32x4.sub(a1, a2), a3);
+    a0 = v128.load(p + 12 * fStep); a1 = v128.load(p + 28 * fStep); a2 = v128.load(p + 44 * fStep); a3 = v128.load(p + 60 * fStep);
+    const s3 = f32x4.add(f32x4.add(a0, a1), a2), t3 = f32x4.sub(f32x4.sub(a1, a2), a3);
+    put(sp, x, f32x4.add(f32x4.add(s0, s1), s2));
+    put(sp, 4 + x, f32x4.sub(f32x4.sub(s1, s2), s3));
+    put(sp, 8 + x, f32x4.add(f32x4.add(t0, t1), t2));
+    put(sp, 12 + x, f32x4.sub(f32x4.sub(t1, t2), t3));
   }
   // along x, interleaving each lane's two outputs into consecutive columns
   const x0 = 2 * q, cols = min(8, oW - x0);
   for (let zy = 0; zy < 4; zy++) {
     const oz = 2 * tz + (zy >> 1), oy = 2 * ty + (zy & 1);
     if (oz >= oD || oy >= oH) continue;
-    const i = 32 + zy * 4;
+    const i = zy * 4;
     const a0 = s(sp, i), a1 = s(sp, i + 1), a2 = s(sp, i + 2), a3 = s(sp, i + 3);
     const y0 = f32x4.add(f32x4.add(a0, a1), a2), y1 = f32x4.sub(f32x4.sub(a1, a2), a3);
     const lo = i32x4.shuffle(y0, y1, 0, 4, 1, 5), hi = i32x4.shuffle(y0, y1, 2, 6, 3, 7);
