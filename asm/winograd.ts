@@ -79,40 +79,58 @@ export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, nz: 
   }
 }
 
+/** The floats at p0 + o, p1 + o, p2 + o, p3 + o as one vector. */
+@inline function gather(p0: usize, p1: usize, p2: usize, p3: usize, o: usize): v128 {
+  let g = f32x4.splat(load<f32>(p0 + o));
+  g = f32x4.replace_lane(g, 1, load<f32>(p1 + o));
+  g = f32x4.replace_lane(g, 2, load<f32>(p2 + o));
+  return f32x4.replace_lane(g, 3, load<f32>(p3 + o));
+}
+
+/** 0.5·(g0 + g1 + g2) and 0.5·(g0 − g1 + g2): the middle rows of G. */
+@inline function gPlus(g0: v128, g1: v128, g2: v128): v128 { return f32x4.mul(f32x4.splat(0.5), f32x4.add(f32x4.add(g0, g1), g2)); }
+@inline function gMinus(g0: v128, g1: v128, g2: v128): v128 { return f32x4.mul(f32x4.splat(0.5), f32x4.add(f32x4.sub(g0, g1), g2)); }
+
 /**
  * V[f·fStride + ((m >> 2)·K + k)·4 + (m & 3)] from the kernels w[(m·K + k)·27 + tap]: four output channels
- * interleaved, so that the product's register tile finds its four rows of A in one 16-byte step.
- * Threads take kernels.
+ * interleaved, so that the product's register tile finds its four rows of A in one 16-byte step. Lanes
+ * take those four channels (past M, copies of the last, whose products are never stored). Threads take
+ * (four channels, k) pairs.
  */
 export function winoWeight(w: usize, M: i32, K: i32, v: usize, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
-  const n = M * K;
+  const n = ((M + 3) >> 2) * K;
   const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
-  const a = scratch + (<usize>tid << 10), b = a + 256; // a: [3][3][4] after x, b: [3][4][4] after y
+  const b = scratch + (<usize>tid << 10); // [3 z][4 y][4 x] after x and y
   const fStep = <usize>fStride << 2;
   for (let i = i0; i < i1; i++) {
-    const g = at(w, i * 27);
-    for (let r = 0; r < 9; r++) {
-      const gr = g + <usize>r * 12, g0 = load<f32>(gr), g1 = load<f32>(gr, 4), g2 = load<f32>(gr, 8);
-      store<f32>(at(a, r * 4), g0);
-      store<f32>(at(a, r * 4 + 1), 0.5 * (g0 + g1 + g2));
-      store<f32>(at(a, r * 4 + 2), 0.5 * (g0 - g1 + g2));
-      store<f32>(at(a, r * 4 + 3), g2);
+    const mb = i / K, k = i - mb * K, m0 = mb * 4;
+    // lanes 4 channels, K·27 floats apart, clamped to the last channel
+    const g0 = at(w, (m0 * K + k) * 27), kB = <usize>K * 108;
+    const g1 = m0 + 1 < M ? g0 + kB : g0, g2 = m0 + 2 < M ? g1 + kB : g1, g3 = m0 + 3 < M ? g2 + kB : g2;
+    for (let z = 0; z < 3; z++) {
+      for (let x = 0; x < 3; x++) {
+        // along y for column x, then along x
+        const o = <usize>(z * 9 + x) << 2;
+        const r0 = gather(g0, g1, g2, g3, o), r1 = gather(g0, g1, g2, g3, o + 12), r2 = gather(g0, g1, g2, g3, o + 24);
+        put(b, z * 16 + x, r0);
+        put(b, z * 16 + 4 + x, gPlus(r0, r1, r2));
+        put(b, z * 16 + 8 + x, gMinus(r0, r1, r2));
+        put(b, z * 16 + 12 + x, r2);
+      }
+      for (let y = 0; y < 4; y++) {
+        const i = z * 16 + y * 4, x0 = s(b, i), x1 = s(b, i + 1), x2 = s(b, i + 2);
+        put(b, i + 1, gPlus(x0, x1, x2));
+        put(b, i + 3, x2);
+        put(b, i + 2, gMinus(x0, x1, x2));
+      }
     }
-    for (let zx = 0; zx < 12; zx++) {
-      const z = zx >> 2, x = zx & 3;
-      const g0 = load<f32>(at(a, z * 12 + x)), g1 = load<f32>(at(a, z * 12 + 4 + x)), g2 = load<f32>(at(a, z * 12 + 8 + x));
-      store<f32>(at(b, z * 16 + x), g0);
-      store<f32>(at(b, z * 16 + 4 + x), 0.5 * (g0 + g1 + g2));
-      store<f32>(at(b, z * 16 + 8 + x), 0.5 * (g0 - g1 + g2));
-      store<f32>(at(b, z * 16 + 12 + x), g2);
-    }
-    const m = i / K, dst = at(v, ((m >> 2) * K + i - m * K) * 4 + (m & 3));
+    const dst = at(v, (mb * K + k) * 4);
     for (let yx = 0; yx < 16; yx++) {
-      const g0 = load<f32>(at(b, yx)), g1 = load<f32>(at(b, 16 + yx)), g2 = load<f32>(at(b, 32 + yx));
-      store<f32>(dst + <usize>yx * fStep, g0);
-      store<f32>(dst + <usize>(yx + 16) * fStep, 0.5 * (g0 + g1 + g2));
-      store<f32>(dst + <usize>(yx + 32) * fStep, 0.5 * (g0 - g1 + g2));
-      store<f32>(dst + <usize>(yx + 48) * fStep, g2);
+      const z0 = s(b, yx), z1 = s(b, 16 + yx), z2 = s(b, 32 + yx);
+      v128.store(dst + <usize>yx * fStep, z0);
+      v128.store(dst + <usize>(yx + 16) * fStep, gPlus(z0, z1, z2));
+      v128.store(dst + <usize>(yx + 32) * fStep, gMinus(z0, z1, z2));
+      v128.store(dst + <usize>(yx + 48) * fStep, z2);
     }
   }
 }

@@ -68,9 +68,8 @@ export function winogradConv(dev: Device, x: number, a: number, y: number, p: Wi
   const [D, H, W] = p.in, [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out), inVol = D * H * W, outVol = oD * oH * oW;
   const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], frameVol = Df * Hf * Wf, frameFloats = p.n * p.cin * frameVol;
   const scratch = dev.temp(SCRATCH_FLOATS);
-  // output channels in fours (winoWeight's layout), the missing ones of the last four zero
+  // output channels in fours (winoWeight's layout)
   const vStride = Math.ceil(p.m / 4) * 4 * p.cin + SKEW, v = dev.temp(64 * vStride);
-  if (p.m % 4) dev.call('fill', [v, 64 * vStride, 0], 64 * vStride);
   dev.call('winoWeight', [a, p.m, p.cin, v, vStride, scratch], 64 * p.m * p.cin);
   const xp = dev.temp(frameFloats + SLACK);
   for (let b = 0; b < p.n; b++) {
