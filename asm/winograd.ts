@@ -257,46 +257,56 @@ export function winoConv(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: i32, K
  * Wf = 2·tW floats, planes Hf rows, zeros past dy's edge, 8 floats of slack). Threads take rows of tiles.
  */
 export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, nz: i32, tH: i32, tW: i32,
-                               d: usize, T: i32, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
+                               d: usize, T: i32, fStride: i32, tid: i32, nt: i32): void {
   const rows = C * nz * tH;
   const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
-  const sp = scratch + (<usize>tid << 10);
-  const planeB = <usize>T << 2, fStep = <usize>fStride << 2, zero = f32x4.splat(0);
+  const planeB = <usize>T << 2, fStep = <usize>fStride << 2;
   for (let r = r0; r < r1; r++) {
     const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
     const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf);
     const dRow = d + (<usize>c) * planeB + (<usize>((tz * tH + ty) * tW) << 2);
     for (let q = 0; q < tW; q += 4) {
-      // along x: [2 z][2 y][2 x] → [2 z][2 y][4 x]
-      for (let zy = 0; zy < 4; zy++) {
-        const p = at(base, ((zy >> 1) * Hf + (zy & 1)) * Wf + 2 * q);
-        const v0 = v128.load(p), v1 = v128.load(p, 16);
-        const e = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
-        put(sp, zy * 4, e);
-        put(sp, zy * 4 + 1, f32x4.add(e, o));
-        put(sp, zy * 4 + 2, f32x4.sub(e, o));
-        put(sp, zy * 4 + 3, f32x4.sub(zero, o));
-      }
-      // along y: → [2 z][4 y][4 x] at 16..47
-      for (let zj = 0; zj < 8; zj++) {
-        const z = zj >> 2, j = zj & 3;
-        const a0 = s(sp, z * 8 + j), a1 = s(sp, z * 8 + 4 + j), t = 16 + z * 16 + j;
-        put(sp, t, a0);
-        put(sp, t + 4, f32x4.add(a0, a1));
-        put(sp, t + 8, f32x4.sub(a0, a1));
-        put(sp, t + 12, f32x4.sub(zero, a1));
-      }
-      // along z, straight to D
+      // along x: [2 z][2 y][2 x] → even and odd columns, the x transform being (e, e + o, e − o, −o)
+      const p0 = at(base, 2 * q), p1 = at(p0, Wf), p2 = at(p0, Hf * Wf), p3 = at(p2, Wf);
+      let v0 = v128.load(p0), v1 = v128.load(p0, 16);
+      const e00 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o00 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+      v0 = v128.load(p1); v1 = v128.load(p1, 16);
+      const e01 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o01 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+      v0 = v128.load(p2); v1 = v128.load(p2, 16);
+      const e10 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o10 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+      v0 = v128.load(p3); v1 = v128.load(p3, 16);
+      const e11 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o11 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+      // then along y and z, one x component at a time
       const lanes = min(4, tW - q), dst = dRow + (<usize>q << 2);
-      for (let yj = 0; yj < 16; yj++) {
-        const a0 = s(sp, 16 + yj), a1 = s(sp, 32 + yj);
-        storeLanes(dst + <usize>yj * fStep, a0, lanes);
-        storeLanes(dst + <usize>(yj + 16) * fStep, f32x4.add(a0, a1), lanes);
-        storeLanes(dst + <usize>(yj + 32) * fStep, f32x4.sub(a0, a1), lanes);
-        storeLanes(dst + <usize>(yj + 48) * fStep, f32x4.sub(zero, a1), lanes);
-      }
+      gradOutputColumn(e00, e01, e10, e11, dst, fStep, lanes);
+      gradOutputColumn(f32x4.add(e00, o00), f32x4.add(e01, o01), f32x4.add(e10, o10), f32x4.add(e11, o11), dst + fStep, fStep, lanes);
+      gradOutputColumn(f32x4.sub(e00, o00), f32x4.sub(e01, o01), f32x4.sub(e10, o10), f32x4.sub(e11, o11), dst + 2 * fStep, fStep, lanes);
+      gradOutputColumn(f32x4.neg(o00), f32x4.neg(o01), f32x4.neg(o10), f32x4.neg(o11), dst + 3 * fStep, fStep, lanes);
     }
   }
+}
+
+/** The y and z transforms (a, a + b, a − b, −b) of one x component, from its values x[z][y], to dst + f·fStep. */
+@inline function gradOutputColumn(x00: v128, x01: v128, x10: v128, x11: v128, dst: usize, fStep: usize, lanes: i32): void {
+  const y00 = x00, y01 = f32x4.add(x00, x01), y02 = f32x4.sub(x00, x01), y03 = f32x4.neg(x01);
+  const y10 = x10, y11 = f32x4.add(x10, x11), y12 = f32x4.sub(x10, x11), y13 = f32x4.neg(x11);
+  const step = 4 * fStep;
+  storeLanes(dst, y00, lanes);
+  storeLanes(dst + step, y01, lanes);
+  storeLanes(dst + 2 * step, y02, lanes);
+  storeLanes(dst + 3 * step, y03, lanes);
+  storeLanes(dst + 4 * step, f32x4.add(y00, y10), lanes);
+  storeLanes(dst + 5 * step, f32x4.add(y01, y11), lanes);
+  storeLanes(dst + 6 * step, f32x4.add(y02, y12), lanes);
+  storeLanes(dst + 7 * step, f32x4.add(y03, y13), lanes);
+  storeLanes(dst + 8 * step, f32x4.sub(y00, y10), lanes);
+  storeLanes(dst + 9 * step, f32x4.sub(y01, y11), lanes);
+  storeLanes(dst + 10 * step, f32x4.sub(y02, y12), lanes);
+  storeLanes(dst + 11 * step, f32x4.sub(y03, y13), lanes);
+  storeLanes(dst + 12 * step, f32x4.neg(y10), lanes);
+  storeLanes(dst + 13 * step, f32x4.neg(y11), lanes);
+  storeLanes(dst + 14 * step, f32x4.neg(y12), lanes);
+  storeLanes(dst + 15 * step, f32x4.neg(y13), lanes);
 }
 
 /** dw[(m·K + k)·27 + tap] = (Gᵀ e G) over each axis of e = V[f·fStride + m·K + k]: the adjoint of winoWeight. */

@@ -255,13 +255,12 @@ const inputGradientPlan = (g: ConvGeometry): WinogradConv =>
 
 /**
  * Whether Winograd beats the GEMM routes, from timings at the V-Net layer shapes (bench/wasm-conv.ts):
- * it needs enough tiles to pay for the weight transform, and enough channel pairs for the multiplies it
- * saves (∝ cin·m) to outweigh its transforms' memory traffic (∝ cin + m): at 16 → 16 it breaks even on
- * one thread and loses on two.
+ * it needs enough tiles to pay for the weight transform, and enough channels for its register tiles
+ * (four output channels) and for the multiplies it saves to outweigh its transforms (8 → 8 still gains).
  */
 function preferWinograd(p: WinogradConv): boolean {
   const tiles = p.n * volume(tilesOf(p.out));
-  return p.cin >= 8 && p.m >= 8 && p.cin * p.m >= 32 * 32 && tiles >= 16;
+  return p.cin >= 8 && p.m >= 8 && tiles >= 16;
 }
 /** The weight gradient re-reads its transformed sum for every chunk of tiles: it pays only with few channels. */
 const preferWinogradWeightGrad = (p: WinogradConv) =>

@@ -32,7 +32,7 @@ export interface Kernels {
   winoWeight(w: I, m: I, k: I, v: I, fStride: I, scratch: I, tid: I, nt: I): void;
   gemmDotBatch(count: I, m: I, j: I, l: I, a: I, aStep: I, lda: I, rows: I, rowsStep: I, c: I, cStep: I, ldc: I,
                tid: I, nt: I): void;
-  winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, d: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
+  winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, d: I, t: I, fStride: I, tid: I, nt: I): void;
   winoWeightGrad(v: I, fStride: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
   winoConv(src: I, srcCS: I, srcNS: I, hf: I, wf: I, k: I, m: I, n: I, tD: I, tH: I, tW: I, r: I, v: I, vStride: I, dst: I,
            dstCS: I, dstNS: I, oD: I, oH: I, oW: I, slots: I, slotFloats: I, ld: I, uF: I, cF: I, flags: I, nSlots: I,

@@ -111,7 +111,7 @@ export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: numbe
     (b) => dev.call('window3d', [dy + b * p.m * outVol * 4, outVol, oD, oH, oW, dyp, gradVol, 2 * tD, 2 * tH, 2 * tW, 0, 0, 0, p.m],
                     p.m * gradVol),
     ({ tz, z, T, table, mm, mStride }) => {
-      dev.call('winoGradOutput', [dyp + 8 * tz * plane * 4, gradVol, 2 * tH, 2 * tW, p.m, z, tH, tW, mm, T, mStride, scratch], 64 * p.m * T);
+      dev.call('winoGradOutput', [dyp + 8 * tz * plane * 4, gradVol, 2 * tH, 2 * tW, p.m, z, tH, tW, mm, T, mStride], 64 * p.m * T);
       dev.call('gemmDotBatch', [64, p.m, p.cin, T, mm, mStride, T, table, p.cin, dv, vStride, p.cin], 64 * p.m * T * p.cin);
     });
   dev.call('winoWeightGrad', [dv, vStride, p.m, p.cin, dw, scratch], 64 * p.m * p.cin);
