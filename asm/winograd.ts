@@ -309,14 +309,74 @@ export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32,
   storeLanes(dst + 15 * step, f32x4.neg(y13), lanes);
 }
 
-/** dw[(m·K + k)·27 + tap] = (Gᵀ e G) over each axis of e = V[f·fStride + m·K + k]: the adjoint of winoWeight. */
+/** [Σ a, Σ b, Σ c, Σ d]: the lanes of four vectors summed, each in the same order. */
+@inline function fold4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(i32x4.shuffle(a, b, 0, 4, 2, 6), i32x4.shuffle(a, b, 1, 5, 3, 7));
+  const cd = f32x4.add(i32x4.shuffle(c, d, 0, 4, 2, 6), i32x4.shuffle(c, d, 1, 5, 3, 7));
+  return f32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/**
+ * E[f·eStride + k·Mp + m] += Σ_{t<T} D[f·dStride + m·T + t]·U[f·uStride + k·T + t] for the 64 transform
+ * points (Mp = M rounded up to 4; rows past M hold copies of the last). Units are 4 m × 2 k register tiles
+ * of one point, their four-lane partial sums folded at the end, so every sum has one order.
+ */
+export function winoDot(M: i32, K: i32, T: i32, d: usize, dStride: i32, u: usize, uStride: i32, e: usize, eStride: i32,
+                        tid: i32, nt: i32): void {
+  const mBlocks = (M + 3) >> 2, kBlocks = (K + 1) >> 1, per = mBlocks * kBlocks, Mp = mBlocks << 2;
+  const u0 = share(64 * per, tid, nt, 1), u1 = share(64 * per, tid + 1, nt, 1);
+  const tB = <usize>T << 2, full = <usize>(T & ~3) << 2;
+  // the last partial group of four tiles: lanes past T are other rows' values, masked off
+  const tail = v128.and(i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(T & 3)), i32x4.splat(-1));
+  for (let w = u0; w < u1; w++) {
+    const f = w / per, r = w - f * per, mb = r / kBlocks, m = mb << 2, k = (r - mb * kBlocks) << 1;
+    const df = at(d, f * dStride), uf = at(u, f * uStride);
+    const pa0 = df + <usize>m * tB, pa1 = df + <usize>min(m + 1, M - 1) * tB;
+    const pa2 = df + <usize>min(m + 2, M - 1) * tB, pa3 = df + <usize>min(m + 3, M - 1) * tB;
+    const pb0 = uf + <usize>k * tB, pb1 = uf + <usize>min(k + 1, K - 1) * tB;
+    let s00 = f32x4.splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+    for (let o: usize = 0; o < full; o += 16) {
+      const b0 = v128.load(pb0 + o), b1 = v128.load(pb1 + o);
+      let av = v128.load(pa0 + o);
+      s00 = fma(av, b0, s00); s01 = fma(av, b1, s01);
+      av = v128.load(pa1 + o);
+      s10 = fma(av, b0, s10); s11 = fma(av, b1, s11);
+      av = v128.load(pa2 + o);
+      s20 = fma(av, b0, s20); s21 = fma(av, b1, s21);
+      av = v128.load(pa3 + o);
+      s30 = fma(av, b0, s30); s31 = fma(av, b1, s31);
+    }
+    if (T & 3) {
+      const b0 = v128.and(v128.load(pb0 + full), tail), b1 = v128.and(v128.load(pb1 + full), tail);
+      let av = v128.load(pa0 + full);
+      s00 = fma(av, b0, s00); s01 = fma(av, b1, s01);
+      av = v128.load(pa1 + full);
+      s10 = fma(av, b0, s10); s11 = fma(av, b1, s11);
+      av = v128.load(pa2 + full);
+      s20 = fma(av, b0, s20); s21 = fma(av, b1, s21);
+      av = v128.load(pa3 + full);
+      s30 = fma(av, b0, s30); s31 = fma(av, b1, s31);
+    }
+    const e0 = at(e, f * eStride + k * Mp + m);
+    v128.store(e0, f32x4.add(v128.load(e0), fold4(s00, s10, s20, s30)));
+    if (k + 1 < K) {
+      const e1 = e0 + (<usize>Mp << 2);
+      v128.store(e1, f32x4.add(v128.load(e1), fold4(s01, s11, s21, s31)));
+    }
+  }
+}
+
+/**
+ * dw[(m·K + k)·27 + tap] = (Gᵀ e G) over each axis of e = E[f·fStride + k·Mp + m] (winoDot's layout, Mp = M
+ * rounded up to 4): the adjoint of winoWeight.
+ */
 export function winoWeightGrad(v: usize, fStride: i32, M: i32, K: i32, dw: usize, scratch: usize, tid: i32, nt: i32): void {
-  const n = M * K;
+  const n = M * K, Mp = (M + 3) & ~3;
   const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
   const a = scratch + (<usize>tid << 10), b = a + 256; // a: [4][4][3] after x, b: [4][3][3] after y
   const fStep = <usize>fStride << 2;
   for (let i = i0; i < i1; i++) {
-    const e = at(v, i);
+    const m = i / K, e = at(v, (i - m * K) * Mp + m);
     for (let zy = 0; zy < 16; zy++) {
       const p = e + <usize>(zy * 4) * fStep;
       const d0 = load<f32>(p), d1 = load<f32>(p + fStep), d2 = load<f32>(p + 2 * fStep), d3 = load<f32>(p + 3 * fStep);

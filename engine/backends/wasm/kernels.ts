@@ -33,6 +33,7 @@ export interface Kernels {
   gemmDotBatch(count: I, m: I, j: I, l: I, a: I, aStep: I, lda: I, rows: I, rowsStep: I, c: I, cStep: I, ldc: I,
                tid: I, nt: I): void;
   winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, d: I, t: I, fStride: I, tid: I, nt: I): void;
+  winoDot(m: I, k: I, t: I, d: I, dStride: I, u: I, uStride: I, e: I, eStride: I, tid: I, nt: I): void;
   winoWeightGrad(v: I, fStride: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
   winoConv(src: I, srcCS: I, srcNS: I, hf: I, wf: I, k: I, m: I, n: I, tD: I, tH: I, tW: I, r: I, v: I, vStride: I, dst: I,
            dstCS: I, dstNS: I, oD: I, oH: I, oW: I, slots: I, slotFloats: I, ld: I, uF: I, cF: I, flags: I, nSlots: I,
@@ -42,7 +43,7 @@ export interface Kernels {
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
   'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'gemmRowsBatch', 'winoInput', 'winoWeight', 'winoConv',
-  'gemmDotBatch', 'winoGradOutput', 'winoWeightGrad'];
+  'gemmDotBatch', 'winoGradOutput', 'winoDot', 'winoWeightGrad'];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;

@@ -24,42 +24,6 @@ const SKEW = 16;
 
 export const tilesOf = (out: Triple) => out.map((o) => Math.ceil(o / 2)) as Triple;
 
-/** One chunk of tile planes of sample b: T tiles from tile plane tz on, U transformed, mm for the GEMM side. */
-interface Chunk { b: number; tz: number; z: number; T: number; table: number; mm: number; mStride: number }
-
-/**
- * What both directions share: per sample, x padded into the frame (then `perSample`); per chunk of
- * tile planes, U = the input transform with a row table over it for the GEMMs, then `work`.
- */
-function overInputChunks(dev: Device, x: number, p: WinogradConv, scratch: number, perSample: (b: number) => void,
-                         work: (c: Chunk) => void) {
-  const [D, H, W] = p.in, [tD, tH, tW] = tilesOf(p.out);
-  const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], frameVol = Df * Hf * Wf;
-  const inVol = D * H * W, plane = tH * tW;
-  const xp = dev.temp(p.cin * frameVol + SLACK);
-  const nz = Math.max(1, Math.min(tD, Math.floor(CHUNK_FLOATS / (64 * (p.cin + p.m) * plane))));
-  const uFloats = 64 * (p.cin * nz * plane + SKEW) + SLACK, mFloats = 64 * (p.m * nz * plane + SKEW) + SLACK;
-  const u = dev.temp(uFloats), mm = dev.temp(mFloats);
-  const rows = new Uint32Array(64 * p.cin);
-  for (let b = 0; b < p.n; b++) {
-    dev.call('window3d', [x + b * p.cin * inVol * 4, inVol, D, H, W, xp, frameVol, Df, Hf, Wf, -p.pad[0], -p.pad[1], -p.pad[2], p.cin],
-             p.cin * frameVol);
-    perSample(b);
-    for (let tz = 0; tz < tD; tz += nz) {
-      const z = Math.min(nz, tD - tz), T = z * plane;
-      const uStride = p.cin * T + SKEW;
-      for (let f = 0; f < 64; f++) for (let c = 0; c < p.cin; c++) rows[f * p.cin + c] = u + (f * uStride + c * T) * 4;
-      const table = dev.table(rows);
-      dev.call('winoInput', [xp + 2 * tz * Hf * Wf * 4, frameVol, Hf, Wf, p.cin, z, tH, tW, u, T, uStride, scratch], 64 * p.cin * T);
-      work({ b, tz, z, T, table, mm, mStride: p.m * T + SKEW });
-      dev.release(table, rows.length);
-    }
-  }
-  dev.release(mm, mFloats);
-  dev.release(u, uFloats);
-  dev.release(xp, p.cin * frameVol + SLACK);
-}
-
 /** Floats of a block's transformed input plus its products: well inside a core's L2 cache. */
 const BLOCK_FLOATS = 1 << 17;
 
@@ -98,24 +62,38 @@ export function winogradConv(dev: Device, x: number, a: number, y: number, p: Wi
 /**
  * dw = the weight gradient of y = conv(x), as [m, cin, 3, 3, 3]: per transform point, the transformed dy
  * (the adjoint of the output transform) times U summed over the tiles, then the adjoint of the weight
- * transform. Partial tiles see zeros in dy past its edge.
+ * transform. Partial tiles see zeros in dy past its edge. Tiles go in chunks of whole tile planes of a
+ * sample, so that U and the transformed dy stay a few MiB, near the caches.
  */
 export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: number, p: WinogradConv) {
-  const [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out);
-  const gradVol = 8 * tD * tH * tW, outVol = oD * oH * oW, plane = tH * tW;
+  const [D, H, W] = p.in, [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out);
+  const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], frameVol = Df * Hf * Wf;
+  const inVol = D * H * W, gradVol = 8 * tD * tH * tW, outVol = oD * oH * oW, plane = tH * tW;
   const scratch = dev.temp(SCRATCH_FLOATS);
-  const vStride = p.m * p.cin + SKEW, dv = dev.temp(64 * vStride);
-  dev.call('fill', [dv, 64 * vStride, 0], 64 * vStride);
-  const dyp = dev.temp(p.m * gradVol + SLACK);
-  overInputChunks(dev, x, p, scratch,
-    (b) => dev.call('window3d', [dy + b * p.m * outVol * 4, outVol, oD, oH, oW, dyp, gradVol, 2 * tD, 2 * tH, 2 * tW, 0, 0, 0, p.m],
-                    p.m * gradVol),
-    ({ tz, z, T, table, mm, mStride }) => {
-      dev.call('winoGradOutput', [dyp + 8 * tz * plane * 4, gradVol, 2 * tH, 2 * tW, p.m, z, tH, tW, mm, T, mStride], 64 * p.m * T);
-      dev.call('gemmDotBatch', [64, p.m, p.cin, T, mm, mStride, T, table, p.cin, dv, vStride, p.cin], 64 * p.m * T * p.cin);
-    });
-  dev.call('winoWeightGrad', [dv, vStride, p.m, p.cin, dw, scratch], 64 * p.m * p.cin);
+  // the sums as E[64][cin][m rounded up to 4] (winoDot's layout)
+  const eStride = Math.ceil(p.m / 4) * 4 * p.cin + SKEW, e = dev.temp(64 * eStride);
+  dev.call('fill', [e, 64 * eStride, 0], 64 * eStride);
+  const xp = dev.temp(p.cin * frameVol + SLACK), dyp = dev.temp(p.m * gradVol + SLACK);
+  const nz = Math.max(1, Math.min(tD, Math.floor(CHUNK_FLOATS / (64 * (p.cin + p.m) * plane))));
+  const uFloats = 64 * (p.cin * nz * plane + SKEW) + SLACK, dFloats = 64 * (p.m * nz * plane + SKEW) + SLACK;
+  const u = dev.temp(uFloats), d = dev.temp(dFloats);
+  for (let b = 0; b < p.n; b++) {
+    dev.call('window3d', [x + b * p.cin * inVol * 4, inVol, D, H, W, xp, frameVol, Df, Hf, Wf, -p.pad[0], -p.pad[1], -p.pad[2], p.cin],
+             p.cin * frameVol);
+    dev.call('window3d', [dy + b * p.m * outVol * 4, outVol, oD, oH, oW, dyp, gradVol, 2 * tD, 2 * tH, 2 * tW, 0, 0, 0, p.m],
+             p.m * gradVol);
+    for (let tz = 0; tz < tD; tz += nz) {
+      const z = Math.min(nz, tD - tz), T = z * plane, uStride = p.cin * T + SKEW, dStride = p.m * T + SKEW;
+      dev.call('winoInput', [xp + 2 * tz * Hf * Wf * 4, frameVol, Hf, Wf, p.cin, z, tH, tW, u, T, uStride, scratch], 64 * p.cin * T);
+      dev.call('winoGradOutput', [dyp + 8 * tz * plane * 4, gradVol, 2 * tH, 2 * tW, p.m, z, tH, tW, d, T, dStride], 64 * p.m * T);
+      dev.call('winoDot', [p.m, p.cin, T, d, dStride, u, uStride, e, eStride], 64 * p.m * T * p.cin);
+    }
+  }
+  dev.call('winoWeightGrad', [e, eStride, p.m, p.cin, dw, scratch], 64 * p.m * p.cin);
+  dev.release(d, dFloats);
+  dev.release(u, uFloats);
   dev.release(dyp, p.m * gradVol + SLACK);
-  dev.release(dv, 64 * vStride);
+  dev.release(xp, p.cin * frameVol + SLACK);
+  dev.release(e, 64 * eStride);
   dev.release(scratch, SCRATCH_FLOATS);
 }
