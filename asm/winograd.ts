@@ -61,20 +61,21 @@ import { at, fma, share, storeLanes } from './common';
 }
 
 /**
- * U[f·fStride + c·T + tile] for the tiles of a block of nz × tH × tW tiles (T of them) whose patches start in
- * src, a zero-padded frame of C channels (channel stride srcCS, rows Wf floats, planes Hf rows, at least
- * 2·tW + 2 floats per row and 8 floats of slack past the last channel). Threads take rows of tiles.
+ * U[f·fStride + c·T + tile] for the T = nr·tW tiles of tile rows row0 .. row0 + nr − 1 (row = tz·tH + ty)
+ * whose patches start in src, a zero-padded frame of C channels (channel stride srcCS, rows Wf floats,
+ * planes Hf rows, at least 2·tW + 2 floats per row and 8 floats of slack past the last channel). Threads
+ * take rows of tiles.
  */
-export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, nz: i32, tH: i32, tW: i32,
+export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, row0: i32, nr: i32, tH: i32, tW: i32,
                           u: usize, T: i32, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
-  const rows = C * nz * tH;
+  const rows = C * nr;
   const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
   const sp = scratch + (<usize>tid << 10);
   const planeB = <usize>T << 2, fStep = <usize>fStride << 2;
   for (let r = r0; r < r1; r++) {
-    const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
+    const c = r / nr, rr = r - c * nr, tz = (row0 + rr) / tH, ty = row0 + rr - tz * tH;
     const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf);
-    const uRow = u + (<usize>c) * planeB + (<usize>((tz * tH + ty) * tW) << 2);
+    const uRow = u + (<usize>c) * planeB + (<usize>(rr * tW) << 2);
     for (let q = 0; q < tW; q += 4) inputQuad(at(base, 2 * q), Hf, Wf, sp, uRow + (<usize>q << 2), fStep, min(4, tW - q));
   }
 }
@@ -253,18 +254,19 @@ export function winoConv(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: i32, K
 
 /**
  * The weight gradient's view of dy: D[f·fStride + c·T + tile] = (A d Aᵀ) over each axis of the 2×2×2
- * tile d, the adjoint of the output transform. src is a frame of C channels (channel stride srcCS, rows
- * Wf = 2·tW floats, planes Hf rows, zeros past dy's edge, 8 floats of slack). Threads take rows of tiles.
+ * tile d, the adjoint of the output transform, for the T = nr·tW tiles of tile rows row0 .. row0 + nr − 1.
+ * src is a frame of C channels (channel stride srcCS, rows Wf = 2·tW floats, planes Hf rows, zeros past
+ * dy's edge, 8 floats of slack). Threads take rows of tiles.
  */
-export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, nz: i32, tH: i32, tW: i32,
+export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, row0: i32, nr: i32, tH: i32, tW: i32,
                                d: usize, T: i32, fStride: i32, tid: i32, nt: i32): void {
-  const rows = C * nz * tH;
+  const rows = C * nr;
   const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
   const planeB = <usize>T << 2, fStep = <usize>fStride << 2;
   for (let r = r0; r < r1; r++) {
-    const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
+    const c = r / nr, rr = r - c * nr, tz = (row0 + rr) / tH, ty = row0 + rr - tz * tH;
     const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf);
-    const dRow = d + (<usize>c) * planeB + (<usize>((tz * tH + ty) * tW) << 2);
+    const dRow = d + (<usize>c) * planeB + (<usize>(rr * tW) << 2);
     for (let q = 0; q < tW; q += 4) {
       // along x: [2 z][2 y][2 x] → even and odd columns, the x transform being (e, e + o, e − o, −o)
       const p0 = at(base, 2 * q), p1 = at(p0, Wf), p2 = at(p0, Hf * Wf), p3 = at(p2, Wf);

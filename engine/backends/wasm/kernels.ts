@@ -28,11 +28,11 @@ export interface Kernels {
   col2im(col: I, geom: I, rowStride: I, posStride: I, dx: I, tid: I, nt: I): void;
   gemmRowsBatch(count: I, m: I, n: I, k: I, a: I, aStep: I, lda: I, rows: I, rowsStep: I, c: I, cStep: I, ldc: I,
                 tid: I, nt: I): void;
-  winoInput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, u: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
+  winoInput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, u: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
   winoWeight(w: I, m: I, k: I, v: I, fStride: I, scratch: I, tid: I, nt: I): void;
   gemmDotBatch(count: I, m: I, j: I, l: I, a: I, aStep: I, lda: I, rows: I, rowsStep: I, c: I, cStep: I, ldc: I,
                tid: I, nt: I): void;
-  winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, d: I, t: I, fStride: I, tid: I, nt: I): void;
+  winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, d: I, t: I, fStride: I, tid: I, nt: I): void;
   winoDot(m: I, k: I, t: I, d: I, dStride: I, u: I, uStride: I, e: I, eStride: I, tid: I, nt: I): void;
   winoWeightGrad(v: I, fStride: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
   winoConv(src: I, srcCS: I, srcNS: I, hf: I, wf: I, k: I, m: I, n: I, tD: I, tH: I, tW: I, r: I, v: I, vStride: I, dst: I,

@@ -13,7 +13,7 @@ export interface WinogradConv {
   n: number; cin: number; m: number; in: Triple; out: Triple; pad: Triple;
 }
 
-/** Floats of U plus GEMM results that a chunk of tile planes aims at. */
+/** Floats of U plus the transformed dy that a chunk of tile rows aims at. */
 const CHUNK_FLOATS = 1 << 20;
 /** Each kernel part keeps 1 KiB of intermediate values. */
 const SCRATCH_FLOATS = MAX_PARTS * 256;
@@ -62,30 +62,30 @@ export function winogradConv(dev: Device, x: number, a: number, y: number, p: Wi
 /**
  * dw = the weight gradient of y = conv(x), as [m, cin, 3, 3, 3]: per transform point, the transformed dy
  * (the adjoint of the output transform) times U summed over the tiles, then the adjoint of the weight
- * transform. Partial tiles see zeros in dy past its edge. Tiles go in chunks of whole tile planes of a
- * sample, so that U and the transformed dy stay a few MiB, near the caches.
+ * transform. Partial tiles see zeros in dy past its edge. Tiles go in chunks of whole tile rows of a
+ * sample, so that U and the transformed dy stay near the caches.
  */
 export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: number, p: WinogradConv) {
   const [D, H, W] = p.in, [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out);
   const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], frameVol = Df * Hf * Wf;
-  const inVol = D * H * W, gradVol = 8 * tD * tH * tW, outVol = oD * oH * oW, plane = tH * tW;
+  const inVol = D * H * W, gradVol = 8 * tD * tH * tW, outVol = oD * oH * oW;
   const scratch = dev.temp(SCRATCH_FLOATS);
   // the sums as E[64][cin][m rounded up to 4] (winoDot's layout)
   const eStride = Math.ceil(p.m / 4) * 4 * p.cin + SKEW, e = dev.temp(64 * eStride);
   dev.call('fill', [e, 64 * eStride, 0], 64 * eStride);
   const xp = dev.temp(p.cin * frameVol + SLACK), dyp = dev.temp(p.m * gradVol + SLACK);
-  const nz = Math.max(1, Math.min(tD, Math.floor(CHUNK_FLOATS / (64 * (p.cin + p.m) * plane))));
-  const uFloats = 64 * (p.cin * nz * plane + SKEW) + SLACK, dFloats = 64 * (p.m * nz * plane + SKEW) + SLACK;
+  const rows = tD * tH, nr = Math.max(1, Math.min(rows, Math.floor(CHUNK_FLOATS / (64 * (p.cin + p.m) * tW))));
+  const uFloats = 64 * (p.cin * nr * tW + SKEW) + SLACK, dFloats = 64 * (p.m * nr * tW + SKEW) + SLACK;
   const u = dev.temp(uFloats), d = dev.temp(dFloats);
   for (let b = 0; b < p.n; b++) {
     dev.call('window3d', [x + b * p.cin * inVol * 4, inVol, D, H, W, xp, frameVol, Df, Hf, Wf, -p.pad[0], -p.pad[1], -p.pad[2], p.cin],
              p.cin * frameVol);
     dev.call('window3d', [dy + b * p.m * outVol * 4, outVol, oD, oH, oW, dyp, gradVol, 2 * tD, 2 * tH, 2 * tW, 0, 0, 0, p.m],
              p.m * gradVol);
-    for (let tz = 0; tz < tD; tz += nz) {
-      const z = Math.min(nz, tD - tz), T = z * plane, uStride = p.cin * T + SKEW, dStride = p.m * T + SKEW;
-      dev.call('winoInput', [xp + 2 * tz * Hf * Wf * 4, frameVol, Hf, Wf, p.cin, z, tH, tW, u, T, uStride, scratch], 64 * p.cin * T);
-      dev.call('winoGradOutput', [dyp + 8 * tz * plane * 4, gradVol, 2 * tH, 2 * tW, p.m, z, tH, tW, d, T, dStride], 64 * p.m * T);
+    for (let r = 0; r < rows; r += nr) {
+      const n = Math.min(nr, rows - r), T = n * tW, uStride = p.cin * T + SKEW, dStride = p.m * T + SKEW;
+      dev.call('winoInput', [xp, frameVol, Hf, Wf, p.cin, r, n, tH, tW, u, T, uStride, scratch], 64 * p.cin * T);
+      dev.call('winoGradOutput', [dyp, gradVol, 2 * tH, 2 * tW, p.m, r, n, tH, tW, d, T, dStride], 64 * p.m * T);
       dev.call('winoDot', [p.m, p.cin, T, d, dStride, u, uStride, e, eStride], 64 * p.m * T * p.cin);
     }
   }
