@@ -3,5 +3,5 @@ export { heapBase } from './common';
 export { fill, unary, binary, where, copy } from './elementwise';
 export { reduce, argmax } from './reduce';
 export { gemmRows, gemmDot, gemmRowsBatch, gemmDotBatch } from './gemm';
-export { winoInput, winoWeight, winoConv, winoGradOutput, winoDot, winoWeightGrad } from './winograd';
+export { winoInput, winoWeight, winoConv, winoGradOutput, winoDot, winoGradBlocks, winoWeightGrad } from './winograd';
 export { window3d, im2col, col2im } from './conv';

@@ -267,25 +267,31 @@ export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32,
     const c = r / nr, rr = r - c * nr, tz = (row0 + rr) / tH, ty = row0 + rr - tz * tH;
     const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf);
     const dRow = d + (<usize>c) * planeB + (<usize>(rr * tW) << 2);
-    for (let q = 0; q < tW; q += 4) {
-      // along x: [2 z][2 y][2 x] → even and odd columns, the x transform being (e, e + o, e − o, −o)
-      const p0 = at(base, 2 * q), p1 = at(p0, Wf), p2 = at(p0, Hf * Wf), p3 = at(p2, Wf);
-      let v0 = v128.load(p0), v1 = v128.load(p0, 16);
-      const e00 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o00 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
-      v0 = v128.load(p1); v1 = v128.load(p1, 16);
-      const e01 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o01 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
-      v0 = v128.load(p2); v1 = v128.load(p2, 16);
-      const e10 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o10 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
-      v0 = v128.load(p3); v1 = v128.load(p3, 16);
-      const e11 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o11 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
-      // then along y and z, one x component at a time
-      const lanes = min(4, tW - q), dst = dRow + (<usize>q << 2);
-      gradOutputColumn(e00, e01, e10, e11, dst, fStep, lanes);
-      gradOutputColumn(f32x4.add(e00, o00), f32x4.add(e01, o01), f32x4.add(e10, o10), f32x4.add(e11, o11), dst + fStep, fStep, lanes);
-      gradOutputColumn(f32x4.sub(e00, o00), f32x4.sub(e01, o01), f32x4.sub(e10, o10), f32x4.sub(e11, o11), dst + 2 * fStep, fStep, lanes);
-      gradOutputColumn(f32x4.neg(o00), f32x4.neg(o01), f32x4.neg(o10), f32x4.neg(o11), dst + 3 * fStep, fStep, lanes);
-    }
+    for (let q = 0; q < tW; q += 4) gradOutputQuad(at(base, 2 * q), Hf, Wf, dRow + (<usize>q << 2), fStep, min(4, tW - q));
   }
+}
+
+/**
+ * The adjoint output transform of four neighbouring 2×2×2 tiles along W (lanes) at p0 + 4·lane floats in a
+ * frame of rows Wf floats and planes Hf rows; value f of lane i goes to dst + f·fStep + 4·i (the first
+ * `lanes` lanes).
+ */
+@inline function gradOutputQuad(p0: usize, Hf: i32, Wf: i32, dst: usize, fStep: usize, lanes: i32): void {
+  // along x: [2 z][2 y][2 x] → even and odd columns, the x transform being (e, e + o, e − o, −o)
+  const p1 = at(p0, Wf), p2 = at(p0, Hf * Wf), p3 = at(p2, Wf);
+  let v0 = v128.load(p0), v1 = v128.load(p0, 16);
+  const e00 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o00 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+  v0 = v128.load(p1); v1 = v128.load(p1, 16);
+  const e01 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o01 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+  v0 = v128.load(p2); v1 = v128.load(p2, 16);
+  const e10 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o10 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+  v0 = v128.load(p3); v1 = v128.load(p3, 16);
+  const e11 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o11 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+  // then along y and z, one x component at a time
+  gradOutputColumn(e00, e01, e10, e11, dst, fStep, lanes);
+  gradOutputColumn(f32x4.add(e00, o00), f32x4.add(e01, o01), f32x4.add(e10, o10), f32x4.add(e11, o11), dst + fStep, fStep, lanes);
+  gradOutputColumn(f32x4.sub(e00, o00), f32x4.sub(e01, o01), f32x4.sub(e10, o10), f32x4.sub(e11, o11), dst + 2 * fStep, fStep, lanes);
+  gradOutputColumn(f32x4.neg(o00), f32x4.neg(o01), f32x4.neg(o10), f32x4.neg(o11), dst + 3 * fStep, fStep, lanes);
 }
 
 /** The y and z transforms (a, a + b, a − b, −b) of one x component, from its values x[z][y], to dst + f·fStep. */
@@ -319,87 +325,181 @@ export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32,
 }
 
 /**
+ * e0[m .. m + 3] += Σ_{t<T} A_m[t]·B0[t] and, with two, e0[Mp .. Mp + 3] += Σ_t A_m[t]·B1[t], for the
+ * rows A_m at pa0 .. pa3 and B0, B1 at pb0, pb1: four-lane partial sums folded at the end, so that every
+ * sum has one order. Lanes past T are masked off in both operands (they may hold any finite or
+ * non-finite value).
+ */
+@inline function dotTile(pa0: usize, pa1: usize, pa2: usize, pa3: usize, pb0: usize, pb1: usize, T: i32,
+                         e0: usize, MpB: usize, two: bool): void {
+  let s00 = f32x4.splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+  const full = <usize>(T & ~3) << 2;
+  for (let o: usize = 0; o < full; o += 16) {
+    const b0 = v128.load(pb0 + o), b1 = v128.load(pb1 + o);
+    let av = v128.load(pa0 + o);
+    s00 = fma(av, b0, s00); s01 = fma(av, b1, s01);
+    av = v128.load(pa1 + o);
+    s10 = fma(av, b0, s10); s11 = fma(av, b1, s11);
+    av = v128.load(pa2 + o);
+    s20 = fma(av, b0, s20); s21 = fma(av, b1, s21);
+    av = v128.load(pa3 + o);
+    s30 = fma(av, b0, s30); s31 = fma(av, b1, s31);
+  }
+  if (T & 3) {
+    const tail = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(T & 3));
+    const b0 = v128.and(v128.load(pb0 + full), tail), b1 = v128.and(v128.load(pb1 + full), tail);
+    let av = v128.and(v128.load(pa0 + full), tail);
+    s00 = fma(av, b0, s00); s01 = fma(av, b1, s01);
+    av = v128.and(v128.load(pa1 + full), tail);
+    s10 = fma(av, b0, s10); s11 = fma(av, b1, s11);
+    av = v128.and(v128.load(pa2 + full), tail);
+    s20 = fma(av, b0, s20); s21 = fma(av, b1, s21);
+    av = v128.and(v128.load(pa3 + full), tail);
+    s30 = fma(av, b0, s30); s31 = fma(av, b1, s31);
+  }
+  v128.store(e0, f32x4.add(v128.load(e0), fold4(s00, s10, s20, s30)));
+  if (two) v128.store(e0 + MpB, f32x4.add(v128.load(e0 + MpB), fold4(s01, s11, s21, s31)));
+}
+
+/**
  * E[f·eStride + k·Mp + m] += Σ_{t<T} D[f·dStride + m·T + t]·U[f·uStride + k·T + t] for the 64 transform
- * points (Mp = M rounded up to 4; rows past M hold copies of the last). Units are 4 m × 2 k register tiles
- * of one point, their four-lane partial sums folded at the end, so every sum has one order.
+ * points (Mp = M rounded up to 4; rows past M hold copies of the last). Units are 4 m × 2 k tiles of one
+ * point.
  */
 export function winoDot(M: i32, K: i32, T: i32, d: usize, dStride: i32, u: usize, uStride: i32, e: usize, eStride: i32,
                         tid: i32, nt: i32): void {
   const mBlocks = (M + 3) >> 2, kBlocks = (K + 1) >> 1, per = mBlocks * kBlocks, Mp = mBlocks << 2;
   const u0 = share(64 * per, tid, nt, 1), u1 = share(64 * per, tid + 1, nt, 1);
-  const tB = <usize>T << 2, full = <usize>(T & ~3) << 2;
-  // the last partial group of four tiles: lanes past T are other rows' values, masked off
-  const tail = v128.and(i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(T & 3)), i32x4.splat(-1));
+  const tB = <usize>T << 2;
   for (let w = u0; w < u1; w++) {
     const f = w / per, r = w - f * per, mb = r / kBlocks, m = mb << 2, k = (r - mb * kBlocks) << 1;
     const df = at(d, f * dStride), uf = at(u, f * uStride);
-    const pa0 = df + <usize>m * tB, pa1 = df + <usize>min(m + 1, M - 1) * tB;
-    const pa2 = df + <usize>min(m + 2, M - 1) * tB, pa3 = df + <usize>min(m + 3, M - 1) * tB;
-    const pb0 = uf + <usize>k * tB, pb1 = uf + <usize>min(k + 1, K - 1) * tB;
-    let s00 = f32x4.splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-    for (let o: usize = 0; o < full; o += 16) {
-      const b0 = v128.load(pb0 + o), b1 = v128.load(pb1 + o);
-      let av = v128.load(pa0 + o);
-      s00 = fma(av, b0, s00); s01 = fma(av, b1, s01);
-      av = v128.load(pa1 + o);
-      s10 = fma(av, b0, s10); s11 = fma(av, b1, s11);
-      av = v128.load(pa2 + o);
-      s20 = fma(av, b0, s20); s21 = fma(av, b1, s21);
-      av = v128.load(pa3 + o);
-      s30 = fma(av, b0, s30); s31 = fma(av, b1, s31);
-    }
-    if (T & 3) {
-      const b0 = v128.and(v128.load(pb0 + full), tail), b1 = v128.and(v128.load(pb1 + full), tail);
-      let av = v128.load(pa0 + full);
-      s00 = fma(av, b0, s00); s01 = fma(av, b1, s01);
-      av = v128.load(pa1 + full);
-      s10 = fma(av, b0, s10); s11 = fma(av, b1, s11);
-      av = v128.load(pa2 + full);
-      s20 = fma(av, b0, s20); s21 = fma(av, b1, s21);
-      av = v128.load(pa3 + full);
-      s30 = fma(av, b0, s30); s31 = fma(av, b1, s31);
-    }
-    const e0 = at(e, f * eStride + k * Mp + m);
-    v128.store(e0, f32x4.add(v128.load(e0), fold4(s00, s10, s20, s30)));
-    if (k + 1 < K) {
-      const e1 = e0 + (<usize>Mp << 2);
-      v128.store(e1, f32x4.add(v128.load(e1), fold4(s01, s11, s21, s31)));
-    }
+    dotTile(df + <usize>m * tB, df + <usize>min(m + 1, M - 1) * tB, df + <usize>min(m + 2, M - 1) * tB,
+            df + <usize>min(m + 3, M - 1) * tB, uf + <usize>k * tB, uf + <usize>min(k + 1, K - 1) * tB, T,
+            at(e, f * eStride + k * Mp + m), <usize>Mp << 2, k + 1 < K);
   }
 }
 
 /**
- * dw[(m·K + k)·27 + tap] = (Gᵀ e G) over each axis of e = E[f·fStride + k·Mp + m] (winoDot's layout, Mp = M
- * rounded up to 4): the adjoint of winoWeight.
+ * The weight gradient's sums for the tiles of a batch, in groups: group g sums blocks of R tile rows
+ * (R·tW tiles) of one sample, blocks g·B/G .. (g + 1)·B/G − 1 of the B, into its own E at
+ * e + g·eGroup floats (winoDot's layout). Per block, U of x's frame (as in winoConv) and D of dy's
+ * frame (gd: channel stride gCS, sample stride gNS, rows 2·tW, planes 2·tH) go to a slot (planes uF and
+ * dF floats apart, rows ld) and are multiplied there, in cache. Which part takes a group does not
+ * change its sums.
  */
-export function winoWeightGrad(v: usize, fStride: i32, M: i32, K: i32, dw: usize, scratch: usize, tid: i32, nt: i32): void {
-  const n = M * K, Mp = (M + 3) & ~3;
+export function winoGradBlocks(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: i32, gd: usize, gCS: i32, gNS: i32,
+                               K: i32, M: i32, n: i32, tD: i32, tH: i32, tW: i32, R: i32, G: i32, e: usize, eStride: i32,
+                               eGroup: i32, slots: usize, slotFloats: i32, ld: i32, uF: i32, dF: i32, flags: usize,
+                               nSlots: i32, tid: i32, nt: i32): void {
+  const rows = tD * tH, perSample = (rows + R - 1) / R, blocks = n * perSample;
+  const g0 = share(G, tid, nt, 1), g1 = share(G, tid + 1, nt, 1);
+  if (g0 >= g1) return;
+  let slot = 0;
+  if (ASC_FEATURE_THREADS) {
+    while (atomic.cmpxchg<i32>(flags + (<usize>slot << 2), 0, 1) != 0) slot = (slot + 1) % nSlots;
+  }
+  const sp = at(slots, slot * slotFloats), u = sp + 1024, d = at(u, 64 * uF);
+  const ldB = <usize>ld << 2, uStep = <usize>uF << 2, dStep = <usize>dF << 2;
+  const mBlocks = (M + 3) >> 2, Mp = mBlocks << 2, MpB = <usize>Mp << 2;
+  for (let g = g0; g < g1; g++) {
+    const eg = at(e, g * eGroup);
+    const bEnd = <i32>((<i64>blocks * (g + 1)) / G);
+    for (let blk = <i32>((<i64>blocks * g) / G); blk < bEnd; blk++) {
+      const b = blk / perSample, r0 = (blk - b * perSample) * R, nr = min(R, rows - r0), nb = nr * tW;
+      const frame = at(src, b * srcNS), dyFrame = at(gd, b * gNS);
+      // whole vectors, as in winoConv: a partial quad's extra lanes are rewritten or fall past the block
+      for (let k = 0; k < K; k++) {
+        for (let rr = 0; rr < nr; rr++) {
+          const r = r0 + rr, tz = r / tH, ty = r - tz * tH;
+          const base = at(frame, k * srcCS + (2 * tz * Hf + 2 * ty) * Wf), row = at(u, k * ld + rr * tW);
+          for (let q = 0; q < tW; q += 4) inputQuad(at(base, 2 * q), Hf, Wf, sp, at(row, q), uStep, 4);
+        }
+      }
+      for (let m = 0; m < M; m++) {
+        for (let rr = 0; rr < nr; rr++) {
+          const r = r0 + rr, tz = r / tH, ty = r - tz * tH;
+          const base = at(dyFrame, m * gCS + (4 * tz * tH + 2 * ty) * 2 * tW), row = at(d, m * ld + rr * tW);
+          for (let q = 0; q < tW; q += 4) gradOutputQuad(at(base, 2 * q), 2 * tH, 2 * tW, at(row, q), dStep, 4);
+        }
+      }
+      for (let f = 0; f < 64; f++) {
+        const df = d + <usize>f * dStep, uf = u + <usize>f * uStep, ef = at(eg, f * eStride);
+        for (let mb = 0; mb < mBlocks; mb++) {
+          const m = mb << 2;
+          const pa0 = df + <usize>m * ldB, pa1 = df + <usize>min(m + 1, M - 1) * ldB;
+          const pa2 = df + <usize>min(m + 2, M - 1) * ldB, pa3 = df + <usize>min(m + 3, M - 1) * ldB;
+          for (let k = 0; k < K; k += 2) {
+            dotTile(pa0, pa1, pa2, pa3, uf + <usize>k * ldB, uf + <usize>min(k + 1, K - 1) * ldB, nb,
+                    at(ef, k * Mp + m), MpB, k + 1 < K);
+          }
+        }
+      }
+    }
+  }
+  if (ASC_FEATURE_THREADS) atomic.store<i32>(flags + (<usize>slot << 2), 0);
+}
+
+/** Σ_g of the vectors at p + g·gB, g < G, in order of g. */
+@inline function groupSum(p: usize, G: i32, gB: usize): v128 {
+  let x = v128.load(p);
+  for (let g = 1; g < G; g++) x = f32x4.add(x, v128.load(p + <usize>g * gB));
+  return x;
+}
+
+/** d0 + 0.5·(d1 + d2), 0.5·(d1 − d2), 0.5·(d1 + d2) + d3: the rows of Gᵀ. */
+@inline function gt0(d0: v128, d1: v128, d2: v128): v128 { return f32x4.add(d0, f32x4.mul(f32x4.splat(0.5), f32x4.add(d1, d2))); }
+@inline function gt1(d1: v128, d2: v128): v128 { return f32x4.mul(f32x4.splat(0.5), f32x4.sub(d1, d2)); }
+@inline function gt2(d1: v128, d2: v128, d3: v128): v128 { return f32x4.add(f32x4.mul(f32x4.splat(0.5), f32x4.add(d1, d2)), d3); }
+
+/**
+ * dw[(m·K + k)·27 + tap] = (Gᵀ e G) over each axis of e = Σ_g E[g·eGroup + f·fStride + k·Mp + m] (G groups
+ * of winoDot's layout, Mp = M rounded up to 4): the adjoint of winoWeight. Lanes take four output
+ * channels. Threads take (four channels, k) pairs.
+ */
+export function winoWeightGrad(v: usize, fStride: i32, G: i32, eGroup: i32, M: i32, K: i32, dw: usize, scratch: usize,
+                               tid: i32, nt: i32): void {
+  const mBlocks = (M + 3) >> 2, n = mBlocks * K, Mp = mBlocks << 2, gB = <usize>eGroup << 2;
   const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
-  const a = scratch + (<usize>tid << 10), b = a + 256; // a: [4][4][3] after x, b: [4][3][3] after y
-  const fStep = <usize>fStride << 2;
+  const b = scratch + (<usize>tid << 10); // [4 z][3 y][3 x] after x and y
+  const fStep = <usize>fStride << 2, kB = <usize>K * 108;
   for (let i = i0; i < i1; i++) {
-    const m = i / K, e = at(v, (i - m * K) * Mp + m);
-    for (let zy = 0; zy < 16; zy++) {
-      const p = e + <usize>(zy * 4) * fStep;
-      const d0 = load<f32>(p), d1 = load<f32>(p + fStep), d2 = load<f32>(p + 2 * fStep), d3 = load<f32>(p + 3 * fStep);
-      store<f32>(at(a, zy * 3), d0 + 0.5 * (d1 + d2));
-      store<f32>(at(a, zy * 3 + 1), 0.5 * (d1 - d2));
-      store<f32>(at(a, zy * 3 + 2), 0.5 * (d1 + d2) + d3);
+    const mb = i / K, k = i - mb * K, m0 = mb << 2, e = at(v, k * Mp + m0);
+    for (let z = 0; z < 4; z++) {
+      for (let y = 0; y < 4; y++) {
+        // along x for row (z, y), kept at 36.. for the y stage
+        const p = e + <usize>((z * 4 + y) * 4) * fStep;
+        const d0 = groupSum(p, G, gB), d1 = groupSum(p + fStep, G, gB), d2 = groupSum(p + 2 * fStep, G, gB), d3 = groupSum(p + 3 * fStep, G, gB);
+        put(b, 36 + y * 3, gt0(d0, d1, d2));
+        put(b, 36 + y * 3 + 1, gt1(d1, d2));
+        put(b, 36 + y * 3 + 2, gt2(d1, d2, d3));
+      }
+      for (let x = 0; x < 3; x++) {
+        const d0 = s(b, 36 + x), d1 = s(b, 39 + x), d2 = s(b, 42 + x), d3 = s(b, 45 + x);
+        put(b, z * 9 + x, gt0(d0, d1, d2));
+        put(b, z * 9 + 3 + x, gt1(d1, d2));
+        put(b, z * 9 + 6 + x, gt2(d1, d2, d3));
+      }
     }
-    for (let zx = 0; zx < 12; zx++) {
-      const z = zx / 3, x = zx % 3;
-      const d0 = load<f32>(at(a, z * 12 + x)), d1 = load<f32>(at(a, z * 12 + 3 + x));
-      const d2 = load<f32>(at(a, z * 12 + 6 + x)), d3 = load<f32>(at(a, z * 12 + 9 + x));
-      store<f32>(at(b, z * 9 + x), d0 + 0.5 * (d1 + d2));
-      store<f32>(at(b, z * 9 + 3 + x), 0.5 * (d1 - d2));
-      store<f32>(at(b, z * 9 + 6 + x), 0.5 * (d1 + d2) + d3);
-    }
-    const g = at(dw, i * 27);
+    // along z, each lane to its channel's kernel
+    const g = at(dw, (m0 * K + k) * 27), lanes = min(4, M - m0);
     for (let yx = 0; yx < 9; yx++) {
-      const d0 = load<f32>(at(b, yx)), d1 = load<f32>(at(b, 9 + yx)), d2 = load<f32>(at(b, 18 + yx)), d3 = load<f32>(at(b, 27 + yx));
-      store<f32>(at(g, yx), d0 + 0.5 * (d1 + d2));
-      store<f32>(at(g, 9 + yx), 0.5 * (d1 - d2));
-      store<f32>(at(g, 18 + yx), 0.5 * (d1 + d2) + d3);
+      const d0 = s(b, yx), d1 = s(b, 9 + yx), d2 = s(b, 18 + yx), d3 = s(b, 27 + yx);
+      const t0 = gt0(d0, d1, d2), t1 = gt1(d1, d2), t2 = gt2(d1, d2, d3);
+      const q = g + (<usize>yx << 2);
+      store<f32>(q, f32x4.extract_lane(t0, 0)); store<f32>(q, f32x4.extract_lane(t1, 0), 36); store<f32>(q, f32x4.extract_lane(t2, 0), 72);
+      if (lanes > 1) {
+        store<f32>(q + kB, f32x4.extract_lane(t0, 1)); store<f32>(q + kB, f32x4.extract_lane(t1, 1), 36);
+        store<f32>(q + kB, f32x4.extract_lane(t2, 1), 72);
+      }
+      if (lanes > 2) {
+        store<f32>(q + 2 * kB, f32x4.extract_lane(t0, 2)); store<f32>(q + 2 * kB, f32x4.extract_lane(t1, 2), 36);
+        store<f32>(q + 2 * kB, f32x4.extract_lane(t2, 2), 72);
+      }
+      if (lanes > 3) {
+        store<f32>(q + 3 * kB, f32x4.extract_lane(t0, 3)); store<f32>(q + 3 * kB, f32x4.extract_lane(t1, 3), 36);
+        store<f32>(q + 3 * kB, f32x4.extract_lane(t2, 3), 72);
+      }
     }
   }
 }

@@ -34,7 +34,10 @@ export interface Kernels {
                tid: I, nt: I): void;
   winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, d: I, t: I, fStride: I, tid: I, nt: I): void;
   winoDot(m: I, k: I, t: I, d: I, dStride: I, u: I, uStride: I, e: I, eStride: I, tid: I, nt: I): void;
-  winoWeightGrad(v: I, fStride: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
+  winoGradBlocks(src: I, srcCS: I, srcNS: I, hf: I, wf: I, gd: I, gCS: I, gNS: I, k: I, m: I, n: I, tD: I, tH: I, tW: I,
+                 r: I, g: I, e: I, eStride: I, eGroup: I, slots: I, slotFloats: I, ld: I, uF: I, dF: I, flags: I, nSlots: I,
+                 tid: I, nt: I): void;
+  winoWeightGrad(v: I, fStride: I, g: I, eGroup: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
   winoConv(src: I, srcCS: I, srcNS: I, hf: I, wf: I, k: I, m: I, n: I, tD: I, tH: I, tW: I, r: I, v: I, vStride: I, dst: I,
            dstCS: I, dstNS: I, oD: I, oH: I, oW: I, slots: I, slotFloats: I, ld: I, uF: I, cF: I, flags: I, nSlots: I,
            tid: I, nt: I): void;
@@ -43,7 +46,8 @@ export interface Kernels {
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
   'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'gemmRowsBatch', 'winoInput', 'winoWeight', 'winoConv',
-  'gemmDotBatch', 'winoGradOutput', 'winoDot', 'winoWeightGrad'];
+  'gemmDotBatch', 'winoGradOutput', 'winoDot', 'winoGradBlocks',
+  'winoWeightGrad'];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;

@@ -17,44 +17,61 @@ export interface WinogradConv {
 const CHUNK_FLOATS = 1 << 20;
 /** Each kernel part keeps 1 KiB of intermediate values. */
 const SCRATCH_FLOATS = MAX_PARTS * 256;
-/** Slack past U and M: the GEMM tiles and the output transform read a few floats past a row's end. */
+/** Slack past U, D and the frames: the kernels read a few floats past a row's end. */
 const SLACK = 8;
 /** Floats between consecutive transform planes beyond their data: one cache line, so planes do not alias. */
 const SKEW = 16;
 
 export const tilesOf = (out: Triple) => out.map((o) => Math.ceil(o / 2)) as Triple;
 
-/** Floats of a block's transformed input plus its products: well inside a core's L2 cache. */
+/** Floats of a block's transformed input plus its products (or transformed dy): well inside a core's L2 cache. */
 const BLOCK_FLOATS = 1 << 17;
+/** Groups (partial sums) per thread of the blocked weight gradient: enough for the threads to balance. */
+const GROUPS_PER_THREAD = 4;
+
+/** The batch's frames at one address: `channels`·vol floats per sample, zeros in the slack past the last. */
+function frames(dev: Device, src: number, n: number, channels: number, srcDims: Triple, dims: Triple, offset: Triple) {
+  const srcVol = srcDims[0] * srcDims[1] * srcDims[2], vol = dims[0] * dims[1] * dims[2], floats = n * channels * vol;
+  const ptr = dev.temp(floats + SLACK);
+  for (let b = 0; b < n; b++) {
+    dev.call('window3d', [src + b * channels * srcVol * 4, srcVol, ...srcDims, ptr + b * channels * vol * 4, vol, ...dims,
+                          ...offset, channels], channels * vol);
+  }
+  dev.call('fill', [ptr + floats * 4, SLACK, 0], SLACK);
+  return { ptr, vol, release: () => dev.release(ptr, floats + SLACK) };
+}
+
+/**
+ * Per-thread slots for the blocked kernels: 1 KiB of intermediate values, then 64 planes of `aRows` rows and
+ * 64 of `bRows` rows of ld floats, for blocks of R tile rows. Rows hold a block's tiles plus the 3 that a
+ * partial quad spills. Zeroed, so that padding read before any block writes it holds numbers.
+ */
+function slots(dev: Device, aRows: number, bRows: number, tW: number) {
+  const R = Math.max(1, Math.floor(BLOCK_FLOATS / (64 * (aRows + bRows) * tW)));
+  const ld = Math.ceil((R * tW + 3) / 8) * 8, aF = aRows * ld + SKEW, bF = bRows * ld + SKEW;
+  const slotFloats = 256 + 64 * (aF + bF) + SKEW, count = dev.pool.count;
+  const ptr = dev.temp(count * slotFloats), flags = dev.temp(count);
+  dev.call('fill', [ptr, count * slotFloats, 0], count * slotFloats);
+  dev.call('fill', [flags, count, 0], count);
+  const release = () => { dev.release(flags, count); dev.release(ptr, count * slotFloats); };
+  return { R, args: [ptr, slotFloats, ld, aF, bF, flags, count], release };
+}
 
 /** y = conv(x) with the weights as [m, cin, 3, 3, 3] at a. */
 export function winogradConv(dev: Device, x: number, a: number, y: number, p: WinogradConv) {
-  const [D, H, W] = p.in, [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out), inVol = D * H * W, outVol = oD * oH * oW;
-  const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], frameVol = Df * Hf * Wf, frameFloats = p.n * p.cin * frameVol;
+  const [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out), outVol = oD * oH * oW;
+  const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2];
   const scratch = dev.temp(SCRATCH_FLOATS);
   // output channels in fours (winoWeight's layout)
   const vStride = Math.ceil(p.m / 4) * 4 * p.cin + SKEW, v = dev.temp(64 * vStride);
   dev.call('winoWeight', [a, p.m, p.cin, v, vStride, scratch], 64 * p.m * p.cin);
-  const xp = dev.temp(frameFloats + SLACK);
-  for (let b = 0; b < p.n; b++) {
-    dev.call('window3d', [x + b * p.cin * inVol * 4, inVol, D, H, W, xp + b * p.cin * frameVol * 4, frameVol, Df, Hf, Wf,
-                          -p.pad[0], -p.pad[1], -p.pad[2], p.cin], p.cin * frameVol);
-  }
-  dev.call('fill', [xp + frameFloats * 4, SLACK, 0], SLACK);
-  // blocks of whole tile rows; a row of U and C holds a block's tiles plus the 3 that a partial quad spills
-  const R = Math.max(1, Math.floor(BLOCK_FLOATS / (64 * (p.cin + p.m) * tW)));
-  const ld = Math.ceil((R * tW + 3) / 8) * 8, uF = p.cin * ld + SKEW, cF = p.m * ld + SKEW;
-  const slotFloats = 256 + 64 * (uF + cF) + SKEW, nSlots = dev.pool.count;
-  // zeroed so that the padding columns the GEMM reads before any block writes them hold numbers
-  const slots = dev.temp(nSlots * slotFloats), flags = dev.temp(nSlots);
-  dev.call('fill', [slots, nSlots * slotFloats, 0], nSlots * slotFloats);
-  dev.call('fill', [flags, nSlots, 0], nSlots);
-  dev.call('winoConv', [xp, frameVol, p.cin * frameVol, Hf, Wf, p.cin, p.m, p.n, tD, tH, tW, R, v, vStride, y, outVol,
-                        p.m * outVol, oD, oH, oW, slots, slotFloats, ld, uF, cF, flags, nSlots],
+  const xp = frames(dev, x, p.n, p.cin, p.in, [Df, Hf, Wf], p.pad.map((q) => -q) as Triple);
+  const slot = slots(dev, p.cin, p.m, tW);
+  dev.call('winoConv', [xp.ptr, xp.vol, p.cin * xp.vol, Hf, Wf, p.cin, p.m, p.n, tD, tH, tW, slot.R, v, vStride, y, outVol,
+                        p.m * outVol, oD, oH, oW, ...slot.args],
            64 * p.m * p.cin * p.n * tD * tH * tW);
-  dev.release(flags, nSlots);
-  dev.release(slots, nSlots * slotFloats);
-  dev.release(xp, frameFloats + SLACK);
+  slot.release();
+  xp.release();
   dev.release(v, 64 * vStride);
   dev.release(scratch, SCRATCH_FLOATS);
 }
@@ -62,38 +79,47 @@ export function winogradConv(dev: Device, x: number, a: number, y: number, p: Wi
 /**
  * dw = the weight gradient of y = conv(x), as [m, cin, 3, 3, 3]: per transform point, the transformed dy
  * (the adjoint of the output transform) times U summed over the tiles, then the adjoint of the weight
- * transform. Partial tiles see zeros in dy past its edge. Tiles go in chunks of whole tile rows of a
- * sample, so that U and the transformed dy stay near the caches.
+ * transform. Partial tiles see zeros in dy past its edge. With few channel pairs the sums are small:
+ * groups of blocks transform and multiply in cache, each into its own sums (winoGradBlocks); otherwise
+ * tiles go in chunks of whole tile rows of a sample, transformed by all threads, then multiplied.
  */
 export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: number, p: WinogradConv) {
-  const [D, H, W] = p.in, [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out);
-  const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], frameVol = Df * Hf * Wf;
-  const inVol = D * H * W, gradVol = 8 * tD * tH * tW, outVol = oD * oH * oW;
+  const [tD, tH, tW] = tilesOf(p.out);
+  const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], gradDims: Triple = [2 * tD, 2 * tH, 2 * tW];
   const scratch = dev.temp(SCRATCH_FLOATS);
-  // the sums as E[64][cin][m rounded up to 4] (winoDot's layout)
-  const eStride = Math.ceil(p.m / 4) * 4 * p.cin + SKEW, e = dev.temp(64 * eStride);
-  dev.call('fill', [e, 64 * eStride, 0], 64 * eStride);
-  const xp = dev.temp(p.cin * frameVol + SLACK), dyp = dev.temp(p.m * gradVol + SLACK);
-  const rows = tD * tH, nr = Math.max(1, Math.min(rows, Math.floor(CHUNK_FLOATS / (64 * (p.cin + p.m) * tW))));
-  const uFloats = 64 * (p.cin * nr * tW + SKEW) + SLACK, dFloats = 64 * (p.m * nr * tW + SKEW) + SLACK;
-  const u = dev.temp(uFloats), d = dev.temp(dFloats);
-  for (let b = 0; b < p.n; b++) {
-    dev.call('window3d', [x + b * p.cin * inVol * 4, inVol, D, H, W, xp, frameVol, Df, Hf, Wf, -p.pad[0], -p.pad[1], -p.pad[2], p.cin],
-             p.cin * frameVol);
-    dev.call('window3d', [dy + b * p.m * outVol * 4, outVol, oD, oH, oW, dyp, gradVol, 2 * tD, 2 * tH, 2 * tW, 0, 0, 0, p.m],
-             p.m * gradVol);
-    for (let r = 0; r < rows; r += nr) {
-      const n = Math.min(nr, rows - r), T = n * tW, uStride = p.cin * T + SKEW, dStride = p.m * T + SKEW;
-      dev.call('winoInput', [xp, frameVol, Hf, Wf, p.cin, r, n, tH, tW, u, T, uStride, scratch], 64 * p.cin * T);
-      dev.call('winoGradOutput', [dyp, gradVol, 2 * tH, 2 * tW, p.m, r, n, tH, tW, d, T, dStride], 64 * p.m * T);
-      dev.call('winoDot', [p.m, p.cin, T, d, dStride, u, uStride, e, eStride], 64 * p.m * T * p.cin);
+  const xp = frames(dev, x, p.n, p.cin, p.in, [Df, Hf, Wf], p.pad.map((q) => -q) as Triple);
+  const dyp = frames(dev, dy, p.n, p.m, p.out, gradDims, [0, 0, 0]);
+  // the sums as E[64][cin][m rounded up to 4] (winoDot's layout), per group
+  const eStride = Math.ceil(p.m / 4) * 4 * p.cin + SKEW, eGroup = 64 * eStride;
+  const blocked = p.cin * p.m < 32 * 32;
+  const slot = blocked ? slots(dev, p.cin, p.m, tW) : null;
+  const blocks = slot ? p.n * Math.ceil(tD * tH / slot.R) : 0;
+  const groups = slot ? Math.min(blocks, GROUPS_PER_THREAD * dev.pool.count) : 1;
+  const e = dev.temp(groups * eGroup);
+  dev.call('fill', [e, groups * eGroup, 0], groups * eGroup);
+  if (slot) {
+    dev.call('winoGradBlocks', [xp.ptr, xp.vol, p.cin * xp.vol, Hf, Wf, dyp.ptr, dyp.vol, p.m * dyp.vol, p.cin, p.m, p.n, tD, tH, tW,
+                                slot.R, groups, e, eStride, eGroup, ...slot.args], 64 * p.m * p.cin * p.n * tD * tH * tW);
+    slot.release();
+  } else {
+    const rows = tD * tH, nr = Math.max(1, Math.min(rows, Math.floor(CHUNK_FLOATS / (64 * (p.cin + p.m) * tW))));
+    const uFloats = 64 * (p.cin * nr * tW + SKEW) + SLACK, dFloats = 64 * (p.m * nr * tW + SKEW) + SLACK;
+    const u = dev.temp(uFloats), d = dev.temp(dFloats);
+    for (let b = 0; b < p.n; b++) {
+      const xb = xp.ptr + b * p.cin * xp.vol * 4, dyb = dyp.ptr + b * p.m * dyp.vol * 4;
+      for (let r = 0; r < rows; r += nr) {
+        const n = Math.min(nr, rows - r), T = n * tW, uStride = p.cin * T + SKEW, dStride = p.m * T + SKEW;
+        dev.call('winoInput', [xb, xp.vol, Hf, Wf, p.cin, r, n, tH, tW, u, T, uStride, scratch], 64 * p.cin * T);
+        dev.call('winoGradOutput', [dyb, dyp.vol, 2 * tH, 2 * tW, p.m, r, n, tH, tW, d, T, dStride], 64 * p.m * T);
+        dev.call('winoDot', [p.m, p.cin, T, d, dStride, u, uStride, e, eStride], 64 * p.m * T * p.cin);
+      }
     }
+    dev.release(d, dFloats);
+    dev.release(u, uFloats);
   }
-  dev.call('winoWeightGrad', [e, eStride, p.m, p.cin, dw, scratch], 64 * p.m * p.cin);
-  dev.release(d, dFloats);
-  dev.release(u, uFloats);
-  dev.release(dyp, p.m * gradVol + SLACK);
-  dev.release(xp, p.cin * frameVol + SLACK);
-  dev.release(e, 64 * eStride);
+  dev.call('winoWeightGrad', [e, eStride, groups, eGroup, p.m, p.cin, dw, scratch], 64 * p.m * p.cin);
+  dev.release(e, groups * eGroup);
+  dyp.release();
+  xp.release();
   dev.release(scratch, SCRATCH_FLOATS);
 }
