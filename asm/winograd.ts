@@ -101,29 +101,30 @@ export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, row0
 export function winoWeight(w: usize, M: i32, K: i32, v: usize, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
   const n = ((M + 3) >> 2) * K;
   const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
-  const b = scratch + (<usize>tid << 10); // [3 z][4 y][4 x] after x and y
+  const b = scratch + (<usize>tid << 10); // [3 z][3 y][4 x] after x at 16, [3 z][4 y][4 x] after y at 0:
+  // slice z of the second overwrites only the first's slices up to z, already read
   const fStep = <usize>fStride << 2;
   for (let i = i0; i < i1; i++) {
     const mb = i / K, k = i - mb * K, m0 = mb * 4;
     // lanes 4 channels, K·27 floats apart, clamped to the last channel
     const g0 = at(w, (m0 * K + k) * 27), kB = <usize>K * 108;
     const g1 = m0 + 1 < M ? g0 + kB : g0, g2 = m0 + 2 < M ? g1 + kB : g1, g3 = m0 + 3 < M ? g2 + kB : g2;
-    for (let z = 0; z < 3; z++) {
-      for (let x = 0; x < 3; x++) {
-        // along y for column x, then along x
-        const o = <usize>(z * 9 + x) << 2;
-        const r0 = gather(g0, g1, g2, g3, o), r1 = gather(g0, g1, g2, g3, o + 12), r2 = gather(g0, g1, g2, g3, o + 24);
-        put(b, z * 16 + x, r0);
-        put(b, z * 16 + 4 + x, gPlus(r0, r1, r2));
-        put(b, z * 16 + 8 + x, gMinus(r0, r1, r2));
-        put(b, z * 16 + 12 + x, r2);
-      }
-      for (let y = 0; y < 4; y++) {
-        const i = z * 16 + y * 4, x0 = s(b, i), x1 = s(b, i + 1), x2 = s(b, i + 2);
-        put(b, i + 1, gPlus(x0, x1, x2));
-        put(b, i + 3, x2);
-        put(b, i + 2, gMinus(x0, x1, x2));
-      }
+    // along x per kernel row, then y, then z (the order of the scalar transform: the same roundings)
+    for (let zy = 0; zy < 9; zy++) {
+      const o = <usize>(zy * 3) << 2;
+      const r0 = gather(g0, g1, g2, g3, o), r1 = gather(g0, g1, g2, g3, o + 4), r2 = gather(g0, g1, g2, g3, o + 8);
+      put(b, 16 + zy * 4, r0);
+      put(b, 16 + zy * 4 + 1, gPlus(r0, r1, r2));
+      put(b, 16 + zy * 4 + 2, gMinus(r0, r1, r2));
+      put(b, 16 + zy * 4 + 3, r2);
+    }
+    for (let zx = 0; zx < 12; zx++) {
+      const z = zx >> 2, x = zx & 3;
+      const y0 = s(b, 16 + z * 12 + x), y1 = s(b, 20 + z * 12 + x), y2 = s(b, 24 + z * 12 + x);
+      put(b, z * 16 + x, y0);
+      put(b, z * 16 + 4 + x, gPlus(y0, y1, y2));
+      put(b, z * 16 + 8 + x, gMinus(y0, y1, y2));
+      put(b, z * 16 + 12 + x, y2);
     }
     const dst = at(v, (mb * K + k) * 4);
     for (let yx = 0; yx < 16; yx++) {
