@@ -98,21 +98,6 @@ export function gemmDot(M: i32, J: i32, L: i32, a: usize, lda: i32, rows: usize,
   }
 }
 
-/**
- * `count` independent gemmDot products: product i uses A at a + i·aStep floats, the row table at
- * rows + i·rowsStep entries and C at c + i·cStep floats. Each part owns whole tiles of whole products.
- */
-export function gemmDotBatch(count: i32, M: i32, J: i32, L: i32, a: usize, aStep: i32, lda: i32, rows: usize, rowsStep: i32,
-                             c: usize, cStep: i32, ldc: i32, tid: i32, nt: i32): void {
-  const jBlocks = (J + 1) >> 1, per = ((M + 3) >> 2) * jBlocks;
-  const u0 = share(count * per, tid, nt, 1), u1 = share(count * per, tid + 1, nt, 1);
-  for (let u = u0; u < u1; u++) {
-    const i = u / per, t = u - i * per, mb = t / jBlocks;
-    const ai = at(a, i * aStep), ri = rows + (<usize>(i * rowsStep) << 2), ci = at(c, i * cStep);
-    for (let l0 = 0; l0 < L; l0 += LC) dotTile(M, J, ai, lda, ri, ci, ldc, mb * 4, (t - mb * jBlocks) * 2, l0, min(L, l0 + LC));
-  }
-}
-
 /** C[m..m+3, j..j+1] += Σ_{l0≤l<l1} A[m·lda + l]·B_j[l], summed in an order that only depends on l0 and l1. */
 @inline
 function dotTile(M: i32, J: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, m: i32, j: i32, l0: i32, l1: i32): void {
@@ -151,27 +136,6 @@ function dotTile(M: i32, J: i32, a: usize, lda: i32, rows: usize, c: usize, ldc:
   if (m + 1 < M) { store<f32>(c0 + ldcB, load<f32>(c0 + ldcB) + r10); if (two) store<f32>(c0 + ldcB, load<f32>(c0 + ldcB, 4) + r11, 4); }
   if (m + 2 < M) { store<f32>(c0 + 2 * ldcB, load<f32>(c0 + 2 * ldcB) + r20); if (two) store<f32>(c0 + 2 * ldcB, load<f32>(c0 + 2 * ldcB, 4) + r21, 4); }
   if (m + 3 < M) { store<f32>(c0 + 3 * ldcB, load<f32>(c0 + 3 * ldcB) + r30); if (two) store<f32>(c0 + 3 * ldcB, load<f32>(c0 + 3 * ldcB, 4) + r31, 4); }
-}
-
-/**
- * `count` independent gemmRows products (accumulate off): product i uses A at a + i·aStep floats, the
- * row table at rows + i·rowsStep entries and C at c + i·cStep floats. Units are 4×8 tiles of C over the
- * whole depth, numbered product by product, so small products still spread over every thread.
- */
-export function gemmRowsBatch(count: i32, M: i32, N: i32, K: i32, a: usize, aStep: i32, lda: i32, rows: usize, rowsStep: i32,
-                              c: usize, cStep: i32, ldc: i32, tid: i32, nt: i32): void {
-  const blocks = (M + MR - 1) / MR, tiles = (N + NR - 1) / NR, per = blocks * tiles;
-  const u0 = share(count * per, tid, nt, 1), u1 = share(count * per, tid + 1, nt, 1);
-  const ldcB = <usize>ldc << 2, ldaB = <usize>lda << 2;
-  for (let u = u0; u < u1; u++) {
-    const i = u / per, r = u - i * per, t = r / blocks, mb = r - t * blocks;
-    const n = t * NR, width = min(NR, N - n), rowsValid = min(MR, M - mb * MR);
-    const ai = at(a, i * aStep + mb * MR * lda), ri = rows + (<usize>(i * rowsStep) << 2);
-    const ci = at(c, i * cStep + mb * MR * ldc + n);
-    for (let k0 = 0; k0 < K; k0 += KC) {
-      tile(ai + (<usize>k0 << 2), ldaB, ri + (<usize>k0 << 2), min(KC, K - k0), <usize>n << 2, ci, ldcB, rowsValid, width, k0 > 0);
-    }
-  }
 }
 
 @inline function offset(table: usize, i: i32): usize {

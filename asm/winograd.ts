@@ -7,219 +7,500 @@
 // own 1 KiB of the scratch block the host passes (`scratch + part·1024`). The 64 planes of V, U and the
 // GEMM results lie fStride floats apart, which the host keeps off multiples of 4 KiB: a tile's 64 values
 // would otherwise fall in one cache set.
-import { at, share, storeLanes } from './common';
+import { at, fma, share, storeLanes } from './common';
 
 @inline function s(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
 @inline function put(p: usize, i: i32, v: v128): void { v128.store(p + (<usize>i << 4), v); }
 
 /**
- * U[f·fStride + c·T + tile] for the tiles of a block of nz × tH × tW tiles (T of them) whose patches start in
- * src, a zero-padded frame of C channels (channel stride srcCS, rows Wf floats, planes Hf rows, at least
- * 2·tW + 2 floats per row and 8 floats of slack past the last channel). Threads take rows of tiles.
+ * The input transform of four neighbouring tiles along W (lanes) of one channel: their 4×4×4 patches start
+ * at p0 + 2·lane floats in a frame of rows Wf floats and planes Hf rows. Value f of lane i goes to
+ * dst + f·fStep + 4·i (the first `lanes` lanes).
  */
-export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, nz: i32, tH: i32, tW: i32,
+@inline function inputQuad(p0: usize, Hf: i32, Wf: i32, sp: usize, dst: usize, fStep: usize, lanes: i32): void {
+  // per patch row y: along x (lane i reads columns 2(q + i) .. 2(q + i) + 3), then along z, to sp[z][y][x]
+  for (let y = 0; y < 4; y++) {
+    const p = at(p0, y * Wf), plane = <usize>Hf * Wf << 2;
+    let v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32);
+    let e = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+    let d2 = i32x4.shuffle(e, i32x4.shuffle(v1, v2, 0, 2, 4, 6), 1, 2, 3, 6);
+    let d3 = i32x4.shuffle(o, i32x4.shuffle(v1, v2, 1, 3, 5, 7), 1, 2, 3, 6);
+    const a0 = f32x4.sub(e, d2), a1 = f32x4.add(o, d2), a2 = f32x4.sub(d2, o), a3 = f32x4.sub(o, d3);
+    v0 = v128.load(p + plane); v1 = v128.load(p + plane, 16); v2 = v128.load(p + plane, 32);
+    e = i32x4.shuffle(v0, v1, 0, 2, 4, 6); o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+    d2 = i32x4.shuffle(e, i32x4.shuffle(v1, v2, 0, 2, 4, 6), 1, 2, 3, 6);
+    d3 = i32x4.shuffle(o, i32x4.shuffle(v1, v2, 1, 3, 5, 7), 1, 2, 3, 6);
+    const b0 = f32x4.sub(e, d2), b1 = f32x4.add(o, d2), b2 = f32x4.sub(d2, o), b3 = f32x4.sub(o, d3);
+    v0 = v128.load(p + 2 * plane); v1 = v128.load(p + 2 * plane, 16); v2 = v128.load(p + 2 * plane, 32);
+    e = i32x4.shuffle(v0, v1, 0, 2, 4, 6); o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+    d2 = i32x4.shuffle(e, i32x4.shuffle(v1, v2, 0, 2, 4, 6), 1, 2, 3, 6);
+    d3 = i32x4.shuffle(o, i32x4.shuffle(v1, v2, 1, 3, 5, 7), 1, 2, 3, 6);
+    const c0 = f32x4.sub(e, d2), c1 = f32x4.add(o, d2), c2 = f32x4.sub(d2, o), c3 = f32x4.sub(o, d3);
+    const r = y * 4;
+    put(sp, r, f32x4.sub(a0, c0)); put(sp, r + 1, f32x4.sub(a1, c1)); put(sp, r + 2, f32x4.sub(a2, c2)); put(sp, r + 3, f32x4.sub(a3, c3));
+    put(sp, 16 + r, f32x4.add(b0, c0)); put(sp, 16 + r + 1, f32x4.add(b1, c1));
+    put(sp, 16 + r + 2, f32x4.add(b2, c2)); put(sp, 16 + r + 3, f32x4.add(b3, c3));
+    put(sp, 32 + r, f32x4.sub(c0, b0)); put(sp, 32 + r + 1, f32x4.sub(c1, b1));
+    put(sp, 32 + r + 2, f32x4.sub(c2, b2)); put(sp, 32 + r + 3, f32x4.sub(c3, b3));
+    v0 = v128.load(p + 3 * plane); v1 = v128.load(p + 3 * plane, 16); v2 = v128.load(p + 3 * plane, 32);
+    e = i32x4.shuffle(v0, v1, 0, 2, 4, 6); o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+    d2 = i32x4.shuffle(e, i32x4.shuffle(v1, v2, 0, 2, 4, 6), 1, 2, 3, 6);
+    d3 = i32x4.shuffle(o, i32x4.shuffle(v1, v2, 1, 3, 5, 7), 1, 2, 3, 6);
+    put(sp, 48 + r, f32x4.sub(b0, f32x4.sub(e, d2))); put(sp, 48 + r + 1, f32x4.sub(b1, f32x4.add(o, d2)));
+    put(sp, 48 + r + 2, f32x4.sub(b2, f32x4.sub(d2, o))); put(sp, 48 + r + 3, f32x4.sub(b3, f32x4.sub(o, d3)));
+  }
+  // along y, straight to dst
+  for (let zx = 0; zx < 16; zx++) {
+    const i = (zx >> 2) * 16 + (zx & 3);
+    const a0 = s(sp, i), a1 = s(sp, i + 4), a2 = s(sp, i + 8), a3 = s(sp, i + 12), d = dst + <usize>i * fStep;
+    storeLanes(d, f32x4.sub(a0, a2), lanes);
+    storeLanes(d + 4 * fStep, f32x4.add(a1, a2), lanes);
+    storeLanes(d + 8 * fStep, f32x4.sub(a2, a1), lanes);
+    storeLanes(d + 12 * fStep, f32x4.sub(a1, a3), lanes);
+  }
+}
+
+/**
+ * U[f·fStride + c·T + tile] for the T = nr·tW tiles of tile rows row0 .. row0 + nr − 1 (row = tz·tH + ty)
+ * whose patches start in src, a zero-padded frame of C channels (channel stride srcCS, rows Wf floats,
+ * planes Hf rows, at least 2·tW + 2 floats per row and 8 floats of slack past the last channel). Threads
+ * take rows of tiles.
+ */
+export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, row0: i32, nr: i32, tH: i32, tW: i32,
                           u: usize, T: i32, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
-  const rows = C * nz * tH;
+  const rows = C * nr;
   const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
   const sp = scratch + (<usize>tid << 10);
   const planeB = <usize>T << 2, fStep = <usize>fStride << 2;
   for (let r = r0; r < r1; r++) {
-    const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
+    const c = r / nr, rr = r - c * nr, tz = (row0 + rr) / tH, ty = row0 + rr - tz * tH;
     const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf);
-    const uRow = u + (<usize>c) * planeB + (<usize>((tz * tH + ty) * tW) << 2);
-    for (let q = 0; q < tW; q += 4) {
-      // along x: lane i reads the patch of tile q + i, columns 2(q + i) .. 2(q + i) + 3
-      for (let zy = 0; zy < 16; zy++) {
-        const p = at(base, ((zy >> 2) * Hf + (zy & 3)) * Wf + 2 * q);
-        const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32);
-        const e = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
-        const e2 = i32x4.shuffle(v1, v2, 0, 2, 4, 6), o2 = i32x4.shuffle(v1, v2, 1, 3, 5, 7);
-        const d2 = i32x4.shuffle(e, e2, 1, 2, 3, 6), d3 = i32x4.shuffle(o, o2, 1, 2, 3, 6);
-        put(sp, zy * 4, f32x4.sub(e, d2));
-        put(sp, zy * 4 + 1, f32x4.add(o, d2));
-        put(sp, zy * 4 + 2, f32x4.sub(d2, o));
-        put(sp, zy * 4 + 3, f32x4.sub(o, d3));
-      }
-      // along y, in place
-      for (let zj = 0; zj < 16; zj++) {
-        const i = (zj >> 2) * 16 + (zj & 3);
-        const a0 = s(sp, i), a1 = s(sp, i + 4), a2 = s(sp, i + 8), a3 = s(sp, i + 12);
-        put(sp, i, f32x4.sub(a0, a2));
-        put(sp, i + 4, f32x4.add(a1, a2));
-        put(sp, i + 8, f32x4.sub(a2, a1));
-        put(sp, i + 12, f32x4.sub(a1, a3));
-      }
-      // along z, straight to U
-      const lanes = min(4, tW - q), dst = uRow + (<usize>q << 2);
-      for (let yj = 0; yj < 16; yj++) {
-        const a0 = s(sp, yj), a1 = s(sp, yj + 16), a2 = s(sp, yj + 32), a3 = s(sp, yj + 48);
-        storeLanes(dst + <usize>yj * fStep, f32x4.sub(a0, a2), lanes);
-        storeLanes(dst + <usize>(yj + 16) * fStep, f32x4.add(a1, a2), lanes);
-        storeLanes(dst + <usize>(yj + 32) * fStep, f32x4.sub(a2, a1), lanes);
-        storeLanes(dst + <usize>(yj + 48) * fStep, f32x4.sub(a1, a3), lanes);
-      }
-    }
+    const uRow = u + (<usize>c) * planeB + (<usize>(rr * tW) << 2);
+    for (let q = 0; q < tW; q += 4) inputQuad(at(base, 2 * q), Hf, Wf, sp, uRow + (<usize>q << 2), fStep, min(4, tW - q));
   }
 }
 
-/** V[f·fStride + m·K + k] from the kernels w[(m·K + k)·27 + tap]. Threads take kernels. */
+/** The floats at p0 + o, p1 + o, p2 + o, p3 + o as one vector. */
+@inline function gather(p0: usize, p1: usize, p2: usize, p3: usize, o: usize): v128 {
+  let g = f32x4.splat(load<f32>(p0 + o));
+  g = f32x4.replace_lane(g, 1, load<f32>(p1 + o));
+  g = f32x4.replace_lane(g, 2, load<f32>(p2 + o));
+  return f32x4.replace_lane(g, 3, load<f32>(p3 + o));
+}
+
+/** 0.5·(g0 + g1 + g2) and 0.5·(g0 − g1 + g2): the middle rows of G. */
+@inline function gPlus(g0: v128, g1: v128, g2: v128): v128 { return f32x4.mul(f32x4.splat(0.5), f32x4.add(f32x4.add(g0, g1), g2)); }
+@inline function gMinus(g0: v128, g1: v128, g2: v128): v128 { return f32x4.mul(f32x4.splat(0.5), f32x4.add(f32x4.sub(g0, g1), g2)); }
+
+/**
+ * V[f·fStride + ((m >> 2)·K + k)·4 + (m & 3)] from the kernels w[(m·K + k)·27 + tap]: four output channels
+ * interleaved, so that the product's register tile finds its four rows of A in one 16-byte step. Lanes
+ * take those four channels (past M, copies of the last, whose products are never stored). Threads take
+ * (four channels, k) pairs.
+ */
 export function winoWeight(w: usize, M: i32, K: i32, v: usize, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
-  const n = M * K;
+  const n = ((M + 3) >> 2) * K;
   const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
-  const a = scratch + (<usize>tid << 10), b = a + 256; // a: [3][3][4] after x, b: [3][4][4] after y
+  const b = scratch + (<usize>tid << 10); // [3 z][3 y][4 x] after x at 16, [3 z][4 y][4 x] after y at 0:
+  // slice z of the second overwrites only the first's slices up to z, already read
   const fStep = <usize>fStride << 2;
   for (let i = i0; i < i1; i++) {
-    const g = at(w, i * 27);
-    for (let r = 0; r < 9; r++) {
-      const gr = g + <usize>r * 12, g0 = load<f32>(gr), g1 = load<f32>(gr, 4), g2 = load<f32>(gr, 8);
-      store<f32>(at(a, r * 4), g0);
-      store<f32>(at(a, r * 4 + 1), 0.5 * (g0 + g1 + g2));
-      store<f32>(at(a, r * 4 + 2), 0.5 * (g0 - g1 + g2));
-      store<f32>(at(a, r * 4 + 3), g2);
+    const mb = i / K, k = i - mb * K, m0 = mb * 4;
+    // lanes 4 channels, K·27 floats apart, clamped to the last channel
+    const g0 = at(w, (m0 * K + k) * 27), kB = <usize>K * 108;
+    const g1 = m0 + 1 < M ? g0 + kB : g0, g2 = m0 + 2 < M ? g1 + kB : g1, g3 = m0 + 3 < M ? g2 + kB : g2;
+    // along x per kernel row, then y, then z (the order of the scalar transform: the same roundings)
+    for (let zy = 0; zy < 9; zy++) {
+      const o = <usize>(zy * 3) << 2;
+      const r0 = gather(g0, g1, g2, g3, o), r1 = gather(g0, g1, g2, g3, o + 4), r2 = gather(g0, g1, g2, g3, o + 8);
+      put(b, 16 + zy * 4, r0);
+      put(b, 16 + zy * 4 + 1, gPlus(r0, r1, r2));
+      put(b, 16 + zy * 4 + 2, gMinus(r0, r1, r2));
+      put(b, 16 + zy * 4 + 3, r2);
     }
     for (let zx = 0; zx < 12; zx++) {
       const z = zx >> 2, x = zx & 3;
-      const g0 = load<f32>(at(a, z * 12 + x)), g1 = load<f32>(at(a, z * 12 + 4 + x)), g2 = load<f32>(at(a, z * 12 + 8 + x));
-      store<f32>(at(b, z * 16 + x), g0);
-      store<f32>(at(b, z * 16 + 4 + x), 0.5 * (g0 + g1 + g2));
-      store<f32>(at(b, z * 16 + 8 + x), 0.5 * (g0 - g1 + g2));
-      store<f32>(at(b, z * 16 + 12 + x), g2);
+      const y0 = s(b, 16 + z * 12 + x), y1 = s(b, 20 + z * 12 + x), y2 = s(b, 24 + z * 12 + x);
+      put(b, z * 16 + x, y0);
+      put(b, z * 16 + 4 + x, gPlus(y0, y1, y2));
+      put(b, z * 16 + 8 + x, gMinus(y0, y1, y2));
+      put(b, z * 16 + 12 + x, y2);
     }
-    const dst = at(v, i);
+    const dst = at(v, (mb * K + k) * 4);
     for (let yx = 0; yx < 16; yx++) {
-      const g0 = load<f32>(at(b, yx)), g1 = load<f32>(at(b, 16 + yx)), g2 = load<f32>(at(b, 32 + yx));
-      store<f32>(dst + <usize>yx * fStep, g0);
-      store<f32>(dst + <usize>(yx + 16) * fStep, 0.5 * (g0 + g1 + g2));
-      store<f32>(dst + <usize>(yx + 32) * fStep, 0.5 * (g0 - g1 + g2));
-      store<f32>(dst + <usize>(yx + 48) * fStep, g2);
+      const z0 = s(b, yx), z1 = s(b, 16 + yx), z2 = s(b, 32 + yx);
+      v128.store(dst + <usize>yx * fStep, z0);
+      v128.store(dst + <usize>(yx + 16) * fStep, gPlus(z0, z1, z2));
+      v128.store(dst + <usize>(yx + 32) * fStep, gMinus(z0, z1, z2));
+      v128.store(dst + <usize>(yx + 48) * fStep, z2);
     }
   }
 }
 
 /**
- * y[c, 2·tz + oz, 2·ty + oy, 2·tx + ox] for the tiles of a block of nz × tH × tW tiles (T of them),
- * from m[f·fStride + c·T + tile] (4 floats of slack past its end); outputs past oD × oH × oW (dst's channel
- * volume, channel stride dstCS) are dropped. Threads take rows of tiles.
+ * The output transform of four neighbouring tiles along W (lanes): value f of lane i at src + f·fStep + 4·i,
+ * tile (tz, ty, q + lane) of the output channel at out (rows oW floats, planes oH rows, oD planes), whose
+ * outputs past the edges are dropped.
  */
-export function winoOutput(m: usize, T: i32, fStride: i32, C: i32, nz: i32, tH: i32, tW: i32, dst: usize, dstCS: i32,
-                           oD: i32, oH: i32, oW: i32, scratch: usize, tid: i32, nt: i32): void {
-  const rows = C * nz * tH;
-  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
-  const sp = scratch + (<usize>tid << 10);
-  const planeB = <usize>T << 2, fStep = <usize>fStride << 2;
-  for (let r = r0; r < r1; r++) {
-    const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
-    const mRow = m + (<usize>c) * planeB + (<usize>((tz * tH + ty) * tW) << 2);
-    for (let q = 0; q < tW; q += 4) {
-      const src = mRow + (<usize>q << 2);
-      // along z: [4 z][4 y][4 x] → [2 z][4 y][4 x]
-      for (let yx = 0; yx < 16; yx++) {
-        const a0 = v128.load(src + <usize>yx * fStep), a1 = v128.load(src + <usize>(yx + 16) * fStep);
-        const a2 = v128.load(src + <usize>(yx + 32) * fStep), a3 = v128.load(src + <usize>(yx + 48) * fStep);
-        put(sp, yx, f32x4.add(f32x4.add(a0, a1), a2));
-        put(sp, 16 + yx, f32x4.sub(f32x4.sub(a1, a2), a3));
+@inline function outputQuad(src: usize, fStep: usize, sp: usize, out: usize, tz: i32, ty: i32, q: i32,
+                            oD: i32, oH: i32, oW: i32): void {
+  // per x: along z, then y, to sp[2 z][2 y][4 x]
+  for (let x = 0; x < 4; x++) {
+    const p = src + <usize>x * fStep;
+    let a0 = v128.load(p), a1 = v128.load(p + 16 * fStep), a2 = v128.load(p + 32 * fStep), a3 = v128.load(p + 48 * fStep);
+    const s0 = f32x4.add(f32x4.add(a0, a1), a2), t0 = f32x4.sub(f32x4.sub(a1, a2), a3);
+    a0 = v128.load(p + 4 * fStep); a1 = v128.load(p + 20 * fStep); a2 = v128.load(p + 36 * fStep); a3 = v128.load(p + 52 * fStep);
+    const s1 = f32x4.add(f32x4.add(a0, a1), a2), t1 = f32x4.sub(f32x4.sub(a1, a2), a3);
+    a0 = v128.load(p + 8 * fStep); a1 = v128.load(p + 24 * fStep); a2 = v128.load(p + 40 * fStep); a3 = v128.load(p + 56 * fStep);
+    const s2 = f32x4.add(f32x4.add(a0, a1), a2), t2 = f32x4.sub(f32x4.sub(a1, a2), a3);
+    a0 = v128.load(p + 12 * fStep); a1 = v128.load(p + 28 * fStep); a2 = v128.load(p + 44 * fStep); a3 = v128.load(p + 60 * fStep);
+    const s3 = f32x4.add(f32x4.add(a0, a1), a2), t3 = f32x4.sub(f32x4.sub(a1, a2), a3);
+    put(sp, x, f32x4.add(f32x4.add(s0, s1), s2));
+    put(sp, 4 + x, f32x4.sub(f32x4.sub(s1, s2), s3));
+    put(sp, 8 + x, f32x4.add(f32x4.add(t0, t1), t2));
+    put(sp, 12 + x, f32x4.sub(f32x4.sub(t1, t2), t3));
+  }
+  // along x, interleaving each lane's two outputs into consecutive columns
+  const x0 = 2 * q, cols = min(8, oW - x0);
+  for (let zy = 0; zy < 4; zy++) {
+    const oz = 2 * tz + (zy >> 1), oy = 2 * ty + (zy & 1);
+    if (oz >= oD || oy >= oH) continue;
+    const i = zy * 4;
+    const a0 = s(sp, i), a1 = s(sp, i + 1), a2 = s(sp, i + 2), a3 = s(sp, i + 3);
+    const y0 = f32x4.add(f32x4.add(a0, a1), a2), y1 = f32x4.sub(f32x4.sub(a1, a2), a3);
+    const lo = i32x4.shuffle(y0, y1, 0, 4, 1, 5), hi = i32x4.shuffle(y0, y1, 2, 6, 3, 7);
+    const p = at(out, (oz * oH + oy) * oW + x0);
+    storeLanes(p, lo, cols);
+    storeLanes(p + 16, hi, cols - 4);
+  }
+}
+
+/**
+ * C[m·ld + n .. +8] = Σ_k A[m, k]·B[k·ld + n .. +8] for four rows of one transform point's product (those
+ * below rowsValid stored), A's rows interleaved as a[k·4 + row]: a 4×8 register tile over the whole depth K.
+ */
+@inline function blockTile(a: usize, K: i32, b: usize, ldB: usize, c: usize, rowsValid: i32): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  const end = a + (<usize>K << 4);
+  for (; a < end; a += 16) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
+    b += ldB;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  if (rowsValid > 1) { v128.store(c + ldB, c10); v128.store(c + ldB, c11, 16); }
+  if (rowsValid > 2) { v128.store(c + 2 * ldB, c20); v128.store(c + 2 * ldB, c21, 16); }
+  if (rowsValid > 3) { v128.store(c + 3 * ldB, c30); v128.store(c + 3 * ldB, c31, 16); }
+}
+
+/**
+ * y = the convolution of a batch of zero-padded frames (src: n samples of K channels, channel stride srcCS,
+ * sample stride srcNS, rows Wf floats, planes Hf rows, 8 floats of slack past the end) with the
+ * transformed weights V (as winoWeight lays them out), into dst (n samples of M channels, channel stride dstCS,
+ * sample stride dstNS, oD × oH × oW). Work goes in blocks of R tile rows (R·tW tiles) of one sample; a
+ * block's transformed input U[f][k][tile] (planes uF floats apart, rows ld), its 64 products C[f][m][tile]
+ * (planes cF apart) and 1 KiB of intermediate values stay in one slot of `slotFloats` floats at slots, so
+ * they stay in cache from transform to product to output. A part holds one of the nSlots slots (no more
+ * parts run at once) while it works, claimed through the i32 flags at `flags`.
+ */
+export function winoConv(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: i32, K: i32, M: i32, n: i32, tD: i32, tH: i32,
+                         tW: i32, R: i32, v: usize, vStride: i32, dst: usize, dstCS: i32, dstNS: i32, oD: i32, oH: i32,
+                         oW: i32, slots: usize, slotFloats: i32, ld: i32, uF: i32, cF: i32, flags: usize, nSlots: i32,
+                         tid: i32, nt: i32): void {
+  const rows = tD * tH, perSample = (rows + R - 1) / R, blocks = n * perSample;
+  const b0 = share(blocks, tid, nt, 1), b1 = share(blocks, tid + 1, nt, 1);
+  if (b0 >= b1) return;
+  let slot = 0;
+  if (ASC_FEATURE_THREADS) {
+    while (atomic.cmpxchg<i32>(flags + (<usize>slot << 2), 0, 1) != 0) slot = (slot + 1) % nSlots;
+  }
+  const sp = at(slots, slot * slotFloats), u = sp + 1024, c = at(u, 64 * uF);
+  const ldB = <usize>ld << 2, uStep = <usize>uF << 2, cStep = <usize>cF << 2;
+  for (let blk = b0; blk < b1; blk++) {
+    const b = blk / perSample, r0 = (blk - b * perSample) * R, nr = min(R, rows - r0), nb = nr * tW;
+    const frame = at(src, b * srcNS), out = at(dst, b * dstNS);
+    for (let k = 0; k < K; k++) {
+      for (let rr = 0; rr < nr; rr++) {
+        const r = r0 + rr, tz = r / tH, ty = r - tz * tH;
+        const base = at(frame, k * srcCS + (2 * tz * Hf + 2 * ty) * Wf), row = at(u, k * ld + rr * tW);
+        // whole vectors: a partial quad's extra lanes land on the next row's first tiles, rewritten next,
+        // or in the row padding past the block
+        for (let q = 0; q < tW; q += 4) inputQuad(at(base, 2 * q), Hf, Wf, sp, at(row, q), uStep, 4);
       }
-      // along y: → [2 z][2 y][4 x], at 32..47
-      for (let zx = 0; zx < 8; zx++) {
-        const i = (zx >> 2) * 16 + (zx & 3);
-        const a0 = s(sp, i), a1 = s(sp, i + 4), a2 = s(sp, i + 8), a3 = s(sp, i + 12);
-        put(sp, 32 + (zx >> 2) * 8 + (zx & 3), f32x4.add(f32x4.add(a0, a1), a2));
-        put(sp, 36 + (zx >> 2) * 8 + (zx & 3), f32x4.sub(f32x4.sub(a1, a2), a3));
+    }
+    const N = (nb + 7) & ~7;
+    for (let f = 0; f < 64; f++) {
+      const af = at(v, f * vStride), uf = u + <usize>f * uStep, cf = c + <usize>f * cStep;
+      for (let m0 = 0; m0 < M; m0 += 4) {
+        const am = at(af, m0 * K), cm = at(cf, m0 * ld), rowsValid = min(4, M - m0);
+        for (let j = 0; j < N; j += 8) blockTile(am, K, at(uf, j), ldB, at(cm, j), rowsValid);
       }
-      // along x, interleaving each lane's two outputs into consecutive columns
-      const x0 = 2 * q, cols = min(8, oW - x0);
-      for (let zy = 0; zy < 4; zy++) {
-        const oz = 2 * tz + (zy >> 1), oy = 2 * ty + (zy & 1);
-        if (oz >= oD || oy >= oH) continue;
-        const i = 32 + zy * 4;
-        const a0 = s(sp, i), a1 = s(sp, i + 1), a2 = s(sp, i + 2), a3 = s(sp, i + 3);
-        const y0 = f32x4.add(f32x4.add(a0, a1), a2), y1 = f32x4.sub(f32x4.sub(a1, a2), a3);
-        const lo = i32x4.shuffle(y0, y1, 0, 4, 1, 5), hi = i32x4.shuffle(y0, y1, 2, 6, 3, 7);
-        const p = at(dst, c * dstCS + (oz * oH + oy) * oW + x0);
-        storeLanes(p, lo, cols);
-        storeLanes(p + 16, hi, cols - 4);
+    }
+    for (let m = 0; m < M; m++) {
+      for (let rr = 0; rr < nr; rr++) {
+        const r = r0 + rr, tz = r / tH, ty = r - tz * tH, row = at(c, m * ld + rr * tW);
+        for (let q = 0; q < tW; q += 4) outputQuad(at(row, q), cStep, sp, at(out, m * dstCS), tz, ty, q, oD, oH, oW);
       }
     }
   }
+  if (ASC_FEATURE_THREADS) atomic.store<i32>(flags + (<usize>slot << 2), 0);
 }
 
 /**
  * The weight gradient's view of dy: D[f·fStride + c·T + tile] = (A d Aᵀ) over each axis of the 2×2×2
- * tile d, the adjoint of the output transform. src is a frame of C channels (channel stride srcCS, rows
- * Wf = 2·tW floats, planes Hf rows, zeros past dy's edge, 8 floats of slack). Threads take rows of tiles.
+ * tile d, the adjoint of the output transform, for the T = nr·tW tiles of tile rows row0 .. row0 + nr − 1.
+ * src is a frame of C channels (channel stride srcCS, rows Wf = 2·tW floats, planes Hf rows, zeros past
+ * dy's edge, 8 floats of slack). Threads take rows of tiles.
  */
-export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, nz: i32, tH: i32, tW: i32,
-                               d: usize, T: i32, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
-  const rows = C * nz * tH;
+export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, row0: i32, nr: i32, tH: i32, tW: i32,
+                               d: usize, T: i32, fStride: i32, tid: i32, nt: i32): void {
+  const rows = C * nr;
   const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
-  const sp = scratch + (<usize>tid << 10);
-  const planeB = <usize>T << 2, fStep = <usize>fStride << 2, zero = f32x4.splat(0);
+  const planeB = <usize>T << 2, fStep = <usize>fStride << 2;
   for (let r = r0; r < r1; r++) {
-    const c = r / (nz * tH), tz = (r / tH) % nz, ty = r % tH;
+    const c = r / nr, rr = r - c * nr, tz = (row0 + rr) / tH, ty = row0 + rr - tz * tH;
     const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf);
-    const dRow = d + (<usize>c) * planeB + (<usize>((tz * tH + ty) * tW) << 2);
-    for (let q = 0; q < tW; q += 4) {
-      // along x: [2 z][2 y][2 x] → [2 z][2 y][4 x]
-      for (let zy = 0; zy < 4; zy++) {
-        const p = at(base, ((zy >> 1) * Hf + (zy & 1)) * Wf + 2 * q);
-        const v0 = v128.load(p), v1 = v128.load(p, 16);
-        const e = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
-        put(sp, zy * 4, e);
-        put(sp, zy * 4 + 1, f32x4.add(e, o));
-        put(sp, zy * 4 + 2, f32x4.sub(e, o));
-        put(sp, zy * 4 + 3, f32x4.sub(zero, o));
-      }
-      // along y: → [2 z][4 y][4 x] at 16..47
-      for (let zj = 0; zj < 8; zj++) {
-        const z = zj >> 2, j = zj & 3;
-        const a0 = s(sp, z * 8 + j), a1 = s(sp, z * 8 + 4 + j), t = 16 + z * 16 + j;
-        put(sp, t, a0);
-        put(sp, t + 4, f32x4.add(a0, a1));
-        put(sp, t + 8, f32x4.sub(a0, a1));
-        put(sp, t + 12, f32x4.sub(zero, a1));
-      }
-      // along z, straight to D
-      const lanes = min(4, tW - q), dst = dRow + (<usize>q << 2);
-      for (let yj = 0; yj < 16; yj++) {
-        const a0 = s(sp, 16 + yj), a1 = s(sp, 32 + yj);
-        storeLanes(dst + <usize>yj * fStep, a0, lanes);
-        storeLanes(dst + <usize>(yj + 16) * fStep, f32x4.add(a0, a1), lanes);
-        storeLanes(dst + <usize>(yj + 32) * fStep, f32x4.sub(a0, a1), lanes);
-        storeLanes(dst + <usize>(yj + 48) * fStep, f32x4.sub(zero, a1), lanes);
-      }
-    }
+    const dRow = d + (<usize>c) * planeB + (<usize>(rr * tW) << 2);
+    for (let q = 0; q < tW; q += 4) gradOutputQuad(at(base, 2 * q), Hf, Wf, dRow + (<usize>q << 2), fStep, min(4, tW - q));
   }
 }
 
-/** dw[(m·K + k)·27 + tap] = (Gᵀ e G) over each axis of e = V[f·fStride + m·K + k]: the adjoint of winoWeight. */
-export function winoWeightGrad(v: usize, fStride: i32, M: i32, K: i32, dw: usize, scratch: usize, tid: i32, nt: i32): void {
-  const n = M * K;
+/**
+ * The adjoint output transform of four neighbouring 2×2×2 tiles along W (lanes) at p0 + 4·lane floats in a
+ * frame of rows Wf floats and planes Hf rows; value f of lane i goes to dst + f·fStep + 4·i (the first
+ * `lanes` lanes).
+ */
+@inline function gradOutputQuad(p0: usize, Hf: i32, Wf: i32, dst: usize, fStep: usize, lanes: i32): void {
+  // along x: [2 z][2 y][2 x] → even and odd columns, the x transform being (e, e + o, e − o, −o)
+  const p1 = at(p0, Wf), p2 = at(p0, Hf * Wf), p3 = at(p2, Wf);
+  let v0 = v128.load(p0), v1 = v128.load(p0, 16);
+  const e00 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o00 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+  v0 = v128.load(p1); v1 = v128.load(p1, 16);
+  const e01 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o01 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+  v0 = v128.load(p2); v1 = v128.load(p2, 16);
+  const e10 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o10 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+  v0 = v128.load(p3); v1 = v128.load(p3, 16);
+  const e11 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o11 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+  // then along y and z, one x component at a time
+  gradOutputColumn(e00, e01, e10, e11, dst, fStep, lanes);
+  gradOutputColumn(f32x4.add(e00, o00), f32x4.add(e01, o01), f32x4.add(e10, o10), f32x4.add(e11, o11), dst + fStep, fStep, lanes);
+  gradOutputColumn(f32x4.sub(e00, o00), f32x4.sub(e01, o01), f32x4.sub(e10, o10), f32x4.sub(e11, o11), dst + 2 * fStep, fStep, lanes);
+  gradOutputColumn(f32x4.neg(o00), f32x4.neg(o01), f32x4.neg(o10), f32x4.neg(o11), dst + 3 * fStep, fStep, lanes);
+}
+
+/** The y and z transforms (a, a + b, a − b, −b) of one x component, from its values x[z][y], to dst + f·fStep. */
+@inline function gradOutputColumn(x00: v128, x01: v128, x10: v128, x11: v128, dst: usize, fStep: usize, lanes: i32): void {
+  const y00 = x00, y01 = f32x4.add(x00, x01), y02 = f32x4.sub(x00, x01), y03 = f32x4.neg(x01);
+  const y10 = x10, y11 = f32x4.add(x10, x11), y12 = f32x4.sub(x10, x11), y13 = f32x4.neg(x11);
+  const step = 4 * fStep;
+  storeLanes(dst, y00, lanes);
+  storeLanes(dst + step, y01, lanes);
+  storeLanes(dst + 2 * step, y02, lanes);
+  storeLanes(dst + 3 * step, y03, lanes);
+  storeLanes(dst + 4 * step, f32x4.add(y00, y10), lanes);
+  storeLanes(dst + 5 * step, f32x4.add(y01, y11), lanes);
+  storeLanes(dst + 6 * step, f32x4.add(y02, y12), lanes);
+  storeLanes(dst + 7 * step, f32x4.add(y03, y13), lanes);
+  storeLanes(dst + 8 * step, f32x4.sub(y00, y10), lanes);
+  storeLanes(dst + 9 * step, f32x4.sub(y01, y11), lanes);
+  storeLanes(dst + 10 * step, f32x4.sub(y02, y12), lanes);
+  storeLanes(dst + 11 * step, f32x4.sub(y03, y13), lanes);
+  storeLanes(dst + 12 * step, f32x4.neg(y10), lanes);
+  storeLanes(dst + 13 * step, f32x4.neg(y11), lanes);
+  storeLanes(dst + 14 * step, f32x4.neg(y12), lanes);
+  storeLanes(dst + 15 * step, f32x4.neg(y13), lanes);
+}
+
+/** [Σ a, Σ b, Σ c, Σ d]: the lanes of four vectors summed, each in the same order. */
+@inline function fold4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(i32x4.shuffle(a, b, 0, 4, 2, 6), i32x4.shuffle(a, b, 1, 5, 3, 7));
+  const cd = f32x4.add(i32x4.shuffle(c, d, 0, 4, 2, 6), i32x4.shuffle(c, d, 1, 5, 3, 7));
+  return f32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/**
+ * e0[m .. m + 3] += Σ_{t<T} A_m[t]·B0[t] and, with two, e0[Mp .. Mp + 3] += Σ_t A_m[t]·B1[t], for the
+ * rows A_m at pa0 .. pa3 and B0, B1 at pb0, pb1: four-lane partial sums folded at the end, so that every
+ * sum has one order. Lanes past T are masked off in both operands (they may hold any finite or
+ * non-finite value).
+ */
+@inline function dotTile(pa0: usize, pa1: usize, pa2: usize, pa3: usize, pb0: usize, pb1: usize, T: i32,
+                         e0: usize, MpB: usize, two: bool): void {
+  let s00 = f32x4.splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+  const full = <usize>(T & ~3) << 2;
+  for (let o: usize = 0; o < full; o += 16) {
+    const b0 = v128.load(pb0 + o), b1 = v128.load(pb1 + o);
+    let av = v128.load(pa0 + o);
+    s00 = fma(av, b0, s00); s01 = fma(av, b1, s01);
+    av = v128.load(pa1 + o);
+    s10 = fma(av, b0, s10); s11 = fma(av, b1, s11);
+    av = v128.load(pa2 + o);
+    s20 = fma(av, b0, s20); s21 = fma(av, b1, s21);
+    av = v128.load(pa3 + o);
+    s30 = fma(av, b0, s30); s31 = fma(av, b1, s31);
+  }
+  if (T & 3) {
+    const tail = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(T & 3));
+    const b0 = v128.and(v128.load(pb0 + full), tail), b1 = v128.and(v128.load(pb1 + full), tail);
+    let av = v128.and(v128.load(pa0 + full), tail);
+    s00 = fma(av, b0, s00); s01 = fma(av, b1, s01);
+    av = v128.and(v128.load(pa1 + full), tail);
+    s10 = fma(av, b0, s10); s11 = fma(av, b1, s11);
+    av = v128.and(v128.load(pa2 + full), tail);
+    s20 = fma(av, b0, s20); s21 = fma(av, b1, s21);
+    av = v128.and(v128.load(pa3 + full), tail);
+    s30 = fma(av, b0, s30); s31 = fma(av, b1, s31);
+  }
+  v128.store(e0, f32x4.add(v128.load(e0), fold4(s00, s10, s20, s30)));
+  if (two) v128.store(e0 + MpB, f32x4.add(v128.load(e0 + MpB), fold4(s01, s11, s21, s31)));
+}
+
+/**
+ * E[f·eStride + k·Mp + m] += Σ_{t<T} D[f·dStride + m·T + t]·U[f·uStride + k·T + t] for the 64 transform
+ * points (Mp = M rounded up to 4; rows past M hold copies of the last). Units are 4 m × 2 k tiles of one
+ * point.
+ */
+export function winoDot(M: i32, K: i32, T: i32, d: usize, dStride: i32, u: usize, uStride: i32, e: usize, eStride: i32,
+                        tid: i32, nt: i32): void {
+  const mBlocks = (M + 3) >> 2, kBlocks = (K + 1) >> 1, per = mBlocks * kBlocks, Mp = mBlocks << 2;
+  const u0 = share(64 * per, tid, nt, 1), u1 = share(64 * per, tid + 1, nt, 1);
+  const tB = <usize>T << 2;
+  for (let w = u0; w < u1; w++) {
+    const f = w / per, r = w - f * per, mb = r / kBlocks, m = mb << 2, k = (r - mb * kBlocks) << 1;
+    const df = at(d, f * dStride), uf = at(u, f * uStride);
+    dotTile(df + <usize>m * tB, df + <usize>min(m + 1, M - 1) * tB, df + <usize>min(m + 2, M - 1) * tB,
+            df + <usize>min(m + 3, M - 1) * tB, uf + <usize>k * tB, uf + <usize>min(k + 1, K - 1) * tB, T,
+            at(e, f * eStride + k * Mp + m), <usize>Mp << 2, k + 1 < K);
+  }
+}
+
+/**
+ * The weight gradient's sums for the tiles of a batch, in groups: group g sums blocks of R tile rows
+ * (R·tW tiles) of one sample, blocks g·B/G .. (g + 1)·B/G − 1 of the B, into its own E at
+ * e + g·eGroup floats (winoDot's layout). Per block, U of x's frame (as in winoConv) and D of dy's
+ * frame (gd: channel stride gCS, sample stride gNS, rows 2·tW, planes 2·tH) go to a slot (planes uF and
+ * dF floats apart, rows ld) and are multiplied there, in cache. Which part takes a group does not
+ * change its sums.
+ */
+export function winoGradBlocks(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: i32, gd: usize, gCS: i32, gNS: i32,
+                               K: i32, M: i32, n: i32, tD: i32, tH: i32, tW: i32, R: i32, G: i32, e: usize, eStride: i32,
+                               eGroup: i32, slots: usize, slotFloats: i32, ld: i32, uF: i32, dF: i32, flags: usize,
+                               nSlots: i32, tid: i32, nt: i32): void {
+  const rows = tD * tH, perSample = (rows + R - 1) / R, blocks = n * perSample;
+  const g0 = share(G, tid, nt, 1), g1 = share(G, tid + 1, nt, 1);
+  if (g0 >= g1) return;
+  let slot = 0;
+  if (ASC_FEATURE_THREADS) {
+    while (atomic.cmpxchg<i32>(flags + (<usize>slot << 2), 0, 1) != 0) slot = (slot + 1) % nSlots;
+  }
+  const sp = at(slots, slot * slotFloats), u = sp + 1024, d = at(u, 64 * uF);
+  const ldB = <usize>ld << 2, uStep = <usize>uF << 2, dStep = <usize>dF << 2;
+  const mBlocks = (M + 3) >> 2, Mp = mBlocks << 2, MpB = <usize>Mp << 2;
+  for (let g = g0; g < g1; g++) {
+    const eg = at(e, g * eGroup);
+    const bEnd = <i32>((<i64>blocks * (g + 1)) / G);
+    for (let blk = <i32>((<i64>blocks * g) / G); blk < bEnd; blk++) {
+      const b = blk / perSample, r0 = (blk - b * perSample) * R, nr = min(R, rows - r0), nb = nr * tW;
+      const frame = at(src, b * srcNS), dyFrame = at(gd, b * gNS);
+      // whole vectors, as in winoConv: a partial quad's extra lanes are rewritten or fall past the block
+      for (let k = 0; k < K; k++) {
+        for (let rr = 0; rr < nr; rr++) {
+          const r = r0 + rr, tz = r / tH, ty = r - tz * tH;
+          const base = at(frame, k * srcCS + (2 * tz * Hf + 2 * ty) * Wf), row = at(u, k * ld + rr * tW);
+          for (let q = 0; q < tW; q += 4) inputQuad(at(base, 2 * q), Hf, Wf, sp, at(row, q), uStep, 4);
+        }
+      }
+      for (let m = 0; m < M; m++) {
+        for (let rr = 0; rr < nr; rr++) {
+          const r = r0 + rr, tz = r / tH, ty = r - tz * tH;
+          const base = at(dyFrame, m * gCS + (4 * tz * tH + 2 * ty) * 2 * tW), row = at(d, m * ld + rr * tW);
+          for (let q = 0; q < tW; q += 4) gradOutputQuad(at(base, 2 * q), 2 * tH, 2 * tW, at(row, q), dStep, 4);
+        }
+      }
+      for (let f = 0; f < 64; f++) {
+        const df = d + <usize>f * dStep, uf = u + <usize>f * uStep, ef = at(eg, f * eStride);
+        for (let mb = 0; mb < mBlocks; mb++) {
+          const m = mb << 2;
+          const pa0 = df + <usize>m * ldB, pa1 = df + <usize>min(m + 1, M - 1) * ldB;
+          const pa2 = df + <usize>min(m + 2, M - 1) * ldB, pa3 = df + <usize>min(m + 3, M - 1) * ldB;
+          for (let k = 0; k < K; k += 2) {
+            dotTile(pa0, pa1, pa2, pa3, uf + <usize>k * ldB, uf + <usize>min(k + 1, K - 1) * ldB, nb,
+                    at(ef, k * Mp + m), MpB, k + 1 < K);
+          }
+        }
+      }
+    }
+  }
+  if (ASC_FEATURE_THREADS) atomic.store<i32>(flags + (<usize>slot << 2), 0);
+}
+
+/** Σ_g of the vectors at p + g·gB, g < G, in order of g. */
+@inline function groupSum(p: usize, G: i32, gB: usize): v128 {
+  let x = v128.load(p);
+  for (let g = 1; g < G; g++) x = f32x4.add(x, v128.load(p + <usize>g * gB));
+  return x;
+}
+
+/** d0 + 0.5·(d1 + d2), 0.5·(d1 − d2), 0.5·(d1 + d2) + d3: the rows of Gᵀ. */
+@inline function gt0(d0: v128, d1: v128, d2: v128): v128 { return f32x4.add(d0, f32x4.mul(f32x4.splat(0.5), f32x4.add(d1, d2))); }
+@inline function gt1(d1: v128, d2: v128): v128 { return f32x4.mul(f32x4.splat(0.5), f32x4.sub(d1, d2)); }
+@inline function gt2(d1: v128, d2: v128, d3: v128): v128 { return f32x4.add(f32x4.mul(f32x4.splat(0.5), f32x4.add(d1, d2)), d3); }
+
+/**
+ * dw[(m·K + k)·27 + tap] = (Gᵀ e G) over each axis of e = Σ_g E[g·eGroup + f·fStride + k·Mp + m] (G groups
+ * of winoDot's layout, Mp = M rounded up to 4): the adjoint of winoWeight. Lanes take four output
+ * channels. Threads take (four channels, k) pairs.
+ */
+export function winoWeightGrad(v: usize, fStride: i32, G: i32, eGroup: i32, M: i32, K: i32, dw: usize, scratch: usize,
+                               tid: i32, nt: i32): void {
+  const mBlocks = (M + 3) >> 2, n = mBlocks * K, Mp = mBlocks << 2, gB = <usize>eGroup << 2;
   const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
-  const a = scratch + (<usize>tid << 10), b = a + 256; // a: [4][4][3] after x, b: [4][3][3] after y
-  const fStep = <usize>fStride << 2;
+  const b = scratch + (<usize>tid << 10); // [4 z][3 y][3 x] after x and y
+  const fStep = <usize>fStride << 2, kB = <usize>K * 108;
   for (let i = i0; i < i1; i++) {
-    const e = at(v, i);
-    for (let zy = 0; zy < 16; zy++) {
-      const p = e + <usize>(zy * 4) * fStep;
-      const d0 = load<f32>(p), d1 = load<f32>(p + fStep), d2 = load<f32>(p + 2 * fStep), d3 = load<f32>(p + 3 * fStep);
-      store<f32>(at(a, zy * 3), d0 + 0.5 * (d1 + d2));
-      store<f32>(at(a, zy * 3 + 1), 0.5 * (d1 - d2));
-      store<f32>(at(a, zy * 3 + 2), 0.5 * (d1 + d2) + d3);
+    const mb = i / K, k = i - mb * K, m0 = mb << 2, e = at(v, k * Mp + m0);
+    for (let z = 0; z < 4; z++) {
+      for (let y = 0; y < 4; y++) {
+        // along x for row (z, y), kept at 36.. for the y stage
+        const p = e + <usize>((z * 4 + y) * 4) * fStep;
+        const d0 = groupSum(p, G, gB), d1 = groupSum(p + fStep, G, gB), d2 = groupSum(p + 2 * fStep, G, gB), d3 = groupSum(p + 3 * fStep, G, gB);
+        put(b, 36 + y * 3, gt0(d0, d1, d2));
+        put(b, 36 + y * 3 + 1, gt1(d1, d2));
+        put(b, 36 + y * 3 + 2, gt2(d1, d2, d3));
+      }
+      for (let x = 0; x < 3; x++) {
+        const d0 = s(b, 36 + x), d1 = s(b, 39 + x), d2 = s(b, 42 + x), d3 = s(b, 45 + x);
+        put(b, z * 9 + x, gt0(d0, d1, d2));
+        put(b, z * 9 + 3 + x, gt1(d1, d2));
+        put(b, z * 9 + 6 + x, gt2(d1, d2, d3));
+      }
     }
-    for (let zx = 0; zx < 12; zx++) {
-      const z = zx / 3, x = zx % 3;
-      const d0 = load<f32>(at(a, z * 12 + x)), d1 = load<f32>(at(a, z * 12 + 3 + x));
-      const d2 = load<f32>(at(a, z * 12 + 6 + x)), d3 = load<f32>(at(a, z * 12 + 9 + x));
-      store<f32>(at(b, z * 9 + x), d0 + 0.5 * (d1 + d2));
-      store<f32>(at(b, z * 9 + 3 + x), 0.5 * (d1 - d2));
-      store<f32>(at(b, z * 9 + 6 + x), 0.5 * (d1 + d2) + d3);
-    }
-    const g = at(dw, i * 27);
+    // along z, each lane to its channel's kernel
+    const g = at(dw, (m0 * K + k) * 27), lanes = min(4, M - m0);
     for (let yx = 0; yx < 9; yx++) {
-      const d0 = load<f32>(at(b, yx)), d1 = load<f32>(at(b, 9 + yx)), d2 = load<f32>(at(b, 18 + yx)), d3 = load<f32>(at(b, 27 + yx));
-      store<f32>(at(g, yx), d0 + 0.5 * (d1 + d2));
-      store<f32>(at(g, 9 + yx), 0.5 * (d1 - d2));
-      store<f32>(at(g, 18 + yx), 0.5 * (d1 + d2) + d3);
+      const d0 = s(b, yx), d1 = s(b, 9 + yx), d2 = s(b, 18 + yx), d3 = s(b, 27 + yx);
+      const t0 = gt0(d0, d1, d2), t1 = gt1(d1, d2), t2 = gt2(d1, d2, d3);
+      const q = g + (<usize>yx << 2);
+      store<f32>(q, f32x4.extract_lane(t0, 0)); store<f32>(q, f32x4.extract_lane(t1, 0), 36); store<f32>(q, f32x4.extract_lane(t2, 0), 72);
+      if (lanes > 1) {
+        store<f32>(q + kB, f32x4.extract_lane(t0, 1)); store<f32>(q + kB, f32x4.extract_lane(t1, 1), 36);
+        store<f32>(q + kB, f32x4.extract_lane(t2, 1), 72);
+      }
+      if (lanes > 2) {
+        store<f32>(q + 2 * kB, f32x4.extract_lane(t0, 2)); store<f32>(q + 2 * kB, f32x4.extract_lane(t1, 2), 36);
+        store<f32>(q + 2 * kB, f32x4.extract_lane(t2, 2), 72);
+      }
+      if (lanes > 3) {
+        store<f32>(q + 3 * kB, f32x4.extract_lane(t0, 3)); store<f32>(q + 3 * kB, f32x4.extract_lane(t1, 3), 36);
+        store<f32>(q + 3 * kB, f32x4.extract_lane(t2, 3), 72);
+      }
     }
   }
 }

@@ -261,7 +261,8 @@ test('conv3d forward, input gradient and weight gradient', async () => {
 
 // Winograd F(2×2×2, 3×3×3), forced even where the route choice would not take it: odd sizes (partial
 // tiles), channels that are not multiples of 4, batch 1 and 3, padding 0–2 (input gradient padding 2–0),
-// and a volume that the transforms cut into chunks of tile planes.
+// volumes that the kernels cut into blocks of tile rows (several per sample, the last one short), and
+// channel pairs on either side of the weight gradient's switch from blocks to chunks (32 × 32).
 const winogradCases: ConvGeometry[] = [
   geometry(1, 3, 5, [7, 5, 3], t3(3), t3(1), t3(1), t3(1)),
   geometry(3, 6, 7, [9, 6, 11], t3(3), t3(1), t3(1), t3(1)),
@@ -269,6 +270,8 @@ const winogradCases: ConvGeometry[] = [
   geometry(1, 1, 9, [7, 5, 3], t3(3), t3(1), t3(2), t3(1)),
   geometry(1, 7, 3, [4, 3, 5], t3(3), t3(1), [0, 1, 2], t3(1)),
   geometry(1, 13, 10, [6, 30, 31], t3(3), t3(1), t3(1), t3(1)),
+  geometry(3, 31, 33, [5, 9, 7], t3(3), t3(1), t3(1), t3(1)),
+  geometry(2, 33, 32, [7, 6, 5], t3(3), t3(1), [1, 2, 0], t3(1)),
 ];
 
 test('Winograd route: conv3d forward, input gradient and weight gradient', async () => {
@@ -381,8 +384,9 @@ async function convRun(threads: number, g: ConvGeometry, x: Float32Array, w: Flo
 
 test('the same thread count gives bitwise identical results; 1 and 3 threads agree', async () => {
   const before = wasm.threads;
-  // 5 → 7 channels take the GEMM routes, 32 → 33 over this many tiles the Winograd ones
-  for (const [cin, cout] of [[5, 7], [32, 33]]) {
+  // 5 → 7 channels take the GEMM routes, 16 → 12 and 32 → 33 over this many tiles the Winograd ones (the
+  // weight gradient in blocks of tiles summed per group, and in chunks of tiles)
+  for (const [cin, cout] of [[5, 7], [16, 12], [32, 33]]) {
     const g = geometry(2, cin, cout, [9, 10, 11], t3(3), t3(1), t3(1), t3(1));
     const x = randomData(g.n * g.cin * count(g.in)), w = randomData(g.cout * g.cin * 27), dy = randomData(g.n * g.cout * count(g.out));
     const a = await convRun(3, g, x, w, dy), b = await convRun(3, g, x, w, dy), c = await convRun(1, g, x, w, dy);

@@ -416,16 +416,20 @@ const inputGradientPlan = (g: ConvGeometry): WinogradConv =>
 /**
  * Whether Winograd beats the GEMM routes, from timings at the V-Net layer shapes (bench/wasm-conv.ts):
  * it needs enough tiles to pay for the weight transform, and enough channel pairs for the multiplies it
- * saves (∝ cin·m) to outweigh its transforms' memory traffic (∝ cin + m): at 16 → 16 it breaks even on
- * one thread and loses on two.
+ * saves. From 8 × 8 channels on it is faster than the GEMMs now, but its rounding (about 1e-6 relative,
+ * against 1e-7) flips a ReLU in the V-Net parity test (test/vnet.test.ts) once the 8- and 16-channel
+ * layers take it, so the forward stays at 32 × 32 channel pairs and more.
  */
 function preferWinograd(p: WinogradConv): boolean {
   const tiles = p.n * volume(tilesOf(p.out));
   return p.cin >= 8 && p.m >= 8 && p.cin * p.m >= 32 * 32 && tiles >= 16;
 }
-/** The weight gradient re-reads its transformed sum for every chunk of tiles: it pays only with few channels. */
+/**
+ * The weight gradient: from 16 × 16 channel pairs (blocks of tiles, summed per group, winograd.ts) up to
+ * 64 × 64; above, its sums re-read for every chunk of tiles cost more than the multiplies it saves.
+ */
 const preferWinogradWeightGrad = (p: WinogradConv) =>
-  preferWinograd(p) && p.cin * p.m <= 64 * 64 && p.n * volume(tilesOf(p.out)) >= 64;
+  p.cin >= 8 && p.m >= 8 && p.cin * p.m >= 16 * 16 && p.cin * p.m <= 64 * 64 && p.n * volume(tilesOf(p.out)) >= 64;
 
 /** `winograd` overrides the choice of route for a convolution Winograd can take (tests use it). */
 export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry,

@@ -26,14 +26,17 @@ export interface Kernels {
            oz: I, oy: I, ox: I, c: I, tid: I, nt: I): void;
   im2col(x: I, geom: I, col: I, rowStride: I, posStride: I, tid: I, nt: I): void;
   col2im(col: I, geom: I, rowStride: I, posStride: I, dx: I, tid: I, nt: I): void;
-  gemmRowsBatch(count: I, m: I, n: I, k: I, a: I, aStep: I, lda: I, rows: I, rowsStep: I, c: I, cStep: I, ldc: I,
-                tid: I, nt: I): void;
-  winoInput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, u: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
+  winoInput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, u: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
   winoWeight(w: I, m: I, k: I, v: I, fStride: I, scratch: I, tid: I, nt: I): void;
-  gemmDotBatch(count: I, m: I, j: I, l: I, a: I, aStep: I, lda: I, rows: I, rowsStep: I, c: I, cStep: I, ldc: I,
-               tid: I, nt: I): void;
-  winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, nz: I, tH: I, tW: I, d: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
-  winoWeightGrad(v: I, fStride: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
+  winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, d: I, t: I, fStride: I, tid: I, nt: I): void;
+  winoDot(m: I, k: I, t: I, d: I, dStride: I, u: I, uStride: I, e: I, eStride: I, tid: I, nt: I): void;
+  winoGradBlocks(src: I, srcCS: I, srcNS: I, hf: I, wf: I, gd: I, gCS: I, gNS: I, k: I, m: I, n: I, tD: I, tH: I, tW: I,
+                 r: I, g: I, e: I, eStride: I, eGroup: I, slots: I, slotFloats: I, ld: I, uF: I, dF: I, flags: I, nSlots: I,
+                 tid: I, nt: I): void;
+  winoWeightGrad(v: I, fStride: I, g: I, eGroup: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
+  winoConv(src: I, srcCS: I, srcNS: I, hf: I, wf: I, k: I, m: I, n: I, tD: I, tH: I, tW: I, r: I, v: I, vStride: I, dst: I,
+           dstCS: I, dstNS: I, oD: I, oH: I, oW: I, slots: I, slotFloats: I, ld: I, uF: I, cF: I, flags: I, nSlots: I,
+           tid: I, nt: I): void;
   channelMoments(x: I, stats: I, n: I, c: I, vol: I, tid: I, nt: I): void;
   channelAffine(x: I, scale: I, shift: I, residual: I, out: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
   channelAffineBackward(gy: I, x: I, scale: I, shift: I, sums: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
@@ -42,14 +45,13 @@ export interface Kernels {
   flipTaps(w: I, cout: I, cin: I, taps: I, dst: I, tid: I, nt: I): void;
   gatherCols(src: I, chanStride: I, c: I, tapOff: I, taps: I, posOff: I, l: I, col: I, transposed: I, tid: I, nt: I): void;
   scatterCols(col: I, transposed: I, c: I, tapOff: I, taps: I, posOff: I, l: I, dst: I, chanStride: I, tid: I, nt: I): void;
-  winoOutput(m: I, t: I, fStride: I, c: I, nz: I, tH: I, tW: I, dst: I, dstCS: I, oD: I, oH: I, oW: I, scratch: I, tid: I, nt: I): void;
 }
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
-  'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'gemmRowsBatch', 'winoInput', 'winoWeight', 'winoOutput',
-  'gemmDotBatch', 'winoGradOutput', 'winoWeightGrad', 'channelMoments', 'channelAffine', 'channelAffineBackward',
-  'channelAffineBackwardInput', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather'];
+  'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv',
+  'winoGradOutput', 'winoDot', 'winoGradBlocks', 'winoWeightGrad', 'channelMoments', 'channelAffine',
+  'channelAffineBackward', 'channelAffineBackwardInput', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather'];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;

@@ -13,64 +13,65 @@ export interface WinogradConv {
   n: number; cin: number; m: number; in: Triple; out: Triple; pad: Triple;
 }
 
-/** Floats of U plus GEMM results that a chunk of tile planes aims at. */
+/** Floats of U plus the transformed dy that a chunk of tile rows aims at. */
 const CHUNK_FLOATS = 1 << 20;
 /** Each kernel part keeps 1 KiB of intermediate values. */
 const SCRATCH_FLOATS = MAX_PARTS * 256;
-/** Slack past U and M: the GEMM tiles and the output transform read a few floats past a row's end. */
+/** Slack past U, D and the frames: the kernels read a few floats past a row's end. */
 const SLACK = 8;
 /** Floats between consecutive transform planes beyond their data: one cache line, so planes do not alias. */
 const SKEW = 16;
 
 export const tilesOf = (out: Triple) => out.map((o) => Math.ceil(o / 2)) as Triple;
 
-/** One chunk of tile planes of sample b: T tiles from tile plane tz on, U transformed, mm for the GEMM side. */
-interface Chunk { b: number; tz: number; z: number; T: number; table: number; mm: number; mStride: number }
+/** Floats of a block's transformed input plus its products (or transformed dy): well inside a core's L2 cache. */
+const BLOCK_FLOATS = 1 << 17;
+/** Groups (partial sums) per thread of the blocked weight gradient: enough for the threads to balance. */
+const GROUPS_PER_THREAD = 4;
+
+/** The batch's frames at one address: `channels`·vol floats per sample, zeros in the slack past the last. */
+function frames(dev: Device, src: number, n: number, channels: number, srcDims: Triple, dims: Triple, offset: Triple) {
+  const srcVol = srcDims[0] * srcDims[1] * srcDims[2], vol = dims[0] * dims[1] * dims[2], floats = n * channels * vol;
+  const ptr = dev.temp(floats + SLACK);
+  for (let b = 0; b < n; b++) {
+    dev.call('window3d', [src + b * channels * srcVol * 4, srcVol, ...srcDims, ptr + b * channels * vol * 4, vol, ...dims,
+                          ...offset, channels], channels * vol);
+  }
+  dev.call('fill', [ptr + floats * 4, SLACK, 0], SLACK);
+  return { ptr, vol, release: () => dev.release(ptr, floats + SLACK) };
+}
 
 /**
- * What both directions share: per sample, x padded into the frame (then `perSample`); per chunk of
- * tile planes, U = the input transform with a row table over it for the GEMMs, then `work`.
+ * Per-thread slots for the blocked kernels: 1 KiB of intermediate values, then 64 planes of `aRows` rows and
+ * 64 of `bRows` rows of ld floats, for blocks of R tile rows. Rows hold a block's tiles plus the 3 that a
+ * partial quad spills. Zeroed, so that padding read before any block writes it holds numbers.
  */
-function overInputChunks(dev: Device, x: number, p: WinogradConv, scratch: number, perSample: (b: number) => void,
-                         work: (c: Chunk) => void) {
-  const [D, H, W] = p.in, [tD, tH, tW] = tilesOf(p.out);
-  const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], frameVol = Df * Hf * Wf;
-  const inVol = D * H * W, plane = tH * tW;
-  const xp = dev.temp(p.cin * frameVol + SLACK);
-  const nz = Math.max(1, Math.min(tD, Math.floor(CHUNK_FLOATS / (64 * (p.cin + p.m) * plane))));
-  const uFloats = 64 * (p.cin * nz * plane + SKEW) + SLACK, mFloats = 64 * (p.m * nz * plane + SKEW) + SLACK;
-  const u = dev.temp(uFloats), mm = dev.temp(mFloats);
-  const rows = new Uint32Array(64 * p.cin);
-  for (let b = 0; b < p.n; b++) {
-    dev.call('window3d', [x + b * p.cin * inVol * 4, inVol, D, H, W, xp, frameVol, Df, Hf, Wf, -p.pad[0], -p.pad[1], -p.pad[2], p.cin],
-             p.cin * frameVol);
-    perSample(b);
-    for (let tz = 0; tz < tD; tz += nz) {
-      const z = Math.min(nz, tD - tz), T = z * plane;
-      const uStride = p.cin * T + SKEW;
-      for (let f = 0; f < 64; f++) for (let c = 0; c < p.cin; c++) rows[f * p.cin + c] = u + (f * uStride + c * T) * 4;
-      const table = dev.table(rows);
-      dev.call('winoInput', [xp + 2 * tz * Hf * Wf * 4, frameVol, Hf, Wf, p.cin, z, tH, tW, u, T, uStride, scratch], 64 * p.cin * T);
-      work({ b, tz, z, T, table, mm, mStride: p.m * T + SKEW });
-      dev.release(table, rows.length);
-    }
-  }
-  dev.release(mm, mFloats);
-  dev.release(u, uFloats);
-  dev.release(xp, p.cin * frameVol + SLACK);
+function slots(dev: Device, aRows: number, bRows: number, tW: number) {
+  const R = Math.max(1, Math.floor(BLOCK_FLOATS / (64 * (aRows + bRows) * tW)));
+  const ld = Math.ceil((R * tW + 3) / 8) * 8, aF = aRows * ld + SKEW, bF = bRows * ld + SKEW;
+  const slotFloats = 256 + 64 * (aF + bF) + SKEW, count = dev.pool.count;
+  const ptr = dev.temp(count * slotFloats), flags = dev.temp(count);
+  dev.call('fill', [ptr, count * slotFloats, 0], count * slotFloats);
+  dev.call('fill', [flags, count, 0], count);
+  const release = () => { dev.release(flags, count); dev.release(ptr, count * slotFloats); };
+  return { R, args: [ptr, slotFloats, ld, aF, bF, flags, count], release };
 }
 
 /** y = conv(x) with the weights as [m, cin, 3, 3, 3] at a. */
 export function winogradConv(dev: Device, x: number, a: number, y: number, p: WinogradConv) {
-  const [oD, oH, oW] = p.out, [, tH, tW] = tilesOf(p.out), outVol = oD * oH * oW;
+  const [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out), outVol = oD * oH * oW;
+  const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2];
   const scratch = dev.temp(SCRATCH_FLOATS);
-  const vStride = p.m * p.cin + SKEW, v = dev.temp(64 * vStride);
+  // output channels in fours (winoWeight's layout)
+  const vStride = Math.ceil(p.m / 4) * 4 * p.cin + SKEW, v = dev.temp(64 * vStride);
   dev.call('winoWeight', [a, p.m, p.cin, v, vStride, scratch], 64 * p.m * p.cin);
-  overInputChunks(dev, x, p, scratch, () => {}, ({ b, tz, z, T, table, mm, mStride }) => {
-    dev.call('gemmRowsBatch', [64, p.m, T, p.cin, v, vStride, p.cin, table, p.cin, mm, mStride, T], 64 * p.m * T * p.cin);
-    dev.call('winoOutput', [mm, T, mStride, p.m, z, tH, tW, y + (b * p.m * outVol + 2 * tz * oH * oW) * 4, outVol, oD - 2 * tz, oH, oW,
-                            scratch], 64 * p.m * T);
-  });
+  const xp = frames(dev, x, p.n, p.cin, p.in, [Df, Hf, Wf], p.pad.map((q) => -q) as Triple);
+  const slot = slots(dev, p.cin, p.m, tW);
+  dev.call('winoConv', [xp.ptr, xp.vol, p.cin * xp.vol, Hf, Wf, p.cin, p.m, p.n, tD, tH, tW, slot.R, v, vStride, y, outVol,
+                        p.m * outVol, oD, oH, oW, ...slot.args],
+           64 * p.m * p.cin * p.n * tD * tH * tW);
+  slot.release();
+  xp.release();
   dev.release(v, 64 * vStride);
   dev.release(scratch, SCRATCH_FLOATS);
 }
@@ -78,24 +79,47 @@ export function winogradConv(dev: Device, x: number, a: number, y: number, p: Wi
 /**
  * dw = the weight gradient of y = conv(x), as [m, cin, 3, 3, 3]: per transform point, the transformed dy
  * (the adjoint of the output transform) times U summed over the tiles, then the adjoint of the weight
- * transform. Partial tiles see zeros in dy past its edge.
+ * transform. Partial tiles see zeros in dy past its edge. With few channel pairs the sums are small:
+ * groups of blocks transform and multiply in cache, each into its own sums (winoGradBlocks); otherwise
+ * tiles go in chunks of whole tile rows of a sample, transformed by all threads, then multiplied.
  */
 export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: number, p: WinogradConv) {
-  const [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out);
-  const gradVol = 8 * tD * tH * tW, outVol = oD * oH * oW, plane = tH * tW;
+  const [tD, tH, tW] = tilesOf(p.out);
+  const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], gradDims: Triple = [2 * tD, 2 * tH, 2 * tW];
   const scratch = dev.temp(SCRATCH_FLOATS);
-  const vStride = p.m * p.cin + SKEW, dv = dev.temp(64 * vStride);
-  dev.call('fill', [dv, 64 * vStride, 0], 64 * vStride);
-  const dyp = dev.temp(p.m * gradVol + SLACK);
-  overInputChunks(dev, x, p, scratch,
-    (b) => dev.call('window3d', [dy + b * p.m * outVol * 4, outVol, oD, oH, oW, dyp, gradVol, 2 * tD, 2 * tH, 2 * tW, 0, 0, 0, p.m],
-                    p.m * gradVol),
-    ({ tz, z, T, table, mm, mStride }) => {
-      dev.call('winoGradOutput', [dyp + 8 * tz * plane * 4, gradVol, 2 * tH, 2 * tW, p.m, z, tH, tW, mm, T, mStride, scratch], 64 * p.m * T);
-      dev.call('gemmDotBatch', [64, p.m, p.cin, T, mm, mStride, T, table, p.cin, dv, vStride, p.cin], 64 * p.m * T * p.cin);
-    });
-  dev.call('winoWeightGrad', [dv, vStride, p.m, p.cin, dw, scratch], 64 * p.m * p.cin);
-  dev.release(dyp, p.m * gradVol + SLACK);
-  dev.release(dv, 64 * vStride);
+  const xp = frames(dev, x, p.n, p.cin, p.in, [Df, Hf, Wf], p.pad.map((q) => -q) as Triple);
+  const dyp = frames(dev, dy, p.n, p.m, p.out, gradDims, [0, 0, 0]);
+  // the sums as E[64][cin][m rounded up to 4] (winoDot's layout), per group
+  const eStride = Math.ceil(p.m / 4) * 4 * p.cin + SKEW, eGroup = 64 * eStride;
+  const blocked = p.cin * p.m < 32 * 32;
+  const slot = blocked ? slots(dev, p.cin, p.m, tW) : null;
+  const blocks = slot ? p.n * Math.ceil(tD * tH / slot.R) : 0;
+  const groups = slot ? Math.min(blocks, GROUPS_PER_THREAD * dev.pool.count) : 1;
+  const e = dev.temp(groups * eGroup);
+  dev.call('fill', [e, groups * eGroup, 0], groups * eGroup);
+  if (slot) {
+    dev.call('winoGradBlocks', [xp.ptr, xp.vol, p.cin * xp.vol, Hf, Wf, dyp.ptr, dyp.vol, p.m * dyp.vol, p.cin, p.m, p.n, tD, tH, tW,
+                                slot.R, groups, e, eStride, eGroup, ...slot.args], 64 * p.m * p.cin * p.n * tD * tH * tW);
+    slot.release();
+  } else {
+    const rows = tD * tH, nr = Math.max(1, Math.min(rows, Math.floor(CHUNK_FLOATS / (64 * (p.cin + p.m) * tW))));
+    const uFloats = 64 * (p.cin * nr * tW + SKEW) + SLACK, dFloats = 64 * (p.m * nr * tW + SKEW) + SLACK;
+    const u = dev.temp(uFloats), d = dev.temp(dFloats);
+    for (let b = 0; b < p.n; b++) {
+      const xb = xp.ptr + b * p.cin * xp.vol * 4, dyb = dyp.ptr + b * p.m * dyp.vol * 4;
+      for (let r = 0; r < rows; r += nr) {
+        const n = Math.min(nr, rows - r), T = n * tW, uStride = p.cin * T + SKEW, dStride = p.m * T + SKEW;
+        dev.call('winoInput', [xb, xp.vol, Hf, Wf, p.cin, r, n, tH, tW, u, T, uStride, scratch], 64 * p.cin * T);
+        dev.call('winoGradOutput', [dyb, dyp.vol, 2 * tH, 2 * tW, p.m, r, n, tH, tW, d, T, dStride], 64 * p.m * T);
+        dev.call('winoDot', [p.m, p.cin, T, d, dStride, u, uStride, e, eStride], 64 * p.m * T * p.cin);
+      }
+    }
+    dev.release(d, dFloats);
+    dev.release(u, uFloats);
+  }
+  dev.call('winoWeightGrad', [e, eStride, groups, eGroup, p.m, p.cin, dw, scratch], 64 * p.m * p.cin);
+  dev.release(e, groups * eGroup);
+  dyp.release();
+  xp.release();
   dev.release(scratch, SCRATCH_FLOATS);
 }
