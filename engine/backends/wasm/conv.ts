@@ -422,14 +422,17 @@ const inputGradientPlan = (g: ConvGeometry): WinogradConv =>
  */
 function preferWinograd(p: WinogradConv): boolean {
   const tiles = p.n * volume(tilesOf(p.out));
-  return p.cin >= 8 && p.m >= 8 && tiles >= 16;
+  // at 256 × 256 the transformed weights (16 MB) no longer stay in cache while the tiles stream past
+  // them: GEMMs win (LA 256→256 @7×7×5: 42 against 49 ms forward, one thread)
+  return p.cin >= 8 && p.m >= 8 && p.cin * p.m <= 128 * 128 && tiles >= 16;
 }
 /**
  * The weight gradient: from 16 × 16 channel pairs (blocks of tiles, summed per group, winograd.ts) up to
- * 64 × 64; above, its sums re-read for every chunk of tiles cost more than the multiplies it saves.
+ * 128 × 128 with enough tiles (LA 128→128 @14×14×10: 44 against 79 ms, one thread); above, its sums
+ * re-read for every chunk of tiles cost more than the multiplies it saves.
  */
 const preferWinogradWeightGrad = (p: WinogradConv) =>
-  p.cin >= 8 && p.m >= 8 && p.cin * p.m >= 16 * 16 && p.cin * p.m <= 64 * 64 && p.n * volume(tilesOf(p.out)) >= 64;
+  p.cin >= 8 && p.m >= 8 && p.cin * p.m >= 16 * 16 && p.cin * p.m <= 128 * 128 && p.n * volume(tilesOf(p.out)) >= 64;
 
 /** `winograd` overrides the choice of route for a convolution Winograd can take (tests use it). */
 export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry,
