@@ -214,3 +214,76 @@ export function gemmGather(M: i32, N: i32, K: i32, a: usize, aRow: usize, aCol: 
     if (rowsValid > 3) scatterRow(c + offset(cRow, m + 3), cCol, n, c30, c31, width);
   }
 }
+
+/**
+ * A 4×8 tile of C = Σ_k A[m, k]·B[k, n] over the whole depth, B rows ldbB bytes apart (a packed panel),
+ * summed in k order from zero; lanes past `width` and rows past `rowsValid` are not stored.
+ */
+@inline
+function panelTile(a: usize, ldaB: usize, b: usize, ldbB: usize, K: i32, c: usize, ldcB: usize, rowsValid: i32, width: i32): void {
+  let a0 = a, a1 = rowsValid > 1 ? a + ldaB : a, a2 = rowsValid > 2 ? a + 2 * ldaB : a1, a3 = rowsValid > 3 ? a + 3 * ldaB : a2;
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a0);
+    c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
+    av = v128.load32_splat(a1);
+    c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
+    av = v128.load32_splat(a2);
+    c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
+    av = v128.load32_splat(a3);
+    c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
+    a0 += 4; a1 += 4; a2 += 4; a3 += 4;
+    b += ldbB;
+  }
+  storeLanes(c, c00, width); storeLanes(c + 16, c01, width - 4);
+  if (rowsValid > 1) { storeLanes(c + 1 * ldcB, c10, width); storeLanes(c + 1 * ldcB + 16, c11, width - 4); }
+  if (rowsValid > 2) { storeLanes(c + 2 * ldcB, c20, width); storeLanes(c + 2 * ldcB + 16, c21, width - 4); }
+  if (rowsValid > 3) { storeLanes(c + 3 * ldcB, c30, width); storeLanes(c + 3 * ldcB + 16, c31, width - 4); }
+}
+
+/**
+ * y = conv(x, w) for kernel = stride = 2 (no padding, dilation 1), x [N, C, D, H, W], w [M, C·8],
+ * y [N, M, oD, oH, oW]: a GEMM over the disjoint 2×2×2 patches. A part takes output rows (b, od, oh);
+ * for each it packs the row's patches into a panel P[(c, kd, kh, kw), ow] (rows ldp = oW rounded up to 8
+ * floats apart, the W pairs split into even and odd lanes) in its own slot of `slots` (C·8·ldp floats
+ * per part), which then stays in cache while every 4 × 8 tile of w·P reads it. Every output is summed
+ * in (c, tap) order, however the work is cut.
+ */
+export function patchConv(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
+                          oD: i32, oH: i32, oW: i32, slots: usize, tid: i32, nt: i32): void {
+  const K = C << 3, ldp = (oW + 7) & ~7, rows = N * oD * oH, outVol = oD * oH * oW, plane = H * W;
+  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
+  const p = at(slots, tid * K * ldp), ldpB = <usize>ldp << 2, ldwB = <usize>K << 2, ldyB = <usize>outVol << 2;
+  const vecW = oW & ~3;
+  for (let r = r0; r < r1; r++) {
+    const oh = r % oH, od = (r / oH) % oD, b = r / (oH * oD);
+    for (let ci = 0; ci < C; ci++) {
+      for (let kd = 0; kd < 2; kd++) {
+        for (let kh = 0; kh < 2; kh++) {
+          const s = at(x, ((b * C + ci) * D + 2 * od + kd) * plane + (2 * oh + kh) * W);
+          const pe = at(p, ((ci << 3) + (kd << 2) + (kh << 1)) * ldp), po = pe + ldpB;
+          let ow = 0;
+          for (; ow < vecW; ow += 4) {
+            // the last pair read ends at 2·ow + 7 < 2·oW ≤ W: inside the row
+            const v0 = v128.load(at(s, 2 * ow)), v1 = v128.load(at(s, 2 * ow), 16);
+            v128.store(at(pe, ow), i32x4.shuffle(v0, v1, 0, 2, 4, 6));
+            v128.store(at(po, ow), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
+          }
+          for (; ow < oW; ow++) {
+            store<f32>(at(pe, ow), load<f32>(at(s, 2 * ow)));
+            store<f32>(at(po, ow), load<f32>(at(s, 2 * ow + 1)));
+          }
+          for (; ow < ldp; ow++) { store<f32>(at(pe, ow), 0); store<f32>(at(po, ow), 0); }
+        }
+      }
+    }
+    const yr = at(y, b * M * outVol + (od * oH + oh) * oW);
+    for (let m = 0; m < M; m += MR) {
+      const rowsValid = min(MR, M - m);
+      for (let n = 0; n < oW; n += NR) {
+        panelTile(at(w, m * K), ldwB, at(p, n), ldpB, K, at(yr, m * outVol + n), ldyB, rowsValid, min(NR, oW - n));
+      }
+    }
+  }
+}

@@ -235,6 +235,12 @@ const convCases: ConvGeometry[] = [
   // overlapping strided taps over more than 2048 outputs: col2im on wide rows, the scatter kernel on narrow ones
   geometry(3, 3, 4, [20, 14, 20], t3(3), t3(2), t3(1), t3(1)),
   geometry(3, 4, 5, [30, 20, 9], t3(3), t3(2), t3(1), t3(1)),
+  // kernel = stride = 2 (packed patch panels): odd sizes that leave a last plane, row and column unread,
+  // rows of 2, 3 and 10 outputs (vector, scalar and partial-tile columns), channels 1, 3, 13, batch 1 and 3
+  geometry(1, 1, 3, [7, 5, 9], t3(2), t3(2), t3(0), t3(1)),
+  geometry(3, 13, 3, [7, 5, 9], t3(2), t3(2), t3(0), t3(1)),
+  geometry(3, 3, 13, [5, 7, 21], t3(2), t3(2), t3(0), t3(1)),
+  geometry(1, 13, 1, [4, 6, 7], t3(2), t3(2), t3(0), t3(1)),
 ];
 
 const describe = (g: ConvGeometry) =>

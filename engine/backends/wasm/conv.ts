@@ -10,6 +10,7 @@
 // Winograd (winograd.ts): stride-1 3×3×3 convolutions with enough channels and tiles, where it is faster.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
+import { MAX_PARTS } from './pool.ts';
 import { tilesOf, winogradConv, winogradWeightGrad, type WinogradConv } from './winograd.ts';
 
 type Triple = [number, number, number];
@@ -306,7 +307,23 @@ function channelMajor(dev: Device, t: number, g: ConvGeometry, c: number, vol: n
   return out;
 }
 
+/** Kernel = stride = 2, no padding or dilation: disjoint 2×2×2 patches that tile x (but for a last odd row or plane). */
+const patches2 = (g: ConvGeometry) =>
+  g.kernel.every((k) => k === 2) && g.stride.every((s) => s === 2) && g.dilation.every((d) => d === 1) && unpadded(g);
+
+/**
+ * y = conv(x) over 2×2×2 patches (asm/gemm.ts patchConv): each part packs a row of patches into its own
+ * panel slot, one per part the pool may hand out (a single one on one thread, which runs one part).
+ */
+function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+  const panel = g.cin * 8 * Math.ceil(g.out[2] / 8) * 8, slots = dev.pool.count === 1 ? 1 : MAX_PARTS;
+  const p = dev.temp(slots * panel);
+  dev.call('patchConv', [x, w, y, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * g.cin * 8);
+  dev.release(p, slots * panel);
+}
+
 function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+  if (patches2(g)) return patchForward(dev, x, w, y, g);
   // measured at the k2s2 down-convs: clearly ahead at 12288 positions for 32 outputs, even at 1536 for 64, behind at 192 for 128
   if (g.n * volume(g.out) >= 4 * g.cout) return gatheredForward(dev, x, w, y, g);
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
