@@ -322,6 +322,27 @@ function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeome
   dev.release(p, slots * panel);
 }
 
+/** dx for 2×2×2 patches (asm/gemm.ts patchConvInput), with w transposed to [cin·8, cout]. */
+function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+  const K = g.cin * 8, inVol = volume(g.in);
+  if (!g.out.every((o, i) => 2 * o === g.in[i])) dev.call('fill', [dx, g.n * g.cin * inVol, 0], g.n * g.cin * inVol);
+  const wT = dev.transposed(w, g.cout, K);
+  dev.call('patchConvInput', [dy, wT, dx, g.n, g.cin, g.cout, ...g.in, ...g.out], g.n * volume(g.out) * g.cout * K);
+  dev.release(wT, g.cout * K);
+}
+
+/** Output positions per chunk of the patch weight gradient: a panel of 16 KiB, in cache while every tile reads it. */
+const PATCH_CHUNK = 512;
+
+/** dw for 2×2×2 patches (asm/gemm.ts patchConvWeight): parts take input channels, each packing its own panels. */
+function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+  const K = g.cin * 8, chunkRows = Math.max(1, Math.floor(PATCH_CHUNK / g.out[2]));
+  const panel = chunkRows * g.out[2] * 8, slots = dev.pool.count === 1 ? 1 : MAX_PARTS, p = dev.temp(slots * panel);
+  dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
+  dev.call('patchConvWeight', [x, dy, dw, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], g.n * volume(g.out) * g.cout * K);
+  dev.release(p, slots * panel);
+}
+
 function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
   if (patches2(g)) return patchForward(dev, x, w, y, g);
   // measured at the k2s2 down-convs: clearly ahead at 12288 positions for 32 outputs, even at 1536 for 64, behind at 192 for 128
@@ -348,6 +369,7 @@ const SHORT_REDUCTION = 2048;
 const GATHERED_DOT = 32;
 
 function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+  if (patches2(g)) return patchBackwardInput(dev, dy, w, dx, g);
   if (disjointTaps(g)) return gatheredBackwardInput(dev, dy, w, dx, g);
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   if (L < SHORT_REDUCTION) {
@@ -396,6 +418,7 @@ function gatheredWeightGrad(dev: Device, x: number, dy: number, dw: number, g: C
 }
 
 function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+  if (patches2(g)) return patchBackwardWeight(dev, x, dy, dw, g);
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   if (L >= GATHERED_DOT && L < SHORT_REDUCTION) return gatheredWeightGrad(dev, x, dy, dw, g);
   if (L >= SHORT_REDUCTION) {
