@@ -3,8 +3,10 @@
 // volume shifted by a constant, so the GEMM's B rows point straight into it and no im2col matrix is
 // built. Outputs are computed on the padded frame's row pitch (wasted columns) and cropped; on small
 // volumes the W (or H and W) taps are first spread into shifted copies, which shrinks the pitch.
+// Patches (kernel = stride = 2, the V-Net's down- and up-convs): a GEMM over the disjoint 2×2×2 patches,
+// packed a row of outputs (or a chunk of positions) at a time into a panel that stays in cache.
 // Lowered (other strides, and where a cost estimate prefers it): an im2col matrix over the whole batch,
-// so that one GEMM covers every sample; for k = s (the V-Net's down- and up-convs) it is a reshuffle of x.
+// so that one GEMM covers every sample.
 // On the deep layers' small volumes it is gathered through tap and position offset tables from the
 // zero-padded batch, as per-row bounds checks would cost more than the copying itself.
 // Winograd (winograd.ts): stride-1 3×3×3 convolutions with enough channels and tiles, where it is faster.
@@ -345,7 +347,8 @@ function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: 
 
 function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
   if (patches2(g)) return patchForward(dev, x, w, y, g);
-  // measured at the k2s2 down-convs: clearly ahead at 12288 positions for 32 outputs, even at 1536 for 64, behind at 192 for 128
+  // measured at the k2s2 down-convs (before the patch kernels): clearly ahead at 12288 positions for 32 outputs,
+  // even at 1536 for 64, behind at 192 for 128
   if (g.n * volume(g.out) >= 4 * g.cout) return gatheredForward(dev, x, w, y, g);
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   const col = dev.temp(K * L);
