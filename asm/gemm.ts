@@ -244,45 +244,51 @@ function panelTile(a: usize, ldaB: usize, b: usize, ldbB: usize, K: i32, c: usiz
 
 /**
  * y = conv(x, w) for kernel = stride = 2 (no padding, dilation 1), x [N, C, D, H, W], w [M, C·8],
- * y [N, M, oD, oH, oW]: a GEMM over the disjoint 2×2×2 patches. A part takes output rows (b, od, oh);
- * for each it packs the row's patches into a panel P[(c, kd, kh, kw), ow] (rows ldp = oW rounded up to 8
- * floats apart, the W pairs split into even and odd lanes) in its own slot of `slots` (C·8·ldp floats
- * per part), which then stays in cache while every 4 × 8 tile of w·P reads it. Every output is summed
- * in (c, tap) order, however the work is cut.
+ * y [N, M, oD, oH, oW]: a GEMM over the disjoint 2×2×2 patches. A part takes blocks of R output rows
+ * of one plane (b, od, oh…oh + R − 1), whose positions are consecutive in y; for each it packs the
+ * block's patches into a panel P[(c, kd, kh, kw), pos] (rows ldp = R·oW rounded up to 8 floats apart,
+ * the W pairs split into even and odd lanes) in its own slot of `slots` (C·8·ldp floats per part), which
+ * then stays in cache while every 4 × 8 tile of w·P reads it. Every output is summed in (c, tap) order,
+ * however the work is cut.
  */
 export function patchConv(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
-                          oD: i32, oH: i32, oW: i32, slots: usize, tid: i32, nt: i32): void {
-  const K = C << 3, ldp = (oW + 7) & ~7, rows = N * oD * oH, outVol = oD * oH * oW, plane = H * W;
-  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
+                          oD: i32, oH: i32, oW: i32, R: i32, slots: usize, tid: i32, nt: i32): void {
+  const K = C << 3, ldp = (R * oW + 7) & ~7, hBlocks = (oH + R - 1) / R, units = N * oD * hBlocks;
+  const outVol = oD * oH * oW, plane = H * W;
+  const u0 = share(units, tid, nt, 1), u1 = share(units, tid + 1, nt, 1);
   const p = at(slots, tid * K * ldp), ldpB = <usize>ldp << 2, ldwB = <usize>K << 2, ldyB = <usize>outVol << 2;
   const vecW = oW & ~3;
-  for (let r = r0; r < r1; r++) {
-    const oh = r % oH, od = (r / oH) % oD, b = r / (oH * oD);
+  for (let u = u0; u < u1; u++) {
+    const hb = u % hBlocks, od = (u / hBlocks) % oD, b = u / (hBlocks * oD);
+    const oh0 = hb * R, nr = min(R, oH - oh0), positions = nr * oW;
     for (let ci = 0; ci < C; ci++) {
       for (let kd = 0; kd < 2; kd++) {
         for (let kh = 0; kh < 2; kh++) {
-          const s = at(x, ((b * C + ci) * D + 2 * od + kd) * plane + (2 * oh + kh) * W);
           const pe = at(p, ((ci << 3) + (kd << 2) + (kh << 1)) * ldp), po = pe + ldpB;
-          let ow = 0;
-          for (; ow < vecW; ow += 4) {
-            // the last pair read ends at 2·ow + 7 < 2·oW ≤ W: inside the row
-            const v0 = v128.load(at(s, 2 * ow)), v1 = v128.load(at(s, 2 * ow), 16);
-            v128.store(at(pe, ow), i32x4.shuffle(v0, v1, 0, 2, 4, 6));
-            v128.store(at(po, ow), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
+          for (let j = 0; j < nr; j++) {
+            const s = at(x, ((b * C + ci) * D + 2 * od + kd) * plane + (2 * (oh0 + j) + kh) * W);
+            const e = at(pe, j * oW), o = at(po, j * oW);
+            let ow = 0;
+            for (; ow < vecW; ow += 4) {
+              // the last pair read ends at 2·ow + 7 < 2·oW ≤ W: inside the row
+              const v0 = v128.load(at(s, 2 * ow)), v1 = v128.load(at(s, 2 * ow), 16);
+              v128.store(at(e, ow), i32x4.shuffle(v0, v1, 0, 2, 4, 6));
+              v128.store(at(o, ow), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
+            }
+            for (; ow < oW; ow++) {
+              store<f32>(at(e, ow), load<f32>(at(s, 2 * ow)));
+              store<f32>(at(o, ow), load<f32>(at(s, 2 * ow + 1)));
+            }
           }
-          for (; ow < oW; ow++) {
-            store<f32>(at(pe, ow), load<f32>(at(s, 2 * ow)));
-            store<f32>(at(po, ow), load<f32>(at(s, 2 * ow + 1)));
-          }
-          for (; ow < ldp; ow++) { store<f32>(at(pe, ow), 0); store<f32>(at(po, ow), 0); }
+          for (let n = positions; n < ldp; n++) { store<f32>(at(pe, n), 0); store<f32>(at(po, n), 0); }
         }
       }
     }
-    const yr = at(y, b * M * outVol + (od * oH + oh) * oW);
+    const yr = at(y, b * M * outVol + (od * oH + oh0) * oW);
     for (let m = 0; m < M; m += MR) {
       const rowsValid = min(MR, M - m);
-      for (let n = 0; n < oW; n += NR) {
-        panelTile(at(w, m * K), ldwB, at(p, n), ldpB, K, at(yr, m * outVol + n), ldyB, rowsValid, min(NR, oW - n));
+      for (let n = 0; n < positions; n += NR) {
+        panelTile(at(w, m * K), ldwB, at(p, n), ldpB, K, at(yr, m * outVol + n), ldyB, rowsValid, min(NR, positions - n));
       }
     }
   }

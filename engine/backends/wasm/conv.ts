@@ -313,14 +313,18 @@ function channelMajor(dev: Device, t: number, g: ConvGeometry, c: number, vol: n
 const patches2 = (g: ConvGeometry) =>
   g.kernel.every((k) => k === 2) && g.stride.every((s) => s === 2) && g.dilation.every((d) => d === 1) && unpadded(g);
 
+/** Output positions per forward panel (whole rows of one plane, so that they are consecutive in y). */
+const PATCH_BLOCK = 32;
+
 /**
- * y = conv(x) over 2×2×2 patches (asm/gemm.ts patchConv): each part packs a row of patches into its own
+ * y = conv(x) over 2×2×2 patches (asm/gemm.ts patchConv): each part packs blocks of rows of patches into its own
  * panel slot, one per part the pool may hand out (a single one on one thread, which runs one part).
  */
 function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
-  const panel = g.cin * 8 * Math.ceil(g.out[2] / 8) * 8, slots = dev.pool.count === 1 ? 1 : MAX_PARTS;
+  const [, oH, oW] = g.out, rows = Math.max(1, Math.min(oH, Math.floor(PATCH_BLOCK / oW)));
+  const panel = g.cin * 8 * Math.ceil((rows * oW) / 8) * 8, slots = dev.pool.count === 1 ? 1 : MAX_PARTS;
   const p = dev.temp(slots * panel);
-  dev.call('patchConv', [x, w, y, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * g.cin * 8);
+  dev.call('patchConv', [x, w, y, g.n, g.cin, g.cout, ...g.in, ...g.out, rows, p], g.n * volume(g.out) * g.cout * g.cin * 8);
   dev.release(p, slots * panel);
 }
 
