@@ -307,17 +307,26 @@ function storePairs(p: usize, e: v128, o: v128, width: i32): void {
  * The input gradient of patchConv: dx[b, c, 2·od + kd, 2·oh + kh, 2·ow + kw] = Σ_m wT[(c, kd, kh, kw), m]·dy[b, m, od, oh, ow],
  * wT = [C·8, M]. A part takes output rows (b, od, oh); a 4 × 8 tile holds the four (kh, kw) taps of one
  * (c, kd) for 8 positions, with dy's rows read in place as B, and is stored as two dx rows, the kw pairs
- * interleaved. Inputs no patch covers (a last odd plane, row or column) are left as they are: the host
+ * interleaved; the row's dy is first copied to the part's slot of `slots` (M·ldp floats, ldp = oW rounded
+ * up to 8). Inputs no patch covers (a last odd plane, row or column) are left as they are: the host
  * zeroes them. Every element is summed in m order, however the work is cut.
  */
 export function patchConvInput(dy: usize, wT: usize, dx: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
-                               oD: i32, oH: i32, oW: i32, tid: i32, nt: i32): void {
-  const rows = N * oD * oH, outVol = oD * oH * oW, plane = H * W;
+                               oD: i32, oH: i32, oW: i32, slots: usize, tid: i32, nt: i32): void {
+  const rows = N * oD * oH, outVol = oD * oH * oW, plane = H * W, ldp = (oW + 7) & ~7;
   const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
-  const ldaB = <usize>M << 2, ldbB = <usize>outVol << 2, rowB = <usize>W << 2;
+  const ldaB = <usize>M << 2, ldbB = <usize>ldp << 2, rowB = <usize>W << 2, dyr = at(slots, tid * M * ldp);
   for (let r = r0; r < r1; r++) {
     const oh = r % oH, od = (r / oH) % oD, b = r / (oH * oD);
-    const dyr = at(dy, b * M * outVol + (od * oH + oh) * oW);
+    // the row's dy, one row per m, packed: dy's own rows lie outVol apart, often a multiple of 4 KiB (cache set conflicts)
+    const src = at(dy, b * M * outVol + (od * oH + oh) * oW);
+    for (let m = 0; m < M; m++) {
+      const s = at(src, m * outVol), d = at(dyr, m * ldp);
+      let ow = 0;
+      for (; ow + 4 <= oW; ow += 4) v128.store(at(d, ow), v128.load(at(s, ow)));
+      for (; ow < oW; ow++) store<f32>(at(d, ow), load<f32>(at(s, ow)));
+      for (; ow < ldp; ow++) store<f32>(at(d, ow), 0);
+    }
     for (let ci = 0; ci < C; ci++) {
       for (let kd = 0; kd < 2; kd++) {
         const a0 = at(wT, ((ci << 3) + (kd << 2)) * M), a1 = a0 + ldaB, a2 = a1 + ldaB, a3 = a2 + ldaB;

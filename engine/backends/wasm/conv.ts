@@ -328,12 +328,14 @@ function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeome
   dev.release(p, slots * panel);
 }
 
-/** dx for 2×2×2 patches (asm/gemm.ts patchConvInput), with w transposed to [cin·8, cout]. */
+/** dx for 2×2×2 patches (asm/gemm.ts patchConvInput), with w transposed to [cin·8, cout] and a dy panel slot per part. */
 function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
   const K = g.cin * 8, inVol = volume(g.in);
   if (!g.out.every((o, i) => 2 * o === g.in[i])) dev.call('fill', [dx, g.n * g.cin * inVol, 0], g.n * g.cin * inVol);
-  const wT = dev.transposed(w, g.cout, K);
-  dev.call('patchConvInput', [dy, wT, dx, g.n, g.cin, g.cout, ...g.in, ...g.out], g.n * volume(g.out) * g.cout * K);
+  const wT = dev.transposed(w, g.cout, K), panel = g.cout * Math.ceil(g.out[2] / 8) * 8;
+  const slots = dev.pool.count === 1 ? 1 : MAX_PARTS, p = dev.temp(slots * panel);
+  dev.call('patchConvInput', [dy, wT, dx, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * K);
+  dev.release(p, slots * panel);
   dev.release(wT, g.cout * K);
 }
 

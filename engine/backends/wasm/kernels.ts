@@ -47,7 +47,8 @@ export interface Kernels {
   scatterCols(col: I, transposed: I, c: I, tapOff: I, taps: I, posOff: I, l: I, dst: I, chanStride: I, tid: I, nt: I): void;
   patchConv(x: I, w: I, y: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, rows: I, slots: I,
             tid: I, nt: I): void;
-  patchConvInput(dy: I, wT: I, dx: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, tid: I, nt: I): void;
+  patchConvInput(dy: I, wT: I, dx: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, slots: I,
+                 tid: I, nt: I): void;
   patchConvWeight(x: I, dy: I, dw: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, chunkRows: I, slots: I,
                   tid: I, nt: I): void;
 }
