@@ -235,6 +235,12 @@ const convCases: ConvGeometry[] = [
   // overlapping strided taps over more than 2048 outputs: col2im on wide rows, the scatter kernel on narrow ones
   geometry(3, 3, 4, [20, 14, 20], t3(3), t3(2), t3(1), t3(1)),
   geometry(3, 4, 5, [30, 20, 9], t3(3), t3(2), t3(1), t3(1)),
+  // kernel = stride = 2 (packed patch panels): odd sizes that leave a last plane, row and column unread,
+  // rows of 2, 3 and 10 outputs (vector, scalar and partial-tile columns), channels 1, 3, 13, batch 1 and 3
+  geometry(1, 1, 3, [7, 5, 9], t3(2), t3(2), t3(0), t3(1)),
+  geometry(3, 13, 3, [7, 5, 9], t3(2), t3(2), t3(0), t3(1)),
+  geometry(3, 3, 13, [5, 7, 21], t3(2), t3(2), t3(0), t3(1)),
+  geometry(1, 13, 1, [4, 6, 7], t3(2), t3(2), t3(0), t3(1)),
 ];
 
 const describe = (g: ConvGeometry) =>
@@ -385,10 +391,12 @@ async function convRun(threads: number, g: ConvGeometry, x: Float32Array, w: Flo
 test('the same thread count gives bitwise identical results; 1 and 3 threads agree', async () => {
   const before = wasm.threads;
   // 5 → 7 channels take the GEMM routes, 16 → 12 and 32 → 33 over this many tiles the Winograd ones (the
-  // weight gradient in blocks of tiles summed per group, and in chunks of tiles)
-  for (const [cin, cout] of [[5, 7], [16, 12], [32, 33]]) {
-    const g = geometry(2, cin, cout, [9, 10, 11], t3(3), t3(1), t3(1), t3(1));
-    const x = randomData(g.n * g.cin * count(g.in)), w = randomData(g.cout * g.cin * 27), dy = randomData(g.n * g.cout * count(g.out));
+  // weight gradient in blocks of tiles summed per group, and in chunks of tiles); the k2s2 down-conv the
+  // patch kernels, with a panel slot per part
+  const geometries = [[5, 7], [16, 12], [32, 33]].map(([cin, cout]) => geometry(2, cin, cout, [9, 10, 11], t3(3), t3(1), t3(1), t3(1)));
+  geometries.push(geometry(2, 16, 32, [17, 12, 19], t3(2), t3(2), t3(0), t3(1)));
+  for (const g of geometries) {
+    const x = randomData(g.n * g.cin * count(g.in)), w = randomData(g.cout * g.cin * count(g.kernel)), dy = randomData(g.n * g.cout * count(g.out));
     const a = await convRun(3, g, x, w, dy), b = await convRun(3, g, x, w, dy), c = await convRun(1, g, x, w, dy);
     for (let i = 0; i < 3; i++) {
       assert.equal(a[i], b[i], `${describe(g)}: result ${i} differs between two runs on 3 threads`);

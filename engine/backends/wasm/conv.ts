@@ -3,13 +3,16 @@
 // volume shifted by a constant, so the GEMM's B rows point straight into it and no im2col matrix is
 // built. Outputs are computed on the padded frame's row pitch (wasted columns) and cropped; on small
 // volumes the W (or H and W) taps are first spread into shifted copies, which shrinks the pitch.
+// Patches (kernel = stride = 2, the V-Net's down- and up-convs): a GEMM over the disjoint 2×2×2 patches,
+// packed a row of outputs (or a chunk of positions) at a time into a panel that stays in cache.
 // Lowered (other strides, and where a cost estimate prefers it): an im2col matrix over the whole batch,
-// so that one GEMM covers every sample; for k = s (the V-Net's down- and up-convs) it is a reshuffle of x.
+// so that one GEMM covers every sample.
 // On the deep layers' small volumes it is gathered through tap and position offset tables from the
 // zero-padded batch, as per-row bounds checks would cost more than the copying itself.
 // Winograd (winograd.ts): stride-1 3×3×3 convolutions with enough channels and tiles, where it is faster.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
+import { MAX_PARTS } from './pool.ts';
 import { tilesOf, winogradConv, winogradWeightGrad, type WinogradConv } from './winograd.ts';
 
 type Triple = [number, number, number];
@@ -306,8 +309,52 @@ function channelMajor(dev: Device, t: number, g: ConvGeometry, c: number, vol: n
   return out;
 }
 
+/** Kernel = stride = 2, no padding or dilation: disjoint 2×2×2 patches that tile x (but for a last odd row or plane). */
+const patches2 = (g: ConvGeometry) =>
+  g.kernel.every((k) => k === 2) && g.stride.every((s) => s === 2) && g.dilation.every((d) => d === 1) && unpadded(g);
+
+/** Output positions per forward panel (whole rows of one plane, so that they are consecutive in y). */
+const PATCH_BLOCK = 32;
+
+/**
+ * y = conv(x) over 2×2×2 patches (asm/gemm.ts patchConv): each part packs blocks of rows of patches into its own
+ * panel slot, one per part the pool may hand out (a single one on one thread, which runs one part).
+ */
+function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+  const [, oH, oW] = g.out, rows = Math.max(1, Math.min(oH, Math.floor(PATCH_BLOCK / oW)));
+  const panel = g.cin * 8 * Math.ceil((rows * oW) / 8) * 8, slots = dev.pool.count === 1 ? 1 : MAX_PARTS;
+  const p = dev.temp(slots * panel);
+  dev.call('patchConv', [x, w, y, g.n, g.cin, g.cout, ...g.in, ...g.out, rows, p], g.n * volume(g.out) * g.cout * g.cin * 8);
+  dev.release(p, slots * panel);
+}
+
+/** dx for 2×2×2 patches (asm/gemm.ts patchConvInput), with w transposed to [cin·8, cout] and a dy panel slot per part. */
+function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+  const K = g.cin * 8, inVol = volume(g.in);
+  if (!g.out.every((o, i) => 2 * o === g.in[i])) dev.call('fill', [dx, g.n * g.cin * inVol, 0], g.n * g.cin * inVol);
+  const wT = dev.transposed(w, g.cout, K), panel = g.cout * Math.ceil(g.out[2] / 8) * 8;
+  const slots = dev.pool.count === 1 ? 1 : MAX_PARTS, p = dev.temp(slots * panel);
+  dev.call('patchConvInput', [dy, wT, dx, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * K);
+  dev.release(p, slots * panel);
+  dev.release(wT, g.cout * K);
+}
+
+/** Output positions per chunk of the patch weight gradient: a panel of 16 KiB, in cache while every tile reads it. */
+const PATCH_CHUNK = 512;
+
+/** dw for 2×2×2 patches (asm/gemm.ts patchConvWeight): parts take input channels, each packing its own panels. */
+function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+  const K = g.cin * 8, chunkRows = Math.max(1, Math.floor(PATCH_CHUNK / g.out[2]));
+  const panel = chunkRows * g.out[2] * 8, slots = dev.pool.count === 1 ? 1 : MAX_PARTS, p = dev.temp(slots * panel);
+  dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
+  dev.call('patchConvWeight', [x, dy, dw, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], g.n * volume(g.out) * g.cout * K);
+  dev.release(p, slots * panel);
+}
+
 function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
-  // measured at the k2s2 down-convs: clearly ahead at 12288 positions for 32 outputs, even at 1536 for 64, behind at 192 for 128
+  if (patches2(g)) return patchForward(dev, x, w, y, g);
+  // measured at the k2s2 down-convs (before the patch kernels): clearly ahead at 12288 positions for 32 outputs,
+  // even at 1536 for 64, behind at 192 for 128
   if (g.n * volume(g.out) >= 4 * g.cout) return gatheredForward(dev, x, w, y, g);
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   const col = dev.temp(K * L);
@@ -331,6 +378,7 @@ const SHORT_REDUCTION = 2048;
 const GATHERED_DOT = 32;
 
 function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+  if (patches2(g)) return patchBackwardInput(dev, dy, w, dx, g);
   if (disjointTaps(g)) return gatheredBackwardInput(dev, dy, w, dx, g);
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   if (L < SHORT_REDUCTION) {
@@ -379,6 +427,7 @@ function gatheredWeightGrad(dev: Device, x: number, dy: number, dw: number, g: C
 }
 
 function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+  if (patches2(g)) return patchBackwardWeight(dev, x, dy, dw, g);
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   if (L >= GATHERED_DOT && L < SHORT_REDUCTION) return gatheredWeightGrad(dev, x, dy, dw, g);
   if (L >= SHORT_REDUCTION) {
