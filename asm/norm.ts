@@ -3,6 +3,12 @@
 // order by one part, so results do not depend on the thread count. The epilogue is elementwise.
 import { at, fma, share } from './common';
 
+/** The four float64 lanes of s0 and s1, summed in one fixed order. */
+@inline
+function fold(s0: v128, s1: v128): f64 {
+  return (f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s1, 0)) + (f64x2.extract_lane(s0, 1) + f64x2.extract_lane(s1, 1));
+}
+
 /** Σ x over one run of len floats, in float64. */
 @inline
 function runSum(p: usize, len: i32): f64 {
@@ -13,7 +19,7 @@ function runSum(p: usize, len: i32): f64 {
     s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v));
     s1 = f64x2.add(s1, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
   }
-  let s = (f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s1, 0)) + (f64x2.extract_lane(s0, 1) + f64x2.extract_lane(s1, 1));
+  let s = fold(s0, s1);
   for (; k < len; k++) s += <f64>load<f32>(at(p, k));
   return s;
 }
@@ -31,7 +37,7 @@ function runSquares(p: usize, len: i32, mean: f64): f64 {
     s0 = f64x2.add(s0, f64x2.mul(d0, d0));
     s1 = f64x2.add(s1, f64x2.mul(d1, d1));
   }
-  let s = (f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s1, 0)) + (f64x2.extract_lane(s0, 1) + f64x2.extract_lane(s1, 1));
+  let s = fold(s0, s1);
   for (; k < len; k++) {
     const d = <f64>load<f32>(at(p, k)) - mean;
     s += d * d;
@@ -124,10 +130,8 @@ export function channelAffineBackward(gy: usize, x: usize, scale: usize, shift: 
         gx0 = f64x2.add(gx0, f64x2.mul(glo, xlo)); gx1 = f64x2.add(gx1, f64x2.mul(ghi, xhi));
       }
     }
-    const sg = (f64x2.extract_lane(g0, 0) + f64x2.extract_lane(g1, 0)) + (f64x2.extract_lane(g0, 1) + f64x2.extract_lane(g1, 1));
-    const sgx = (f64x2.extract_lane(gx0, 0) + f64x2.extract_lane(gx1, 0)) + (f64x2.extract_lane(gx0, 1) + f64x2.extract_lane(gx1, 1));
-    store<f32>(at(sums, ch), <f32>sg);
-    store<f32>(at(sums, c + ch), <f32>sgx);
+    store<f32>(at(sums, ch), <f32>fold(g0, g1));
+    store<f32>(at(sums, c + ch), <f32>fold(gx0, gx1));
   }
 }
 

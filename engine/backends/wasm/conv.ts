@@ -262,7 +262,7 @@ function gatherColumns(dev: Device, x: number, g: ConvGeometry, col: number, tra
   const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
   if (!transposed && g.out[2] >= VECTOR_ROWS) {
     for (let b = 0; b < g.n; b++) {
-      dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L, 1], K * outVol);
+      dev.call('im2col', [x + b * g.cin * inVol * 4, geometryDescriptor(dev, g), col + b * outVol * 4, L], K * outVol);
     }
     return;
   }
@@ -277,7 +277,7 @@ function scatterColumns(dev: Device, col: number, transposed: boolean, g: ConvGe
   const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), L = g.n * outVol;
   if (!transposed && g.out[2] >= VECTOR_ROWS) {
     for (let b = 0; b < g.n; b++) {
-      dev.call('col2im', [col + b * outVol * 4, geometryDescriptor(dev, g), L, 1, dx + b * g.cin * inVol * 4], K * outVol);
+      dev.call('col2im', [col + b * outVol * 4, geometryDescriptor(dev, g), L, dx + b * g.cin * inVol * 4], K * outVol);
     }
     return;
   }
@@ -442,7 +442,7 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
     dev.release(col, K * L);
     return;
   }
-  // short reduction: dw[co, k] = Σ_l dy[co, l]·colT[l, k], the transposed im2col giving B rows along k
+  // short reduction: dw[co, k] = Σ_l dy[co, l]·colT[l, k], the transposed im2col (gathered) giving B rows along k
   const colT = dev.temp(L * K);
   gatherColumns(dev, x, g, colT, true);
   const dym = channelMajor(dev, dy, g, g.cout, outVol);

@@ -24,8 +24,8 @@ export interface Kernels {
   gemmDot(m: I, j: I, l: I, a: I, lda: I, rows: I, c: I, ldc: I, tid: I, nt: I): void;
   window3d(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, dD: I, dH: I, dW: I,
            oz: I, oy: I, ox: I, c: I, tid: I, nt: I): void;
-  im2col(x: I, geom: I, col: I, rowStride: I, posStride: I, tid: I, nt: I): void;
-  col2im(col: I, geom: I, rowStride: I, posStride: I, dx: I, tid: I, nt: I): void;
+  im2col(x: I, geom: I, col: I, pitch: I, tid: I, nt: I): void;
+  col2im(col: I, geom: I, pitch: I, dx: I, tid: I, nt: I): void;
   winoInput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, u: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
   winoWeight(w: I, m: I, k: I, v: I, fStride: I, scratch: I, tid: I, nt: I): void;
   winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, d: I, t: I, fStride: I, tid: I, nt: I): void;
