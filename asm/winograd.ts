@@ -15,9 +15,9 @@ import { at, fma, share, storeLanes } from './common';
 /**
  * The input transform of four neighbouring tiles along W (lanes) of one channel: their 4×4×4 patches start
  * at p0 + 2·lane floats in a frame of rows Wf floats and planes Hf rows. Value f of lane i goes to
- * dst + f·fStep + 4·i (the first `lanes` lanes).
+ * dst + f·fStep + 4·i, all four lanes (callers leave room for lanes past the last tile).
  */
-@inline function inputQuad(p0: usize, Hf: i32, Wf: i32, sp: usize, dst: usize, fStep: usize, lanes: i32): void {
+@inline function inputQuad(p0: usize, Hf: i32, Wf: i32, sp: usize, dst: usize, fStep: usize): void {
   // per patch row y: along x (lane i reads columns 2(q + i) .. 2(q + i) + 3), then along z, to sp[z][y][x]
   for (let y = 0; y < 4; y++) {
     const p = at(p0, y * Wf), plane = <usize>Hf * Wf << 2;
@@ -53,30 +53,31 @@ import { at, fma, share, storeLanes } from './common';
   for (let zx = 0; zx < 16; zx++) {
     const i = (zx >> 2) * 16 + (zx & 3);
     const a0 = s(sp, i), a1 = s(sp, i + 4), a2 = s(sp, i + 8), a3 = s(sp, i + 12), d = dst + <usize>i * fStep;
-    storeLanes(d, f32x4.sub(a0, a2), lanes);
-    storeLanes(d + 4 * fStep, f32x4.add(a1, a2), lanes);
-    storeLanes(d + 8 * fStep, f32x4.sub(a2, a1), lanes);
-    storeLanes(d + 12 * fStep, f32x4.sub(a1, a3), lanes);
+    v128.store(d, f32x4.sub(a0, a2));
+    v128.store(d + 4 * fStep, f32x4.add(a1, a2));
+    v128.store(d + 8 * fStep, f32x4.sub(a2, a1));
+    v128.store(d + 12 * fStep, f32x4.sub(a1, a3));
   }
 }
 
 /**
- * U[f·fStride + c·T + tile] for the T = nr·tW tiles of tile rows row0 .. row0 + nr − 1 (row = tz·tH + ty)
+ * U[f·fStride + c·ld + tile] for the nr·tW tiles of tile rows row0 .. row0 + nr − 1 (row = tz·tH + ty)
  * whose patches start in src, a zero-padded frame of C channels (channel stride srcCS, rows Wf floats,
- * planes Hf rows, at least 2·tW + 2 floats per row and 8 floats of slack past the last channel). Threads
- * take rows of tiles.
+ * planes Hf rows, at least 2·tW + 2 floats per row and 8 floats of slack past the last channel). Quads
+ * are stored whole: a row's last one writes up to 3 values past its tiles, over the next row's first
+ * tiles (written after it: parts take whole channels) or, past the last row, over 3 floats that the
+ * caller leaves free or fills later.
  */
 export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, row0: i32, nr: i32, tH: i32, tW: i32,
-                          u: usize, T: i32, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
-  const rows = C * nr;
-  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
-  const sp = scratch + (<usize>tid << 10);
-  const planeB = <usize>T << 2, fStep = <usize>fStride << 2;
-  for (let r = r0; r < r1; r++) {
-    const c = r / nr, rr = r - c * nr, tz = (row0 + rr) / tH, ty = row0 + rr - tz * tH;
-    const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf);
-    const uRow = u + (<usize>c) * planeB + (<usize>(rr * tW) << 2);
-    for (let q = 0; q < tW; q += 4) inputQuad(at(base, 2 * q), Hf, Wf, sp, uRow + (<usize>q << 2), fStep, min(4, tW - q));
+                          u: usize, ld: i32, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
+  const c0 = share(C, tid, nt, 1), c1 = share(C, tid + 1, nt, 1);
+  const sp = scratch + (<usize>tid << 10), fStep = <usize>fStride << 2;
+  for (let c = c0; c < c1; c++) {
+    for (let rr = 0; rr < nr; rr++) {
+      const tz = (row0 + rr) / tH, ty = row0 + rr - tz * tH;
+      const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf), uRow = at(u, c * ld + rr * tW);
+      for (let q = 0; q < tW; q += 4) inputQuad(at(base, 2 * q), Hf, Wf, sp, at(uRow, q), fStep);
+    }
   }
 }
 
@@ -93,12 +94,14 @@ export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, row0
 @inline function gMinus(g0: v128, g1: v128, g2: v128): v128 { return f32x4.mul(f32x4.splat(0.5), f32x4.add(f32x4.sub(g0, g1), g2)); }
 
 /**
- * V[f·fStride + ((m >> 2)·K + k)·4 + (m & 3)] from the kernels w[(m·K + k)·27 + tap]: four output channels
- * interleaved, so that the product's register tile finds its four rows of A in one 16-byte step. Lanes
- * take those four channels (past M, copies of the last, whose products are never stored). Threads take
- * (four channels, k) pairs.
+ * V[f·fStride + ((m >> 2)·K + k)·4 + (m & 3)] from the kernels at w + (m·mStride + k·kStride) floats (27
+ * taps each, in reverse order with flip: the input gradient's kernels are the forward's, flipped, with
+ * the channels swapped): four output channels interleaved, so that the product's register tile finds
+ * its four rows of A in one 16-byte step. Lanes take those four channels (past M, copies of the last,
+ * whose products are never stored). Threads take (four channels, k) pairs.
  */
-export function winoWeight(w: usize, M: i32, K: i32, v: usize, fStride: i32, scratch: usize, tid: i32, nt: i32): void {
+export function winoWeight(w: usize, M: i32, K: i32, mStride: i32, kStride: i32, flip: bool, v: usize, fStride: i32,
+                           scratch: usize, tid: i32, nt: i32): void {
   const n = ((M + 3) >> 2) * K;
   const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
   const b = scratch + (<usize>tid << 10); // [3 z][3 y][4 x] after x at 16, [3 z][4 y][4 x] after y at 0:
@@ -106,13 +109,14 @@ export function winoWeight(w: usize, M: i32, K: i32, v: usize, fStride: i32, scr
   const fStep = <usize>fStride << 2;
   for (let i = i0; i < i1; i++) {
     const mb = i / K, k = i - mb * K, m0 = mb * 4;
-    // lanes 4 channels, K·27 floats apart, clamped to the last channel
-    const g0 = at(w, (m0 * K + k) * 27), kB = <usize>K * 108;
-    const g1 = m0 + 1 < M ? g0 + kB : g0, g2 = m0 + 2 < M ? g1 + kB : g1, g3 = m0 + 3 < M ? g2 + kB : g2;
+    // lanes 4 channels, mStride floats apart, clamped to the last channel
+    const g0 = at(w, m0 * mStride + k * kStride), mB = <usize>mStride << 2;
+    const g1 = m0 + 1 < M ? g0 + mB : g0, g2 = m0 + 2 < M ? g1 + mB : g1, g3 = m0 + 3 < M ? g2 + mB : g2;
     // along x per kernel row, then y, then z (the order of the scalar transform: the same roundings)
     for (let zy = 0; zy < 9; zy++) {
-      const o = <usize>(zy * 3) << 2;
-      const r0 = gather(g0, g1, g2, g3, o), r1 = gather(g0, g1, g2, g3, o + 4), r2 = gather(g0, g1, g2, g3, o + 8);
+      const o0 = flip ? 26 - zy * 3 : zy * 3, step = flip ? -1 : 1;
+      const r0 = gather(g0, g1, g2, g3, <usize>o0 << 2), r1 = gather(g0, g1, g2, g3, <usize>(o0 + step) << 2);
+      const r2 = gather(g0, g1, g2, g3, <usize>(o0 + 2 * step) << 2);
       put(b, 16 + zy * 4, r0);
       put(b, 16 + zy * 4 + 1, gPlus(r0, r1, r2));
       put(b, 16 + zy * 4 + 2, gMinus(r0, r1, r2));
@@ -232,7 +236,7 @@ export function winoConv(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: i32, K
         const base = at(frame, k * srcCS + (2 * tz * Hf + 2 * ty) * Wf), row = at(u, k * ld + rr * tW);
         // whole vectors: a partial quad's extra lanes land on the next row's first tiles, rewritten next,
         // or in the row padding past the block
-        for (let q = 0; q < tW; q += 4) inputQuad(at(base, 2 * q), Hf, Wf, sp, at(row, q), uStep, 4);
+        for (let q = 0; q < tW; q += 4) inputQuad(at(base, 2 * q), Hf, Wf, sp, at(row, q), uStep);
       }
     }
     const N = (nb + 7) & ~7;
@@ -254,30 +258,63 @@ export function winoConv(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: i32, K
 }
 
 /**
- * The weight gradient's view of dy: D[f·fStride + c·T + tile] = (A d Aᵀ) over each axis of the 2×2×2
- * tile d, the adjoint of the output transform, for the T = nr·tW tiles of tile rows row0 .. row0 + nr − 1.
+ * C[f·cStride + m·ld + t] = Σ_k V[f][m][k]·U[f·uStride + k·ld + t] for the N tiles (rounded up to 8) of the
+ * 64 transform points: the staged route's products. Where the transformed weights outgrow the caches,
+ * winoConv would stream all of them past every block of tiles; here a part takes (point, four output
+ * channels) units in order, so one point's V and U stay in cache while it works through them.
+ */
+export function winoProduct(v: usize, vStride: i32, K: i32, M: i32, u: usize, uStride: i32, ld: i32, N: i32, c: usize,
+                            cStride: i32, tid: i32, nt: i32): void {
+  const mBlocks = (M + 3) >> 2, N8 = (N + 7) & ~7, ldB = <usize>ld << 2;
+  const w0 = share(64 * mBlocks, tid, nt, 1), w1 = share(64 * mBlocks, tid + 1, nt, 1);
+  for (let w = w0; w < w1; w++) {
+    const f = w / mBlocks, m0 = (w - f * mBlocks) << 2, rowsValid = min(4, M - m0);
+    const am = at(v, f * vStride + m0 * K), uf = at(u, f * uStride), cm = at(c, f * cStride + m0 * ld);
+    for (let j = 0; j < N8; j += 8) blockTile(am, K, at(uf, j), ldB, at(cm, j), rowsValid);
+  }
+}
+
+/**
+ * y from the staged products C (winoProduct's layout; sample b's tiles from b·tD·tH·tW in tile-row order)
+ * by the output transform, into dst (n samples of M channels, channel stride dstCS, sample stride dstNS,
+ * oD × oH × oW). C needs 3 floats of slack past its last row: a row's last quad reads whole vectors.
+ * Parts take (sample, channel, tile row) units.
+ */
+export function winoOutput(c: usize, cStride: i32, ld: i32, M: i32, n: i32, tD: i32, tH: i32, tW: i32, dst: usize,
+                           dstCS: i32, dstNS: i32, oD: i32, oH: i32, oW: i32, scratch: usize, tid: i32, nt: i32): void {
+  const rows = tD * tH, perSample = M * rows;
+  const w0 = share(n * perSample, tid, nt, 1), w1 = share(n * perSample, tid + 1, nt, 1);
+  const sp = scratch + (<usize>tid << 10), cStep = <usize>cStride << 2;
+  for (let w = w0; w < w1; w++) {
+    const b = w / perSample, rem = w - b * perSample, m = rem / rows, r = rem - m * rows, tz = r / tH, ty = r - tz * tH;
+    const row = at(c, m * ld + (b * rows + r) * tW), out = at(dst, b * dstNS + m * dstCS);
+    for (let q = 0; q < tW; q += 4) outputQuad(at(row, q), cStep, sp, out, tz, ty, q, oD, oH, oW);
+  }
+}
+
+/**
+ * The weight gradient's view of dy: D[f·fStride + c·ld + tile] = (A d Aᵀ) over each axis of the 2×2×2
+ * tile d, the adjoint of the output transform, for the nr·tW tiles of tile rows row0 .. row0 + nr − 1.
  * src is a frame of C channels (channel stride srcCS, rows Wf = 2·tW floats, planes Hf rows, zeros past
- * dy's edge, 8 floats of slack). Threads take rows of tiles.
+ * dy's edge, 8 floats of slack). Quads are stored whole, as in winoInput.
  */
 export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, row0: i32, nr: i32, tH: i32, tW: i32,
-                               d: usize, T: i32, fStride: i32, tid: i32, nt: i32): void {
-  const rows = C * nr;
-  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
-  const planeB = <usize>T << 2, fStep = <usize>fStride << 2;
-  for (let r = r0; r < r1; r++) {
-    const c = r / nr, rr = r - c * nr, tz = (row0 + rr) / tH, ty = row0 + rr - tz * tH;
-    const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf);
-    const dRow = d + (<usize>c) * planeB + (<usize>(rr * tW) << 2);
-    for (let q = 0; q < tW; q += 4) gradOutputQuad(at(base, 2 * q), Hf, Wf, dRow + (<usize>q << 2), fStep, min(4, tW - q));
+                               d: usize, ld: i32, fStride: i32, tid: i32, nt: i32): void {
+  const c0 = share(C, tid, nt, 1), c1 = share(C, tid + 1, nt, 1), fStep = <usize>fStride << 2;
+  for (let c = c0; c < c1; c++) {
+    for (let rr = 0; rr < nr; rr++) {
+      const tz = (row0 + rr) / tH, ty = row0 + rr - tz * tH;
+      const base = at(src, c * srcCS + (2 * tz * Hf + 2 * ty) * Wf), dRow = at(d, c * ld + rr * tW);
+      for (let q = 0; q < tW; q += 4) gradOutputQuad(at(base, 2 * q), Hf, Wf, at(dRow, q), fStep);
+    }
   }
 }
 
 /**
  * The adjoint output transform of four neighbouring 2×2×2 tiles along W (lanes) at p0 + 4·lane floats in a
- * frame of rows Wf floats and planes Hf rows; value f of lane i goes to dst + f·fStep + 4·i (the first
- * `lanes` lanes).
+ * frame of rows Wf floats and planes Hf rows; value f of lane i goes to dst + f·fStep + 4·i, all four lanes.
  */
-@inline function gradOutputQuad(p0: usize, Hf: i32, Wf: i32, dst: usize, fStep: usize, lanes: i32): void {
+@inline function gradOutputQuad(p0: usize, Hf: i32, Wf: i32, dst: usize, fStep: usize): void {
   // along x: [2 z][2 y][2 x] → even and odd columns, the x transform being (e, e + o, e − o, −o)
   const p1 = at(p0, Wf), p2 = at(p0, Hf * Wf), p3 = at(p2, Wf);
   let v0 = v128.load(p0), v1 = v128.load(p0, 16);
@@ -289,33 +326,33 @@ export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32,
   v0 = v128.load(p3); v1 = v128.load(p3, 16);
   const e11 = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o11 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
   // then along y and z, one x component at a time
-  gradOutputColumn(e00, e01, e10, e11, dst, fStep, lanes);
-  gradOutputColumn(f32x4.add(e00, o00), f32x4.add(e01, o01), f32x4.add(e10, o10), f32x4.add(e11, o11), dst + fStep, fStep, lanes);
-  gradOutputColumn(f32x4.sub(e00, o00), f32x4.sub(e01, o01), f32x4.sub(e10, o10), f32x4.sub(e11, o11), dst + 2 * fStep, fStep, lanes);
-  gradOutputColumn(f32x4.neg(o00), f32x4.neg(o01), f32x4.neg(o10), f32x4.neg(o11), dst + 3 * fStep, fStep, lanes);
+  gradOutputColumn(e00, e01, e10, e11, dst, fStep);
+  gradOutputColumn(f32x4.add(e00, o00), f32x4.add(e01, o01), f32x4.add(e10, o10), f32x4.add(e11, o11), dst + fStep, fStep);
+  gradOutputColumn(f32x4.sub(e00, o00), f32x4.sub(e01, o01), f32x4.sub(e10, o10), f32x4.sub(e11, o11), dst + 2 * fStep, fStep);
+  gradOutputColumn(f32x4.neg(o00), f32x4.neg(o01), f32x4.neg(o10), f32x4.neg(o11), dst + 3 * fStep, fStep);
 }
 
 /** The y and z transforms (a, a + b, a − b, −b) of one x component, from its values x[z][y], to dst + f·fStep. */
-@inline function gradOutputColumn(x00: v128, x01: v128, x10: v128, x11: v128, dst: usize, fStep: usize, lanes: i32): void {
+@inline function gradOutputColumn(x00: v128, x01: v128, x10: v128, x11: v128, dst: usize, fStep: usize): void {
   const y00 = x00, y01 = f32x4.add(x00, x01), y02 = f32x4.sub(x00, x01), y03 = f32x4.neg(x01);
   const y10 = x10, y11 = f32x4.add(x10, x11), y12 = f32x4.sub(x10, x11), y13 = f32x4.neg(x11);
   const step = 4 * fStep;
-  storeLanes(dst, y00, lanes);
-  storeLanes(dst + step, y01, lanes);
-  storeLanes(dst + 2 * step, y02, lanes);
-  storeLanes(dst + 3 * step, y03, lanes);
-  storeLanes(dst + 4 * step, f32x4.add(y00, y10), lanes);
-  storeLanes(dst + 5 * step, f32x4.add(y01, y11), lanes);
-  storeLanes(dst + 6 * step, f32x4.add(y02, y12), lanes);
-  storeLanes(dst + 7 * step, f32x4.add(y03, y13), lanes);
-  storeLanes(dst + 8 * step, f32x4.sub(y00, y10), lanes);
-  storeLanes(dst + 9 * step, f32x4.sub(y01, y11), lanes);
-  storeLanes(dst + 10 * step, f32x4.sub(y02, y12), lanes);
-  storeLanes(dst + 11 * step, f32x4.sub(y03, y13), lanes);
-  storeLanes(dst + 12 * step, f32x4.neg(y10), lanes);
-  storeLanes(dst + 13 * step, f32x4.neg(y11), lanes);
-  storeLanes(dst + 14 * step, f32x4.neg(y12), lanes);
-  storeLanes(dst + 15 * step, f32x4.neg(y13), lanes);
+  v128.store(dst, y00);
+  v128.store(dst + step, y01);
+  v128.store(dst + 2 * step, y02);
+  v128.store(dst + 3 * step, y03);
+  v128.store(dst + 4 * step, f32x4.add(y00, y10));
+  v128.store(dst + 5 * step, f32x4.add(y01, y11));
+  v128.store(dst + 6 * step, f32x4.add(y02, y12));
+  v128.store(dst + 7 * step, f32x4.add(y03, y13));
+  v128.store(dst + 8 * step, f32x4.sub(y00, y10));
+  v128.store(dst + 9 * step, f32x4.sub(y01, y11));
+  v128.store(dst + 10 * step, f32x4.sub(y02, y12));
+  v128.store(dst + 11 * step, f32x4.sub(y03, y13));
+  v128.store(dst + 12 * step, f32x4.neg(y10));
+  v128.store(dst + 13 * step, f32x4.neg(y11));
+  v128.store(dst + 14 * step, f32x4.neg(y12));
+  v128.store(dst + 15 * step, f32x4.neg(y13));
 }
 
 /** [Σ a, Σ b, Σ c, Σ d]: the lanes of four vectors summed, each in the same order. */
@@ -326,13 +363,13 @@ export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32,
 }
 
 /**
- * e0[m .. m + 3] += Σ_{t<T} A_m[t]·B0[t] and, with two, e0[Mp .. Mp + 3] += Σ_t A_m[t]·B1[t], for the
- * rows A_m at pa0 .. pa3 and B0, B1 at pb0, pb1: four-lane partial sums folded at the end, so that every
+ * e0[m .. m + 3] += Σ_{t<T} A_m[t]·B0[t] and, with two, e0[Mp .. Mp + 3] += Σ_t A_m[t]·B1[t] (= without
+ * add), for the rows A_m at pa0 .. pa3 and B0, B1 at pb0, pb1: four-lane partial sums folded at the end, so that every
  * sum has one order. Lanes past T are masked off in both operands (they may hold any finite or
  * non-finite value).
  */
 @inline function dotTile(pa0: usize, pa1: usize, pa2: usize, pa3: usize, pb0: usize, pb1: usize, T: i32,
-                         e0: usize, MpB: usize, two: bool): void {
+                         e0: usize, MpB: usize, two: bool, add: bool): void {
   let s00 = f32x4.splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
   const full = <usize>(T & ~3) << 2;
   for (let o: usize = 0; o < full; o += 16) {
@@ -358,26 +395,27 @@ export function winoGradOutput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32,
     av = v128.and(v128.load(pa3 + full), tail);
     s30 = fma(av, b0, s30); s31 = fma(av, b1, s31);
   }
-  v128.store(e0, f32x4.add(v128.load(e0), fold4(s00, s10, s20, s30)));
-  if (two) v128.store(e0 + MpB, f32x4.add(v128.load(e0 + MpB), fold4(s01, s11, s21, s31)));
+  const t0 = fold4(s00, s10, s20, s30), t1 = fold4(s01, s11, s21, s31);
+  v128.store(e0, add ? f32x4.add(v128.load(e0), t0) : t0);
+  if (two) v128.store(e0 + MpB, add ? f32x4.add(v128.load(e0 + MpB), t1) : t1);
 }
 
 /**
- * E[f·eStride + k·Mp + m] += Σ_{t<T} D[f·dStride + m·T + t]·U[f·uStride + k·T + t] for the 64 transform
- * points (Mp = M rounded up to 4; rows past M hold copies of the last). Units are 4 m × 2 k tiles of one
- * point.
+ * E[f·eStride + k·Mp + m] += Σ_{t<T} D[f·dStride + m·ld + t]·U[f·uStride + k·ld + t] (= for the first
+ * chunk, without accumulate) for the 64 transform points (Mp = M rounded up to 4; rows past M hold
+ * copies of the last). Units are 4 m × 2 k tiles of one point.
  */
-export function winoDot(M: i32, K: i32, T: i32, d: usize, dStride: i32, u: usize, uStride: i32, e: usize, eStride: i32,
-                        tid: i32, nt: i32): void {
+export function winoDot(M: i32, K: i32, T: i32, ld: i32, d: usize, dStride: i32, u: usize, uStride: i32, e: usize,
+                        eStride: i32, accumulate: bool, tid: i32, nt: i32): void {
   const mBlocks = (M + 3) >> 2, kBlocks = (K + 1) >> 1, per = mBlocks * kBlocks, Mp = mBlocks << 2;
   const u0 = share(64 * per, tid, nt, 1), u1 = share(64 * per, tid + 1, nt, 1);
-  const tB = <usize>T << 2;
+  const tB = <usize>ld << 2;
   for (let w = u0; w < u1; w++) {
     const f = w / per, r = w - f * per, mb = r / kBlocks, m = mb << 2, k = (r - mb * kBlocks) << 1;
     const df = at(d, f * dStride), uf = at(u, f * uStride);
     dotTile(df + <usize>m * tB, df + <usize>min(m + 1, M - 1) * tB, df + <usize>min(m + 2, M - 1) * tB,
             df + <usize>min(m + 3, M - 1) * tB, uf + <usize>k * tB, uf + <usize>min(k + 1, K - 1) * tB, T,
-            at(e, f * eStride + k * Mp + m), <usize>Mp << 2, k + 1 < K);
+            at(e, f * eStride + k * Mp + m), <usize>Mp << 2, k + 1 < K, accumulate);
   }
 }
 
@@ -414,14 +452,14 @@ export function winoGradBlocks(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: 
         for (let rr = 0; rr < nr; rr++) {
           const r = r0 + rr, tz = r / tH, ty = r - tz * tH;
           const base = at(frame, k * srcCS + (2 * tz * Hf + 2 * ty) * Wf), row = at(u, k * ld + rr * tW);
-          for (let q = 0; q < tW; q += 4) inputQuad(at(base, 2 * q), Hf, Wf, sp, at(row, q), uStep, 4);
+          for (let q = 0; q < tW; q += 4) inputQuad(at(base, 2 * q), Hf, Wf, sp, at(row, q), uStep);
         }
       }
       for (let m = 0; m < M; m++) {
         for (let rr = 0; rr < nr; rr++) {
           const r = r0 + rr, tz = r / tH, ty = r - tz * tH;
           const base = at(dyFrame, m * gCS + (4 * tz * tH + 2 * ty) * 2 * tW), row = at(d, m * ld + rr * tW);
-          for (let q = 0; q < tW; q += 4) gradOutputQuad(at(base, 2 * q), 2 * tH, 2 * tW, at(row, q), dStep, 4);
+          for (let q = 0; q < tW; q += 4) gradOutputQuad(at(base, 2 * q), 2 * tH, 2 * tW, at(row, q), dStep);
         }
       }
       for (let f = 0; f < 64; f++) {
@@ -432,7 +470,7 @@ export function winoGradBlocks(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: 
           const pa2 = df + <usize>min(m + 2, M - 1) * ldB, pa3 = df + <usize>min(m + 3, M - 1) * ldB;
           for (let k = 0; k < K; k += 2) {
             dotTile(pa0, pa1, pa2, pa3, uf + <usize>k * ldB, uf + <usize>min(k + 1, K - 1) * ldB, nb,
-                    at(ef, k * Mp + m), MpB, k + 1 < K);
+                    at(ef, k * Mp + m), MpB, k + 1 < K, true);
           }
         }
       }
@@ -456,7 +494,7 @@ export function winoGradBlocks(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: 
 /**
  * dw[(m·K + k)·27 + tap] = (Gᵀ e G) over each axis of e = Σ_g E[g·eGroup + f·fStride + k·Mp + m] (G groups
  * of winoDot's layout, Mp = M rounded up to 4): the adjoint of winoWeight. Lanes take four output
- * channels. Threads take (four channels, k) pairs.
+ * channels. Threads take (k, four channels) pairs.
  */
 export function winoWeightGrad(v: usize, fStride: i32, G: i32, eGroup: i32, M: i32, K: i32, dw: usize, scratch: usize,
                                tid: i32, nt: i32): void {
@@ -465,7 +503,8 @@ export function winoWeightGrad(v: usize, fStride: i32, G: i32, eGroup: i32, M: i
   const b = scratch + (<usize>tid << 10); // [4 z][3 y][3 x] after x and y
   const fStep = <usize>fStride << 2, kB = <usize>K * 108;
   for (let i = i0; i < i1; i++) {
-    const mb = i / K, k = i - mb * K, m0 = mb << 2, e = at(v, k * Mp + m0);
+    // channel blocks innermost: the next units read the rest of the cache lines of each point's sums
+    const k = i / mBlocks, mb = i - k * mBlocks, m0 = mb << 2, e = at(v, k * Mp + m0);
     for (let z = 0; z < 4; z++) {
       for (let y = 0; y < 4; y++) {
         // along x for row (z, y), kept at 36.. for the y stage

@@ -8,6 +8,7 @@ import type { BackendBuffer, BinaryOp, ConvGeometry, UnaryOp } from '../engine/b
 import { RefBackend } from '../engine/backends/ref.ts';
 import type { WasmBackend } from '../engine/backends/wasm/backend.ts';
 import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward } from '../engine/backends/wasm/conv.ts';
+import { winogradWeightGrad } from '../engine/backends/wasm/winograd.ts';
 import { assertClose } from './helpers/compare.ts';
 
 const TOL = 1e-5;
@@ -268,7 +269,8 @@ test('conv3d forward, input gradient and weight gradient', async () => {
 // Winograd F(2×2×2, 3×3×3), forced even where the route choice would not take it: odd sizes (partial
 // tiles), channels that are not multiples of 4, batch 1 and 3, padding 0–2 (input gradient padding 2–0),
 // volumes that the kernels cut into blocks of tile rows (several per sample, the last one short), and
-// channel pairs on either side of the weight gradient's switch from blocks to chunks (32 × 32).
+// channel pairs on either side of the weight gradient's switch from blocks to chunks (32 × 32) and of the
+// forward's switch from fused to staged (128 × 128).
 const winogradCases: ConvGeometry[] = [
   geometry(1, 3, 5, [7, 5, 3], t3(3), t3(1), t3(1), t3(1)),
   geometry(3, 6, 7, [9, 6, 11], t3(3), t3(1), t3(1), t3(1)),
@@ -278,6 +280,9 @@ const winogradCases: ConvGeometry[] = [
   geometry(1, 13, 10, [6, 30, 31], t3(3), t3(1), t3(1), t3(1)),
   geometry(3, 31, 33, [5, 9, 7], t3(3), t3(1), t3(1), t3(1)),
   geometry(2, 33, 32, [7, 6, 5], t3(3), t3(1), [1, 2, 0], t3(1)),
+  // above 128 × 128 channel pairs: the staged forward (all tiles, then the products point by point)
+  geometry(1, 130, 129, [5, 4, 3], t3(3), t3(1), t3(1), t3(1)),
+  geometry(3, 129, 131, [3, 5, 6], t3(3), t3(1), [2, 0, 1], t3(1)),
 ];
 
 test('Winograd route: conv3d forward, input gradient and weight gradient', async () => {
@@ -300,6 +305,21 @@ test('Winograd route: conv3d forward, input gradient and weight gradient', async
     for (const b of [rx, rw, rdy]) ref.free(b);
     for (const b of [wx, ww, wdy]) wasm.free(b);
   }
+});
+
+test('Winograd weight gradient in chunks of tile rows that cross samples and end inside them', async () => {
+  const address = (b: BackendBuffer) => (b as unknown as { ptr: number }).ptr;
+  // 3 samples of 3 × 4 tile rows of 3 tiles; chunks of 5 rows: pieces of 5, 2 + 3, 4 + 1, ...
+  const g = geometry(3, 33, 34, [6, 7, 5], t3(3), t3(1), t3(1), t3(1));
+  const xSize = g.n * g.cin * count(g.in), ySize = g.n * g.cout * count(g.out), wSize = g.cout * g.cin * 27;
+  const [rx, wx] = pair(randomData(xSize)), [rdy, wdy] = pair(randomData(ySize));
+  const ro = ref.alloc(wSize), wo = wasm.alloc(wSize);
+  ref.conv3dBackwardWeight(rx, rdy, ro, g);
+  winogradWeightGrad(wasm.device, address(wx), address(wdy), address(wo),
+                     { n: g.n, cin: g.cin, m: g.cout, in: g.in, out: g.out, pad: g.padding }, 5 * 64 * (33 + 34) * 3);
+  await same(ro, wo, `Winograd conv3dBackwardWeight in chunks ${describe(g)}`);
+  for (const b of [rx, rdy]) ref.free(b);
+  for (const b of [wx, wdy]) wasm.free(b);
 });
 
 /** [n, c, vol] views of the normalisation primitives: c = 1, 3, 7; n = 1, 3; odd and long volumes. */

@@ -470,18 +470,19 @@ const inputGradientPlan = (g: ConvGeometry): WinogradConv =>
  * float64 is why test/vnet.test.ts compares wasm's train pass under wasm's own ReLU decisions.
  */
 function preferWinograd(p: WinogradConv): boolean {
-  const tiles = p.n * volume(tilesOf(p.out));
-  // at 256 × 256 the transformed weights (16 MB) no longer stay in cache while the tiles stream past
-  // them: GEMMs win (LA 256→256 @7×7×5: 42 against 49 ms forward, one thread)
-  return p.cin >= 8 && p.m >= 8 && p.cin * p.m <= 128 * 128 && tiles >= 16;
+  // above 128 × 128 channel pairs staged (winograd.ts): LA 256→256 @7×7×5 forward 26–29 against 42 ms
+  // for the GEMM, one thread
+  return p.cin >= 8 && p.m >= 8 && p.n * volume(tilesOf(p.out)) >= 16;
 }
 /**
- * The weight gradient: from 16 × 16 channel pairs (blocks of tiles, summed per group, winograd.ts) up to
- * 128 × 128 with enough tiles (LA 128→128 @14×14×10: 44 against 79 ms, one thread); above, its sums
- * re-read for every chunk of tiles cost more than the multiplies it saves.
+ * The weight gradient: from 16 × 16 channel pairs (blocks of tiles, summed per group, winograd.ts) with
+ * enough tiles (LA 128→128 @14×14×10: 44 against 79 ms, LA 256→256 @7×7×5: 33 against 44 ms, one
+ * thread), and with fewer tiles from 128 × 128 on (128→128 @4×6×4, 24 tiles: 3.7 against 4.4 ms).
  */
-const preferWinogradWeightGrad = (p: WinogradConv) =>
-  p.cin >= 8 && p.m >= 8 && p.cin * p.m >= 16 * 16 && p.cin * p.m <= 128 * 128 && p.n * volume(tilesOf(p.out)) >= 64;
+function preferWinogradWeightGrad(p: WinogradConv): boolean {
+  const tiles = p.n * volume(tilesOf(p.out)), pairs = p.cin * p.m;
+  return p.cin >= 8 && p.m >= 8 && pairs >= 16 * 16 && (tiles >= 64 || (pairs >= 128 * 128 && tiles >= 16));
+}
 
 /** `winograd` overrides the choice of route for a convolution Winograd can take (tests use it). */
 export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry,
@@ -494,17 +495,12 @@ export function conv3dForward(dev: Device, x: number, w: number, y: number, g: C
 
 export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry,
                                     winograd = winogradFits(g) && preferWinograd(inputGradientPlan(g))) {
-  winograd &&= winogradFits(g);
-  if (!winograd && !shiftedFrame(g, NARROW_GEMM)) return loweredBackwardInput(dev, dy, w, dx, g);
+  if (winograd && winogradFits(g)) return winogradConv(dev, dy, w, dx, inputGradientPlan(g), true);
+  if (!shiftedFrame(g, NARROW_GEMM)) return loweredBackwardInput(dev, dy, w, dx, g);
   // dx is the full correlation of dy with the flipped kernel, channels swapped: A[ci, (co, t)] = w[co, ci, T−1−t]
   const T = taps(g), K = g.cin * T;
   const wt = dev.temp(g.cout * K);
   dev.call('flipTaps', [w, g.cout, g.cin, T, wt], g.cout * K);
-  if (winograd) {
-    winogradConv(dev, dy, wt, dx, inputGradientPlan(g));
-    dev.release(wt, g.cout * K);
-    return;
-  }
   const pad = g.kernel.map((k, i) => (k - 1) * g.dilation[i] - g.padding[i]) as Triple;
   const p: Stride1 = { n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, kernel: g.kernel, pad, dilation: g.dilation };
   stride1Forward(dev, dy, wt, dx, p, bestFrame(p).f);

@@ -26,10 +26,10 @@ export interface Kernels {
            oz: I, oy: I, ox: I, c: I, tid: I, nt: I): void;
   im2col(x: I, geom: I, col: I, pitch: I, tid: I, nt: I): void;
   col2im(col: I, geom: I, pitch: I, dx: I, tid: I, nt: I): void;
-  winoInput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, u: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
-  winoWeight(w: I, m: I, k: I, v: I, fStride: I, scratch: I, tid: I, nt: I): void;
-  winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, d: I, t: I, fStride: I, tid: I, nt: I): void;
-  winoDot(m: I, k: I, t: I, d: I, dStride: I, u: I, uStride: I, e: I, eStride: I, tid: I, nt: I): void;
+  winoInput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, u: I, ld: I, fStride: I, scratch: I, tid: I, nt: I): void;
+  winoWeight(w: I, m: I, k: I, mStride: I, kStride: I, flip: I, v: I, fStride: I, scratch: I, tid: I, nt: I): void;
+  winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, d: I, ld: I, fStride: I, tid: I, nt: I): void;
+  winoDot(m: I, k: I, t: I, ld: I, d: I, dStride: I, u: I, uStride: I, e: I, eStride: I, accumulate: I, tid: I, nt: I): void;
   winoGradBlocks(src: I, srcCS: I, srcNS: I, hf: I, wf: I, gd: I, gCS: I, gNS: I, k: I, m: I, n: I, tD: I, tH: I, tW: I,
                  r: I, g: I, e: I, eStride: I, eGroup: I, slots: I, slotFloats: I, ld: I, uF: I, dF: I, flags: I, nSlots: I,
                  tid: I, nt: I): void;
@@ -37,6 +37,9 @@ export interface Kernels {
   winoConv(src: I, srcCS: I, srcNS: I, hf: I, wf: I, k: I, m: I, n: I, tD: I, tH: I, tW: I, r: I, v: I, vStride: I, dst: I,
            dstCS: I, dstNS: I, oD: I, oH: I, oW: I, slots: I, slotFloats: I, ld: I, uF: I, cF: I, flags: I, nSlots: I,
            tid: I, nt: I): void;
+  winoProduct(v: I, vStride: I, k: I, m: I, u: I, uStride: I, ld: I, n: I, c: I, cStride: I, tid: I, nt: I): void;
+  winoOutput(c: I, cStride: I, ld: I, m: I, n: I, tD: I, tH: I, tW: I, dst: I, dstCS: I, dstNS: I, oD: I, oH: I, oW: I,
+             scratch: I, tid: I, nt: I): void;
   channelMoments(x: I, stats: I, n: I, c: I, vol: I, tid: I, nt: I): void;
   channelAffine(x: I, scale: I, shift: I, residual: I, out: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
   channelAffineBackward(gy: I, x: I, scale: I, shift: I, sums: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
@@ -55,7 +58,7 @@ export interface Kernels {
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
-  'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv',
+  'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv', 'winoProduct', 'winoOutput',
   'winoGradOutput', 'winoDot', 'winoGradBlocks', 'winoWeightGrad', 'channelMoments', 'channelAffine',
   'channelAffineBackward', 'channelAffineBackwardInput', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather', 'patchConv',
   'patchConvInput', 'patchConvWeight'];

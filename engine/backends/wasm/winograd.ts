@@ -13,8 +13,8 @@ export interface WinogradConv {
   n: number; cin: number; m: number; in: Triple; out: Triple; pad: Triple;
 }
 
-/** Floats of U plus the transformed dy that a chunk of tile rows aims at. */
-const CHUNK_FLOATS = 1 << 20;
+/** Floats of U plus the transformed dy that a chunk of tile rows aims at: a point's share in a core's L2 cache. */
+const CHUNK_FLOATS = 1 << 23;
 /** Each kernel part keeps 1 KiB of intermediate values. */
 const SCRATCH_FLOATS = MAX_PARTS * 256;
 /** Slack past U, D and the frames: the kernels read a few floats past a row's end. */
@@ -23,6 +23,8 @@ const SLACK = 8;
 const SKEW = 16;
 
 export const tilesOf = (out: Triple) => out.map((o) => Math.ceil(o / 2)) as Triple;
+/** Floats per channel row of T tiles: whole vectors of 8 for the products, after the 3 that a last quad spills. */
+const rowPitch = (T: number) => Math.ceil((T + 3) / 8) * 8;
 
 /** Floats of a block's transformed input plus its products (or transformed dy): well inside a core's L2 cache. */
 const BLOCK_FLOATS = 1 << 17;
@@ -57,20 +59,48 @@ function slots(dev: Device, aRows: number, bRows: number, tW: number) {
   return { R, args: [ptr, slotFloats, ld, aF, bF, flags, count], release };
 }
 
-/** y = conv(x) with the weights as [m, cin, 3, 3, 3] at a. */
-export function winogradConv(dev: Device, x: number, a: number, y: number, p: WinogradConv) {
+/**
+ * Channel pairs above which the forward is staged: at 256 × 256 the transformed weights (16 MB) fall out
+ * of cache, and the fused kernel would stream them past every block of tiles (LA 256→256 @7×7×5, one
+ * thread: fused 49 ms, GEMM 42 ms, staged see preferWinograd in conv.ts).
+ */
+const STAGED_PAIRS = 128 * 128;
+
+/**
+ * y = conv(x) with the weights as [m, cin, 3, 3, 3] at a (flipped: as [cin, m, 3, 3, 3], each kernel
+ * reversed, which makes the input gradient of a convolution with weights a). Up to STAGED_PAIRS channel pairs, fused per block
+ * of tiles (winoConv); above, staged: every tile of the batch transformed, then the 64 products point by
+ * point (each point's weights read once), then the output transform.
+ */
+export function winogradConv(dev: Device, x: number, a: number, y: number, p: WinogradConv, flipped = false) {
   const [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out), outVol = oD * oH * oW;
   const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2];
   const scratch = dev.temp(SCRATCH_FLOATS);
   // output channels in fours (winoWeight's layout)
   const vStride = Math.ceil(p.m / 4) * 4 * p.cin + SKEW, v = dev.temp(64 * vStride);
-  dev.call('winoWeight', [a, p.m, p.cin, v, vStride, scratch], 64 * p.m * p.cin);
+  const [mStride, kStride] = flipped ? [27, p.m * 27] : [p.cin * 27, 27];
+  dev.call('winoWeight', [a, p.m, p.cin, mStride, kStride, +flipped, v, vStride, scratch], 64 * p.m * p.cin);
   const xp = frames(dev, x, p.n, p.cin, p.in, [Df, Hf, Wf], p.pad.map((q) => -q) as Triple);
-  const slot = slots(dev, p.cin, p.m, tW);
-  dev.call('winoConv', [xp.ptr, xp.vol, p.cin * xp.vol, Hf, Wf, p.cin, p.m, p.n, tD, tH, tW, slot.R, v, vStride, y, outVol,
-                        p.m * outVol, oD, oH, oW, ...slot.args],
-           64 * p.m * p.cin * p.n * tD * tH * tW);
-  slot.release();
+  const work = 64 * p.m * p.cin * p.n * tD * tH * tW;
+  if (p.cin * p.m > STAGED_PAIRS) {
+    const perSample = tD * tH * tW, ld = rowPitch(p.n * perSample);
+    const uStride = p.cin * ld + SKEW, cStride = Math.ceil(p.m / 4) * 4 * ld + SKEW;
+    const u = dev.temp(64 * uStride + SLACK), c = dev.temp(64 * cStride + SLACK);
+    for (let b = 0; b < p.n; b++) {
+      dev.call('winoInput', [xp.ptr + b * p.cin * xp.vol * 4, xp.vol, Hf, Wf, p.cin, 0, tD * tH, tH, tW,
+                             u + b * perSample * 4, ld, uStride, scratch], 64 * p.cin * perSample);
+    }
+    dev.call('winoProduct', [v, vStride, p.cin, p.m, u, uStride, ld, p.n * perSample, c, cStride], work);
+    dev.call('winoOutput', [c, cStride, ld, p.m, p.n, tD, tH, tW, y, outVol, p.m * outVol, oD, oH, oW, scratch],
+             64 * p.m * p.n * perSample);
+    dev.release(c, 64 * cStride + SLACK);
+    dev.release(u, 64 * uStride + SLACK);
+  } else {
+    const slot = slots(dev, p.cin, p.m, tW);
+    dev.call('winoConv', [xp.ptr, xp.vol, p.cin * xp.vol, Hf, Wf, p.cin, p.m, p.n, tD, tH, tW, slot.R, v, vStride, y, outVol,
+                          p.m * outVol, oD, oH, oW, ...slot.args], work);
+    slot.release();
+  }
   xp.release();
   dev.release(v, 64 * vStride);
   dev.release(scratch, SCRATCH_FLOATS);
@@ -81,9 +111,11 @@ export function winogradConv(dev: Device, x: number, a: number, y: number, p: Wi
  * (the adjoint of the output transform) times U summed over the tiles, then the adjoint of the weight
  * transform. Partial tiles see zeros in dy past its edge. With few channel pairs the sums are small:
  * groups of blocks transform and multiply in cache, each into its own sums (winoGradBlocks); otherwise
- * tiles go in chunks of whole tile rows of a sample, transformed by all threads, then multiplied.
+ * tiles go in chunks of whole tile rows (across samples) of about chunkFloats transformed values,
+ * transformed by all threads, then multiplied.
  */
-export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: number, p: WinogradConv) {
+export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: number, p: WinogradConv,
+                                   chunkFloats = CHUNK_FLOATS) {
   const [tD, tH, tW] = tilesOf(p.out);
   const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], gradDims: Triple = [2 * tD, 2 * tH, 2 * tW];
   const scratch = dev.temp(SCRATCH_FLOATS);
@@ -96,23 +128,30 @@ export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: numbe
   const blocks = slot ? p.n * Math.ceil(tD * tH / slot.R) : 0;
   const groups = slot ? Math.min(blocks, GROUPS_PER_THREAD * dev.pool.count) : 1;
   const e = dev.temp(groups * eGroup);
-  dev.call('fill', [e, groups * eGroup, 0], groups * eGroup);
   if (slot) {
+    dev.call('fill', [e, groups * eGroup, 0], groups * eGroup);
     dev.call('winoGradBlocks', [xp.ptr, xp.vol, p.cin * xp.vol, Hf, Wf, dyp.ptr, dyp.vol, p.m * dyp.vol, p.cin, p.m, p.n, tD, tH, tW,
                                 slot.R, groups, e, eStride, eGroup, ...slot.args], 64 * p.m * p.cin * p.n * tD * tH * tW);
     slot.release();
   } else {
-    const rows = tD * tH, nr = Math.max(1, Math.min(rows, Math.floor(CHUNK_FLOATS / (64 * (p.cin + p.m) * tW))));
-    const uFloats = 64 * (p.cin * nr * tW + SKEW) + SLACK, dFloats = 64 * (p.m * nr * tW + SKEW) + SLACK;
+    // chunks of tile rows, across samples
+    const rows = tD * tH, total = p.n * rows;
+    const nr = Math.max(1, Math.min(total, Math.floor(chunkFloats / (64 * (p.cin + p.m) * tW))));
+    const ld = rowPitch(nr * tW), uStride = p.cin * ld + SKEW, dStride = p.m * ld + SKEW;
+    const uFloats = 64 * uStride + SLACK, dFloats = 64 * dStride + SLACK;
     const u = dev.temp(uFloats), d = dev.temp(dFloats);
-    for (let b = 0; b < p.n; b++) {
-      const xb = xp.ptr + b * p.cin * xp.vol * 4, dyb = dyp.ptr + b * p.m * dyp.vol * 4;
-      for (let r = 0; r < rows; r += nr) {
-        const n = Math.min(nr, rows - r), T = n * tW, uStride = p.cin * T + SKEW, dStride = p.m * T + SKEW;
-        dev.call('winoInput', [xb, xp.vol, Hf, Wf, p.cin, r, n, tH, tW, u, T, uStride, scratch], 64 * p.cin * T);
-        dev.call('winoGradOutput', [dyb, dyp.vol, 2 * tH, 2 * tW, p.m, r, n, tH, tW, d, T, dStride], 64 * p.m * T);
-        dev.call('winoDot', [p.m, p.cin, T, d, dStride, u, uStride, e, eStride], 64 * p.m * T * p.cin);
+    for (let g0 = 0; g0 < total; g0 += nr) {
+      const g1 = Math.min(total, g0 + nr);
+      for (let gr = g0; gr < g1;) {
+        const b = Math.floor(gr / rows), r = gr - b * rows, n = Math.min(g1 - gr, rows - r), off = (gr - g0) * tW * 4;
+        dev.call('winoInput', [xp.ptr + b * p.cin * xp.vol * 4, xp.vol, Hf, Wf, p.cin, r, n, tH, tW, u + off, ld, uStride,
+                               scratch], 64 * p.cin * n * tW);
+        dev.call('winoGradOutput', [dyp.ptr + b * p.m * dyp.vol * 4, dyp.vol, 2 * tH, 2 * tW, p.m, r, n, tH, tW, d + off, ld,
+                                    dStride], 64 * p.m * n * tW);
+        gr += n;
       }
+      const T = (g1 - g0) * tW;
+      dev.call('winoDot', [p.m, p.cin, T, ld, d, dStride, u, uStride, e, eStride, +(g0 > 0)], 64 * p.m * T * p.cin);
     }
     dev.release(d, dFloats);
     dev.release(u, uFloats);
