@@ -60,16 +60,17 @@ function slots(dev: Device, aRows: number, bRows: number, tW: number) {
 }
 
 /**
- * Channel pairs above which the forward is staged: at 256 × 256 the transformed weights (16 MB) fall out
- * of cache, and the fused kernel would stream them past every block of tiles (LA 256→256 @7×7×5, one
- * thread: fused 49 ms, GEMM 42 ms, staged see preferWinograd in conv.ts).
+ * Channel pairs from which the forward is staged: with many channels the fused kernel streams the
+ * transformed weights (4 MB at 128 × 128, 16 MB at 256 × 256) past every block of tiles. One thread:
+ * LA 128→128 @14×14×10 staged 31 against fused 38 ms, 128→128 @4×6×4 1.95 against 2.14 ms, LA 256→256
+ * @7×7×5 26–29 against 49 ms; but LA 64→64 @28×28×20 84 against 75 ms.
  */
 const STAGED_PAIRS = 128 * 128;
 
 /**
  * y = conv(x) with the weights as [m, cin, 3, 3, 3] at a (flipped: as [cin, m, 3, 3, 3], each kernel
- * reversed, which makes the input gradient of a convolution with weights a). Up to STAGED_PAIRS channel pairs, fused per block
- * of tiles (winoConv); above, staged: every tile of the batch transformed, then the 64 products point by
+ * reversed, which makes the input gradient of a convolution with weights a). Below STAGED_PAIRS channel
+ * pairs fused per block of tiles (winoConv); from there on staged: every tile of the batch transformed, then the 64 products point by
  * point (each point's weights read once), then the output transform.
  */
 export function winogradConv(dev: Device, x: number, a: number, y: number, p: WinogradConv, flipped = false) {
@@ -82,7 +83,7 @@ export function winogradConv(dev: Device, x: number, a: number, y: number, p: Wi
   dev.call('winoWeight', [a, p.m, p.cin, mStride, kStride, +flipped, v, vStride, scratch], 64 * p.m * p.cin);
   const xp = frames(dev, x, p.n, p.cin, p.in, [Df, Hf, Wf], p.pad.map((q) => -q) as Triple);
   const work = 64 * p.m * p.cin * p.n * tD * tH * tW;
-  if (p.cin * p.m > STAGED_PAIRS) {
+  if (p.cin * p.m >= STAGED_PAIRS) {
     const perSample = tD * tH * tW, ld = rowPitch(p.n * perSample);
     const uStride = p.cin * ld + SKEW, cStride = Math.ceil(p.m / 4) * 4 * ld + SKEW;
     const u = dev.temp(64 * uStride + SLACK), c = dev.temp(64 * cStride + SLACK);
