@@ -70,8 +70,8 @@ const STAGED_PAIRS = 128 * 128;
 /**
  * y = conv(x) with the weights as [m, cin, 3, 3, 3] at a (flipped: as [cin, m, 3, 3, 3], each kernel
  * reversed, which makes the input gradient of a convolution with weights a). Below STAGED_PAIRS channel
- * pairs fused per block of tiles (winoConv); from there on staged: every tile of the batch transformed, then the 64 products point by
- * point (each point's weights read once), then the output transform.
+ * pairs fused per block of tiles (winoConv); from there on staged: every tile of the batch transformed,
+ * then the 64 products point by point (each point's weights read once), then the output transform.
  */
 export function winogradConv(dev: Device, x: number, a: number, y: number, p: WinogradConv, flipped = false) {
   const [oD, oH, oW] = p.out, [tD, tH, tW] = tilesOf(p.out), outVol = oD * oH * oW;
