@@ -4,5 +4,5 @@ export { fill, unary, binary, where, copy } from './elementwise';
 export { reduce, argmax } from './reduce';
 export { channelMoments, channelAffine, channelAffineBackward, channelAffineBackwardInput } from './norm';
 export { gemmRows, gemmDot, gemmGather, patchConv, patchConvInput, patchConvWeight } from './gemm';
-export { winoInput, winoWeight, winoConv, winoProduct, winoOutput, winoGradOutput, winoDot, winoGradBlocks, winoWeightGrad } from './winograd';
+export { winoInput, winoWeight, winoConv, winoProduct, winoOutput, winoGradOutput, winoDot, winoGradDirect, winoGradBlocks, winoWeightGrad } from './winograd';
 export { window3d, im2col, col2im, flipTaps, gatherCols, scatterCols } from './conv';

@@ -419,6 +419,44 @@ export function winoDot(M: i32, K: i32, T: i32, ld: i32, d: usize, dStride: i32,
   }
 }
 
+/** Blocks of four output channels that a unit of winoGradDirect sums at once. */
+const DIRECT_BLOCKS = 4;
+
+/**
+ * dw[(m·K + k)·27 + tap] = the adjoint weight transform of Σ_{t<T} D[f·dStride + m·ld + t]·U[f·uStride + k·ld + t]
+ * over every tile at once, as winoDot followed by winoWeightGrad (the same sums in the same order), but
+ * without the sums' buffer: a unit takes DIRECT_BLOCKS blocks of four output channels and two input
+ * channels, sums their 64 points into the part's 9 KiB of scratch (scratch + part·9 KiB: 8 KiB of sums,
+ * 1 KiB for the transform) and transforms them straight to dw. Units go input channels innermost, so a
+ * part's rows of D stay in cache (for T up to ~128) while the rows of U stream past.
+ */
+export function winoGradDirect(M: i32, K: i32, T: i32, ld: i32, d: usize, dStride: i32, u: usize, uStride: i32,
+                               dw: usize, scratch: usize, tid: i32, nt: i32): void {
+  const mBlocks = (M + 3) >> 2, groups = (mBlocks + DIRECT_BLOCKS - 1) / DIRECT_BLOCKS, kBlocks = (K + 1) >> 1;
+  const w0 = share(groups * kBlocks, tid, nt, 1), w1 = share(groups * kBlocks, tid + 1, nt, 1);
+  const sums = scratch + <usize>tid * 9216, b = sums + 8192, tB = <usize>ld << 2, kB = <usize>K * 108;
+  for (let w = w0; w < w1; w++) {
+    const grp = w / kBlocks, k = (w - grp * kBlocks) << 1, two = k + 1 < K;
+    const mb0 = grp * DIRECT_BLOCKS, mb1 = min(mBlocks, mb0 + DIRECT_BLOCKS);
+    // block j's sums: input channel k's 64 points, then k + 1's, 2 KiB per block
+    for (let f = 0; f < 64; f++) {
+      const df = at(d, f * dStride), uf = at(u, f * uStride);
+      const pb0 = uf + <usize>k * tB, pb1 = uf + <usize>min(k + 1, K - 1) * tB;
+      for (let mb = mb0; mb < mb1; mb++) {
+        const m = mb << 2;
+        dotTile(df + <usize>m * tB, df + <usize>min(m + 1, M - 1) * tB, df + <usize>min(m + 2, M - 1) * tB,
+                df + <usize>min(m + 3, M - 1) * tB, pb0, pb1, T, sums + (<usize>(mb - mb0) << 11) + (<usize>f << 4), 1024,
+                two, false);
+      }
+    }
+    for (let mb = mb0; mb < mb1; mb++) {
+      const m0 = mb << 2, lanes = min(4, M - m0), e = sums + (<usize>(mb - mb0) << 11);
+      adjointWeight(e, 16, 1, 0, b, at(dw, (m0 * K + k) * 27), kB, lanes);
+      if (two) adjointWeight(e + 1024, 16, 1, 0, b, at(dw, (m0 * K + k + 1) * 27), kB, lanes);
+    }
+  }
+}
+
 /**
  * The weight gradient's sums for the tiles of a batch, in groups: group g sums blocks of R tile rows
  * (R·tW tiles) of one sample, blocks g·B/G .. (g + 1)·B/G − 1 of the B, into its own E at
@@ -496,50 +534,57 @@ export function winoGradBlocks(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: 
  * of winoDot's layout, Mp = M rounded up to 4): the adjoint of winoWeight. Lanes take four output
  * channels. Threads take (k, four channels) pairs.
  */
+/**
+ * The kernels g[lane·K·27 + tap] (the first `lanes` lanes) = (Gᵀ e G) over each axis of e = Σ_g the
+ * vectors at e + f·fStep + g·gB (G groups), lanes being four output channels: the adjoint of winoWeight's
+ * transform. b: 1 KiB of scratch.
+ */
+@inline function adjointWeight(e: usize, fStep: usize, G: i32, gB: usize, b: usize, g: usize, kB: usize, lanes: i32): void {
+  for (let z = 0; z < 4; z++) {
+    for (let y = 0; y < 4; y++) {
+      // along x for row (z, y), kept at 36.. for the y stage
+      const p = e + <usize>((z * 4 + y) * 4) * fStep;
+      const d0 = groupSum(p, G, gB), d1 = groupSum(p + fStep, G, gB), d2 = groupSum(p + 2 * fStep, G, gB), d3 = groupSum(p + 3 * fStep, G, gB);
+      put(b, 36 + y * 3, gt0(d0, d1, d2));
+      put(b, 36 + y * 3 + 1, gt1(d1, d2));
+      put(b, 36 + y * 3 + 2, gt2(d1, d2, d3));
+    }
+    for (let x = 0; x < 3; x++) {
+      const d0 = s(b, 36 + x), d1 = s(b, 39 + x), d2 = s(b, 42 + x), d3 = s(b, 45 + x);
+      put(b, z * 9 + x, gt0(d0, d1, d2));
+      put(b, z * 9 + 3 + x, gt1(d1, d2));
+      put(b, z * 9 + 6 + x, gt2(d1, d2, d3));
+    }
+  }
+  // along z, each lane to its channel's kernel
+  for (let yx = 0; yx < 9; yx++) {
+    const d0 = s(b, yx), d1 = s(b, 9 + yx), d2 = s(b, 18 + yx), d3 = s(b, 27 + yx);
+    const t0 = gt0(d0, d1, d2), t1 = gt1(d1, d2), t2 = gt2(d1, d2, d3);
+    const q = g + (<usize>yx << 2);
+    store<f32>(q, f32x4.extract_lane(t0, 0)); store<f32>(q, f32x4.extract_lane(t1, 0), 36); store<f32>(q, f32x4.extract_lane(t2, 0), 72);
+    if (lanes > 1) {
+      store<f32>(q + kB, f32x4.extract_lane(t0, 1)); store<f32>(q + kB, f32x4.extract_lane(t1, 1), 36);
+      store<f32>(q + kB, f32x4.extract_lane(t2, 1), 72);
+    }
+    if (lanes > 2) {
+      store<f32>(q + 2 * kB, f32x4.extract_lane(t0, 2)); store<f32>(q + 2 * kB, f32x4.extract_lane(t1, 2), 36);
+      store<f32>(q + 2 * kB, f32x4.extract_lane(t2, 2), 72);
+    }
+    if (lanes > 3) {
+      store<f32>(q + 3 * kB, f32x4.extract_lane(t0, 3)); store<f32>(q + 3 * kB, f32x4.extract_lane(t1, 3), 36);
+      store<f32>(q + 3 * kB, f32x4.extract_lane(t2, 3), 72);
+    }
+  }
+}
+
 export function winoWeightGrad(v: usize, fStride: i32, G: i32, eGroup: i32, M: i32, K: i32, dw: usize, scratch: usize,
                                tid: i32, nt: i32): void {
   const mBlocks = (M + 3) >> 2, n = mBlocks * K, Mp = mBlocks << 2, gB = <usize>eGroup << 2;
   const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
-  const b = scratch + (<usize>tid << 10); // [4 z][3 y][3 x] after x and y
-  const fStep = <usize>fStride << 2, kB = <usize>K * 108;
+  const b = scratch + (<usize>tid << 10), fStep = <usize>fStride << 2, kB = <usize>K * 108;
   for (let i = i0; i < i1; i++) {
     // channel blocks innermost: the next units read the rest of the cache lines of each point's sums
-    const k = i / mBlocks, mb = i - k * mBlocks, m0 = mb << 2, e = at(v, k * Mp + m0);
-    for (let z = 0; z < 4; z++) {
-      for (let y = 0; y < 4; y++) {
-        // along x for row (z, y), kept at 36.. for the y stage
-        const p = e + <usize>((z * 4 + y) * 4) * fStep;
-        const d0 = groupSum(p, G, gB), d1 = groupSum(p + fStep, G, gB), d2 = groupSum(p + 2 * fStep, G, gB), d3 = groupSum(p + 3 * fStep, G, gB);
-        put(b, 36 + y * 3, gt0(d0, d1, d2));
-        put(b, 36 + y * 3 + 1, gt1(d1, d2));
-        put(b, 36 + y * 3 + 2, gt2(d1, d2, d3));
-      }
-      for (let x = 0; x < 3; x++) {
-        const d0 = s(b, 36 + x), d1 = s(b, 39 + x), d2 = s(b, 42 + x), d3 = s(b, 45 + x);
-        put(b, z * 9 + x, gt0(d0, d1, d2));
-        put(b, z * 9 + 3 + x, gt1(d1, d2));
-        put(b, z * 9 + 6 + x, gt2(d1, d2, d3));
-      }
-    }
-    // along z, each lane to its channel's kernel
-    const g = at(dw, (m0 * K + k) * 27), lanes = min(4, M - m0);
-    for (let yx = 0; yx < 9; yx++) {
-      const d0 = s(b, yx), d1 = s(b, 9 + yx), d2 = s(b, 18 + yx), d3 = s(b, 27 + yx);
-      const t0 = gt0(d0, d1, d2), t1 = gt1(d1, d2), t2 = gt2(d1, d2, d3);
-      const q = g + (<usize>yx << 2);
-      store<f32>(q, f32x4.extract_lane(t0, 0)); store<f32>(q, f32x4.extract_lane(t1, 0), 36); store<f32>(q, f32x4.extract_lane(t2, 0), 72);
-      if (lanes > 1) {
-        store<f32>(q + kB, f32x4.extract_lane(t0, 1)); store<f32>(q + kB, f32x4.extract_lane(t1, 1), 36);
-        store<f32>(q + kB, f32x4.extract_lane(t2, 1), 72);
-      }
-      if (lanes > 2) {
-        store<f32>(q + 2 * kB, f32x4.extract_lane(t0, 2)); store<f32>(q + 2 * kB, f32x4.extract_lane(t1, 2), 36);
-        store<f32>(q + 2 * kB, f32x4.extract_lane(t2, 2), 72);
-      }
-      if (lanes > 3) {
-        store<f32>(q + 3 * kB, f32x4.extract_lane(t0, 3)); store<f32>(q + 3 * kB, f32x4.extract_lane(t1, 3), 36);
-        store<f32>(q + 3 * kB, f32x4.extract_lane(t2, 3), 72);
-      }
-    }
+    const k = i / mBlocks, mb = i - k * mBlocks, m0 = mb << 2;
+    adjointWeight(at(v, k * Mp + m0), fStep, G, gB, b, at(dw, (m0 * K + k) * 27), kB, min(4, M - m0));
   }
 }

@@ -28,6 +28,13 @@ const rowPitch = (T: number) => Math.ceil((T + 3) / 8) * 8;
 
 /** Floats of a block's transformed input plus its products (or transformed dy): well inside a core's L2 cache. */
 const BLOCK_FLOATS = 1 << 17;
+/**
+ * Most tiles for which the weight gradient's sums go straight into its weight transform: a part's rows of
+ * transformed dy (16 channels × 64 points × tiles) stay in a core's L2 cache.
+ */
+const DIRECT_TILES = 128;
+/** winoGradDirect's scratch per part: 8 KiB of sums, 1 KiB of intermediate values. */
+const DIRECT_SCRATCH = 2304;
 /** Groups (partial sums) per thread of the blocked weight gradient: enough for the threads to balance. */
 const GROUPS_PER_THREAD = 4;
 
@@ -111,33 +118,31 @@ export function winogradConv(dev: Device, x: number, a: number, y: number, p: Wi
  * dw = the weight gradient of y = conv(x), as [m, cin, 3, 3, 3]: per transform point, the transformed dy
  * (the adjoint of the output transform) times U summed over the tiles, then the adjoint of the weight
  * transform. Partial tiles see zeros in dy past its edge. With few channel pairs the sums are small:
- * groups of blocks transform and multiply in cache, each into its own sums (winoGradBlocks); otherwise
- * tiles go in chunks of whole tile rows (across samples) of about chunkFloats transformed values,
- * transformed by all threads, then multiplied.
+ * groups of blocks transform and multiply in cache, each into its own sums (winoGradBlocks). Otherwise
+ * the tiles are transformed by all threads in chunks of whole tile rows (across samples) of about
+ * chunkFloats values; where one chunk of at most DIRECT_TILES tiles holds them all, the sums go
+ * straight into the weight transform (winoGradDirect), else each chunk adds to a buffer of sums (winoDot).
  */
 export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: number, p: WinogradConv,
                                    chunkFloats = CHUNK_FLOATS) {
-  const [tD, tH, tW] = tilesOf(p.out);
+  const [tD, tH, tW] = tilesOf(p.out), rows = tD * tH, total = p.n * rows;
   const [Df, Hf, Wf] = [2 * tD + 2, 2 * tH + 2, 2 * tW + 2], gradDims: Triple = [2 * tD, 2 * tH, 2 * tW];
-  const scratch = dev.temp(SCRATCH_FLOATS);
   const xp = frames(dev, x, p.n, p.cin, p.in, [Df, Hf, Wf], p.pad.map((q) => -q) as Triple);
   const dyp = frames(dev, dy, p.n, p.m, p.out, gradDims, [0, 0, 0]);
+  const nr = Math.max(1, Math.min(total, Math.floor(chunkFloats / (64 * (p.cin + p.m) * tW))));
+  const blocked = p.cin * p.m < 32 * 32, direct = !blocked && nr === total && total * tW <= DIRECT_TILES;
+  const scratchFloats = direct ? MAX_PARTS * DIRECT_SCRATCH : SCRATCH_FLOATS, scratch = dev.temp(scratchFloats);
   // the sums as E[64][cin][m rounded up to 4] (winoDot's layout), per group
   const eStride = Math.ceil(p.m / 4) * 4 * p.cin + SKEW, eGroup = 64 * eStride;
-  const blocked = p.cin * p.m < 32 * 32;
   const slot = blocked ? slots(dev, p.cin, p.m, tW) : null;
-  const blocks = slot ? p.n * Math.ceil(tD * tH / slot.R) : 0;
-  const groups = slot ? Math.min(blocks, GROUPS_PER_THREAD * dev.pool.count) : 1;
-  const e = dev.temp(groups * eGroup);
+  const groups = slot ? Math.min(p.n * Math.ceil(rows / slot.R), GROUPS_PER_THREAD * dev.pool.count) : 1;
+  const e = direct ? 0 : dev.temp(groups * eGroup);
   if (slot) {
     dev.call('fill', [e, groups * eGroup, 0], groups * eGroup);
     dev.call('winoGradBlocks', [xp.ptr, xp.vol, p.cin * xp.vol, Hf, Wf, dyp.ptr, dyp.vol, p.m * dyp.vol, p.cin, p.m, p.n, tD, tH, tW,
-                                slot.R, groups, e, eStride, eGroup, ...slot.args], 64 * p.m * p.cin * p.n * tD * tH * tW);
+                                slot.R, groups, e, eStride, eGroup, ...slot.args], 64 * p.m * p.cin * total * tW);
     slot.release();
   } else {
-    // chunks of tile rows, across samples
-    const rows = tD * tH, total = p.n * rows;
-    const nr = Math.max(1, Math.min(total, Math.floor(chunkFloats / (64 * (p.cin + p.m) * tW))));
     const ld = rowPitch(nr * tW), uStride = p.cin * ld + SKEW, dStride = p.m * ld + SKEW;
     const uFloats = 64 * uStride + SLACK, dFloats = 64 * dStride + SLACK;
     const u = dev.temp(uFloats), d = dev.temp(dFloats);
@@ -152,14 +157,17 @@ export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: numbe
         gr += n;
       }
       const T = (g1 - g0) * tW;
-      dev.call('winoDot', [p.m, p.cin, T, ld, d, dStride, u, uStride, e, eStride, +(g0 > 0)], 64 * p.m * T * p.cin);
+      if (direct) dev.call('winoGradDirect', [p.m, p.cin, T, ld, d, dStride, u, uStride, dw, scratch], 64 * p.m * T * p.cin);
+      else dev.call('winoDot', [p.m, p.cin, T, ld, d, dStride, u, uStride, e, eStride, +(g0 > 0)], 64 * p.m * T * p.cin);
     }
     dev.release(d, dFloats);
     dev.release(u, uFloats);
   }
-  dev.call('winoWeightGrad', [e, eStride, groups, eGroup, p.m, p.cin, dw, scratch], 64 * p.m * p.cin);
-  dev.release(e, groups * eGroup);
+  if (!direct) {
+    dev.call('winoWeightGrad', [e, eStride, groups, eGroup, p.m, p.cin, dw, scratch], 64 * p.m * p.cin);
+    dev.release(e, groups * eGroup);
+  }
   dyp.release();
   xp.release();
-  dev.release(scratch, SCRATCH_FLOATS);
+  dev.release(scratch, scratchFloats);
 }
