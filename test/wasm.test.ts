@@ -8,6 +8,7 @@ import type { BackendBuffer, BinaryOp, ConvGeometry, UnaryOp } from '../engine/b
 import { RefBackend } from '../engine/backends/ref.ts';
 import type { WasmBackend } from '../engine/backends/wasm/backend.ts';
 import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward } from '../engine/backends/wasm/conv.ts';
+import { inputGradientForm, tapGroups } from '../engine/backends/wasm/skip-padding.ts';
 import { winogradWeightGrad } from '../engine/backends/wasm/winograd.ts';
 import { assertClose } from './helpers/compare.ts';
 
@@ -242,6 +243,9 @@ const convCases: ConvGeometry[] = [
   geometry(3, 13, 3, [7, 5, 9], t3(2), t3(2), t3(0), t3(1)),
   geometry(3, 3, 13, [5, 7, 21], t3(2), t3(2), t3(0), t3(1)),
   geometry(1, 13, 1, [4, 6, 7], t3(2), t3(2), t3(0), t3(1)),
+  // tiny volumes that skip the taps falling in the padding (skip-padding.ts): groups of 2–15 columns
+  geometry(3, 6, 7, [2, 5, 2], t3(3), t3(1), t3(1), t3(1)),
+  geometry(2, 9, 4, [3, 2, 2], t3(3), t3(1), [1, 2, 1], t3(1)),
 ];
 
 const describe = (g: ConvGeometry) =>
@@ -264,6 +268,13 @@ test('conv3d forward, input gradient and weight gradient', async () => {
     for (const b of [rx, rw, rdy]) ref.free(b);
     for (const b of [wx, ww, wdy]) wasm.free(b);
   }
+});
+
+test('tiny volumes take the route that skips the padding, forward and input gradient', () => {
+  const [deepest, [wide, padded]] = [convCases[11], convCases.slice(-2)];
+  for (const g of [deepest, wide, padded]) assert.ok(tapGroups(g), `forward ${describe(g)}`);
+  for (const g of [deepest, wide]) assert.ok(tapGroups(inputGradientForm(g)), `input gradient ${describe(g)}`);
+  assert.is(tapGroups(convCases[1]), null, 'a 7×6×9 volume keeps the dense product');
 });
 
 // Winograd F(2×2×2, 3×3×3), forced even where the route choice would not take it: odd sizes (partial

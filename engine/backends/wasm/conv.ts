@@ -14,6 +14,8 @@ import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
 import { MAX_PARTS } from './pool.ts';
 import { tilesOf, winogradConv, winogradWeightGrad, type WinogradConv } from './winograd.ts';
+import { evenOffsets, lowering, paddedDims, paddedInput, unpadded, withTables, type Lowering } from './lowering.ts';
+import { inputGradientForm, skipPaddingBackwardInput, skipPaddingForward, tapGroups } from './skip-padding.ts';
 
 type Triple = [number, number, number];
 const volume = (d: Triple) => d[0] * d[1] * d[2];
@@ -153,42 +155,6 @@ function evenRows(dev: Device, base: number, count: number, pitch: number): numb
   return dev.table(rows);
 }
 
-/**
- * The im2col matrix of the lowered routes as offsets into the zero-padded input (floats): per tap, its
- * offset within a padded channel; per output position of the batch, where its window starts. The
- * gather kernels (asm/conv.ts, gemmGather) then need no bounds checks, whatever the volume's size.
- */
-interface Lowering { chan: number; tapOffsets: Uint32Array; starts: Uint32Array }
-
-const paddedDims = (g: ConvGeometry) => g.in.map((v, i) => v + 2 * g.padding[i]) as Triple;
-const unpadded = (g: ConvGeometry) => g.padding.every((p) => p === 0);
-
-function lowering(g: ConvGeometry): Lowering {
-  const [Dp, Hp, Wp] = paddedDims(g), plane = Hp * Wp, chan = Dp * plane;
-  const [kD, kH, kW] = g.kernel, [dD, dH, dW] = g.dilation, [sD, sH, sW] = g.stride, [oD, oH, oW] = g.out;
-  const tapOffsets = new Uint32Array(kD * kH * kW);
-  let i = 0;
-  for (let kd = 0; kd < kD; kd++)
-    for (let kh = 0; kh < kH; kh++)
-      for (let kw = 0; kw < kW; kw++) tapOffsets[i++] = kd * dD * plane + kh * dH * Wp + kw * dW;
-  const starts = new Uint32Array(g.n * oD * oH * oW);
-  i = 0;
-  for (let b = 0; b < g.n; b++)
-    for (let od = 0; od < oD; od++)
-      for (let oh = 0; oh < oH; oh++)
-        for (let ow = 0; ow < oW; ow++) starts[i++] = b * g.cin * chan + od * sD * plane + oh * sH * Wp + ow * sW;
-  return { chan, tapOffsets, starts };
-}
-
-/** The batch's input zero-padded as the lowering's offsets expect: x itself when there is no padding. */
-function paddedInput(dev: Device, x: number, g: ConvGeometry, l: Lowering): number {
-  if (unpadded(g)) return x;
-  const [D, H, W] = g.in, [Dp, Hp, Wp] = paddedDims(g), [pD, pH, pW] = g.padding, channels = g.n * g.cin;
-  const xp = dev.temp(channels * l.chan);
-  dev.call('window3d', [x, D * H * W, D, H, W, xp, l.chan, Dp, Hp, Wp, -pD, -pH, -pW, channels], channels * l.chan);
-  return xp;
-}
-
 /** Offsets (floats) of row (c, t) of the im2col matrix: channel c's start plus tap t's offset. */
 function rowOffsets(l: Lowering, channels: number, chan: number): Uint32Array {
   const T = l.tapOffsets.length, out = new Uint32Array(channels * T);
@@ -203,16 +169,6 @@ function positionOffsets(g: ConvGeometry, channels: number): Uint32Array {
   return out;
 }
 
-/** Offsets `step` floats apart. */
-const evenOffsets = (count: number, step: number) => Uint32Array.from({ length: count }, (_, i) => i * step);
-
-/** Runs fn with the arrays uploaded as u32 tables, then releases them. */
-function withTables(dev: Device, arrays: Uint32Array[], fn: (tables: number[]) => void) {
-  const tables = arrays.map((a) => dev.table(a));
-  fn(tables);
-  tables.forEach((t, i) => dev.release(t, arrays[i].length));
-}
-
 /**
  * y = conv(x) as one product over the batch's output positions: A is the padded input read through
  * the lowering's offsets, B the transposed weights, C is y written in place. It saves the im2col
@@ -222,7 +178,7 @@ function gatheredForward(dev: Device, x: number, w: number, y: number, g: ConvGe
   const l = lowering(g), src = paddedInput(dev, x, g, l), K = g.cin * l.tapOffsets.length, L = l.starts.length;
   const wT = dev.transposed(w, g.cout, K), rows = evenRows(dev, wT, K, g.cout);
   withTables(dev, [l.starts, rowOffsets(l, g.cin, l.chan), positionOffsets(g, g.cout), evenOffsets(g.cout, volume(g.out))],
-    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, g.cout, K, src, aRow, aCol, rows, y, cRow, cCol], L * g.cout * K));
+    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, g.cout, K, src, aRow, aCol, rows, y, cRow, cCol, 0, 0], L * g.cout * K));
   dev.release(rows, K);
   dev.release(wT, g.cout * K);
   if (src !== x) dev.release(src, g.n * g.cin * l.chan);
@@ -242,7 +198,7 @@ function gatheredBackwardInput(dev: Device, dy: number, w: number, dx: number, g
   if (!covered) dev.call('fill', [dx, g.n * g.cin * inVol, 0], g.n * g.cin * inVol);
   const rows = evenRows(dev, w, g.cout, K);
   withTables(dev, [positionOffsets(g, g.cout), evenOffsets(g.cout, outVol), l.starts, rowOffsets(l, g.cin, inVol)],
-    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, K, g.cout, dy, aRow, aCol, rows, dx, cRow, cCol], L * K * g.cout));
+    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, K, g.cout, dy, aRow, aCol, rows, dx, cRow, cCol, 0, 0], L * K * g.cout));
   dev.release(rows, g.cout);
 }
 
@@ -353,6 +309,8 @@ function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: 
 
 function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
   if (patches2(g)) return patchForward(dev, x, w, y, g);
+  const groups = tapGroups(g);
+  if (groups) return skipPaddingForward(dev, x, w, y, g, groups);
   // measured at the k2s2 down-convs (before the patch kernels): clearly ahead at 12288 positions for 32 outputs,
   // even at 1536 for 64, behind at 192 for 128
   if (g.n * volume(g.out) >= 4 * g.cout) return gatheredForward(dev, x, w, y, g);
@@ -380,6 +338,8 @@ const GATHERED_DOT = 32;
 function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
   if (patches2(g)) return patchBackwardInput(dev, dy, w, dx, g);
   if (disjointTaps(g)) return gatheredBackwardInput(dev, dy, w, dx, g);
+  const groups = isStride1(g) ? tapGroups(inputGradientForm(g)) : null;
+  if (groups) return skipPaddingBackwardInput(dev, dy, w, dx, g, groups);
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   if (L < SHORT_REDUCTION) {
     // colT[(b, pos), (ci, t)] = Σ_co dy[b, co, pos]·w[co, ci, t]: w's rows serve as B as they are
@@ -420,7 +380,7 @@ function gatheredWeightGrad(dev: Device, x: number, dy: number, dw: number, g: C
   const l = lowering(g), src = paddedInput(dev, x, g, l), K = g.cin * l.tapOffsets.length, L = l.starts.length;
   const dyT = positionMajor(dev, dy, g), rows = evenRows(dev, dyT, L, g.cout);
   withTables(dev, [rowOffsets(l, g.cin, l.chan), l.starts, evenOffsets(K, 1), evenOffsets(g.cout, K)],
-    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [K, g.cout, L, src, aRow, aCol, rows, dw, cRow, cCol], K * g.cout * L));
+    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [K, g.cout, L, src, aRow, aCol, rows, dw, cRow, cCol, 0, 0], K * g.cout * L));
   dev.release(rows, L);
   dev.release(dyT, L * g.cout);
   if (src !== x) dev.release(src, g.n * g.cin * l.chan);

@@ -45,7 +45,8 @@ export interface Kernels {
   channelAffine(x: I, scale: I, shift: I, residual: I, out: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
   channelAffineBackward(gy: I, x: I, scale: I, shift: I, sums: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
   channelAffineBackwardInput(gy: I, x: I, scale: I, shift: I, a: I, b: I, gx: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
-  gemmGather(m: I, n: I, k: I, a: I, aRow: I, aCol: I, rows: I, c: I, cRow: I, cCol: I, tid: I, nt: I): void;
+  gemmGather(m: I, n: I, k: I, a: I, aRow: I, aCol: I, rows: I, c: I, cRow: I, cCol: I, tiles: I, nTiles: I,
+             tid: I, nt: I): void;
   flipTaps(w: I, cout: I, cin: I, taps: I, dst: I, tid: I, nt: I): void;
   gatherCols(src: I, chanStride: I, c: I, tapOff: I, taps: I, posOff: I, l: I, col: I, transposed: I, tid: I, nt: I): void;
   scatterCols(col: I, transposed: I, c: I, tapOff: I, taps: I, posOff: I, l: I, dst: I, chanStride: I, tid: I, nt: I): void;
