@@ -243,54 +243,148 @@ function panelTile(a: usize, ldaB: usize, b: usize, ldbB: usize, K: i32, c: usiz
 }
 
 /**
- * y = conv(x, w) for kernel = stride = 2 (no padding, dilation 1), x [N, C, D, H, W], w [M, C·8],
- * y [N, M, oD, oH, oW]: a GEMM over the disjoint 2×2×2 patches. A part takes blocks of R output rows
- * of one plane (b, od, oh…oh + R − 1), whose positions are consecutive in y; for each it packs the
- * block's patches into a panel P[(c, kd, kh, kw), pos] (rows ldp = R·oW rounded up to 8 floats apart,
- * the W pairs split into even and odd lanes) in its own slot of `slots` (C·8·ldp floats per part), which
- * then stays in cache while every 4 × 8 tile of w·P reads it. Every output is summed in (c, tap) order,
- * however the work is cut.
+ * A row-major [M, K] matrix packed as 4-row blocks, each [K, 4] (rows past M zero): the register
+ * tiles of packedTile then read their 4 values of A a step from one address.
+ */
+export function packRows4(a: usize, M: i32, K: i32, dst: usize, tid: i32, nt: i32): void {
+  const blocks = (M + MR - 1) / MR;
+  const b0 = share(blocks, tid, nt, 1), b1 = share(blocks, tid + 1, nt, 1);
+  for (let mb = b0; mb < b1; mb++) {
+    const d = at(dst, mb * K * MR);
+    for (let r = 0; r < MR; r++) {
+      const m = mb * MR + r;
+      if (m < M) {
+        const s = at(a, m * K);
+        for (let k = 0; k < K; k++) store<f32>(at(d, k * MR + r), load<f32>(at(s, k)));
+      } else {
+        for (let k = 0; k < K; k++) store<f32>(at(d, k * MR + r), 0);
+      }
+    }
+  }
+}
+
+/**
+ * A 4×8 tile of C = Σ_{k<kn} A[m, k]·B[k, n] (continued from C's values when init), A packed [k][4]
+ * (packRows4), B packed [k][8], each read a step at a time from one address; rows past `rowsValid` and
+ * lanes past `width` are not stored. Continuing from C adds in the same k order as a single pass.
+ */
+@inline
+function packedTile(a: usize, b: usize, kn: i32, c: usize, ldcB: usize, init: bool, rowsValid: i32, width: i32): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  if (init) {
+    c00 = v128.load(c); c01 = v128.load(c, 16);
+    if (rowsValid > 1) { c10 = v128.load(c + 1 * ldcB); c11 = v128.load(c + 1 * ldcB, 16); }
+    if (rowsValid > 2) { c20 = v128.load(c + 2 * ldcB); c21 = v128.load(c + 2 * ldcB, 16); }
+    if (rowsValid > 3) { c30 = v128.load(c + 3 * ldcB); c31 = v128.load(c + 3 * ldcB, 16); }
+  }
+  for (let k = 0; k < kn; k++) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
+    a += 16; b += 32;
+  }
+  storeLanes(c, c00, width); storeLanes(c + 16, c01, width - 4);
+  if (rowsValid > 1) { storeLanes(c + 1 * ldcB, c10, width); storeLanes(c + 1 * ldcB + 16, c11, width - 4); }
+  if (rowsValid > 2) { storeLanes(c + 2 * ldcB, c20, width); storeLanes(c + 2 * ldcB + 16, c21, width - 4); }
+  if (rowsValid > 3) { storeLanes(c + 3 * ldcB, c30, width); storeLanes(c + 3 * ldcB + 16, c31, width - 4); }
+}
+
+/**
+ * Packs channels [c0, c1) of the patches of output rows oh0…oh0 + nr − 1 of plane (b, od) into the
+ * panel p, as strips of 8 positions, each [(c, kd, kh, kw), 8] (the W pairs split into even and odd taps).
+ */
+function packPatches(x: usize, p: usize, C: i32, D: i32, plane: i32, W: i32, oW: i32, b: i32, od: i32, oh0: i32, nr: i32,
+                     c0: i32, c1: i32, stripB: usize): void {
+  // oW a multiple of 8 (4): every row starts a strip (half a strip)
+  const eights = (oW & 7) == 0, vectors = (oW & 3) == 0;
+  for (let ci = c0; ci < c1; ci++) {
+    for (let kd = 0; kd < 2; kd++) {
+      for (let kh = 0; kh < 2; kh++) {
+        // strip rows ke (kw = 0) and ke + 1 (kw = 1)
+        const ke = <usize>((ci << 3) + (kd << 2) + (kh << 1)) << 5;
+        for (let j = 0; j < nr; j++) {
+          const s = at(x, ((b * C + ci) * D + 2 * od + kd) * plane + (2 * (oh0 + j) + kh) * W);
+          let ow = 0;
+          if (eights) {
+            // whole strips: 8 positions a step, 4 of kw = 0 then 4 of kw = 1 per half strip row
+            let q = p + <usize>(j * oW >> 3) * stripB + ke, src = s;
+            for (; ow < oW; ow += 8) {
+              const v0 = v128.load(src), v1 = v128.load(src, 16), v2 = v128.load(src, 32), v3 = v128.load(src, 48);
+              v128.store(q, i32x4.shuffle(v0, v1, 0, 2, 4, 6)); v128.store(q, i32x4.shuffle(v2, v3, 0, 2, 4, 6), 16);
+              v128.store(q, i32x4.shuffle(v0, v1, 1, 3, 5, 7), 32); v128.store(q, i32x4.shuffle(v2, v3, 1, 3, 5, 7), 48);
+              q += stripB; src += 64;
+            }
+          }
+          if (vectors) {
+            for (; ow < oW; ow += 4) {
+              // the last pair read ends at 2·ow + 7 < 2·oW ≤ W: inside the row
+              const n = j * oW + ow, q = p + <usize>(n >> 3) * stripB + ke + (<usize>(n & 7) << 2);
+              const v0 = v128.load(at(s, 2 * ow)), v1 = v128.load(at(s, 2 * ow), 16);
+              v128.store(q, i32x4.shuffle(v0, v1, 0, 2, 4, 6));
+              v128.store(q, i32x4.shuffle(v0, v1, 1, 3, 5, 7), 32);
+            }
+          }
+          for (; ow < oW; ow++) {
+            const n = j * oW + ow, q = p + <usize>(n >> 3) * stripB + ke + (<usize>(n & 7) << 2);
+            store<f32>(q, load<f32>(at(s, 2 * ow)));
+            store<f32>(q, load<f32>(at(s, 2 * ow + 1)), 32);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * y = conv(x, w) for kernel = stride = 2 (no padding, dilation 1), x [N, C, D, H, W], w [M, C·8] packed
+ * by packRows4, y [N, M, oD, oH, oW]: a GEMM over the disjoint 2×2×2 patches. A part takes blocks of R
+ * output rows of one plane (b, od, oh…oh + R − 1), whose positions are consecutive in y, packs each
+ * block's patches into a panel (packPatches: a tile reads its B values a step from one address) and
+ * runs every 4 × 8 tile of w·panel over it. Its slot of `slots` holds two panels of C·8·ldp floats
+ * (ldp = R·oW rounded up to 8): while the tiles run over one block, the next block is packed into the
+ * other a few channels at a time, so that its reads of x overlap the multiply-adds. Every output is
+ * summed in (c, tap) order, however the work is cut (depths past KC continue the sums stored in y).
  */
 export function patchConv(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
                           oD: i32, oH: i32, oW: i32, R: i32, slots: usize, tid: i32, nt: i32): void {
   const K = C << 3, ldp = (R * oW + 7) & ~7, hBlocks = (oH + R - 1) / R, units = N * oD * hBlocks;
-  const outVol = oD * oH * oW, plane = H * W;
+  const outVol = oD * oH * oW, plane = H * W, mBlocks = (M + MR - 1) / MR, kBlocks = (K + KC - 1) / KC;
+  const steps = kBlocks * mBlocks;
   const u0 = share(units, tid, nt, 1), u1 = share(units, tid + 1, nt, 1);
-  const p = at(slots, tid * K * ldp), ldpB = <usize>ldp << 2, ldwB = <usize>K << 2, ldyB = <usize>outVol << 2;
-  const vecW = oW & ~3;
+  const stripB = <usize>K << 5, ldyB = <usize>outVol << 2;
+  let p = at(slots, 2 * tid * K * ldp), next = at(p, K * ldp);
   for (let u = u0; u < u1; u++) {
     const hb = u % hBlocks, od = (u / hBlocks) % oD, b = u / (hBlocks * oD);
-    const oh0 = hb * R, nr = min(R, oH - oh0), positions = nr * oW;
-    for (let ci = 0; ci < C; ci++) {
-      for (let kd = 0; kd < 2; kd++) {
-        for (let kh = 0; kh < 2; kh++) {
-          const pe = at(p, ((ci << 3) + (kd << 2) + (kh << 1)) * ldp), po = pe + ldpB;
-          for (let j = 0; j < nr; j++) {
-            const s = at(x, ((b * C + ci) * D + 2 * od + kd) * plane + (2 * (oh0 + j) + kh) * W);
-            const e = at(pe, j * oW), o = at(po, j * oW);
-            let ow = 0;
-            for (; ow < vecW; ow += 4) {
-              // the last pair read ends at 2·ow + 7 < 2·oW ≤ W: inside the row
-              const v0 = v128.load(at(s, 2 * ow)), v1 = v128.load(at(s, 2 * ow), 16);
-              v128.store(at(e, ow), i32x4.shuffle(v0, v1, 0, 2, 4, 6));
-              v128.store(at(o, ow), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
-            }
-            for (; ow < oW; ow++) {
-              store<f32>(at(e, ow), load<f32>(at(s, 2 * ow)));
-              store<f32>(at(o, ow), load<f32>(at(s, 2 * ow + 1)));
-            }
-          }
-          for (let n = positions; n < ldp; n++) { store<f32>(at(pe, n), 0); store<f32>(at(po, n), 0); }
-        }
-      }
+    const oh0 = hb * R, nr = min(R, oH - oh0), positions = nr * oW, strips = (positions + 7) >> 3;
+    if (u == u0) packPatches(x, p, C, D, plane, W, oW, b, od, oh0, nr, 0, C, stripB);
+    // lanes of the last strip past the block: never stored, but kept finite
+    for (let n = positions; n < strips << 3; n++) {
+      const q = p + <usize>(n >> 3) * stripB + (<usize>(n & 7) << 2);
+      for (let k = 0; k < K; k++) store<f32>(q + (<usize>k << 5), 0);
     }
+    const v = u + 1, hv = v % hBlocks, odv = (v / hBlocks) % oD, bv = v / (hBlocks * oD);
+    const ohv = hv * R, nrv = min(R, oH - ohv);
     const yr = at(y, b * M * outVol + (od * oH + oh0) * oW);
-    for (let m = 0; m < M; m += MR) {
-      const rowsValid = min(MR, M - m);
-      for (let n = 0; n < positions; n += NR) {
-        panelTile(at(w, m * K), ldwB, at(p, n), ldpB, K, at(yr, m * outVol + n), ldyB, rowsValid, min(NR, positions - n));
+    let step = 0;
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kn = min(KC, K - k0);
+      for (let mb = 0; mb < mBlocks; mb++) {
+        const m = mb * MR, a = at(w, (mb * K + k0) * MR), yb = at(yr, m * outVol), rowsValid = min(MR, M - m);
+        for (let t = 0; t < strips; t++) {
+          const n = t << 3;
+          packedTile(a, p + <usize>t * stripB + (<usize>k0 << 5), kn, at(yb, n), ldyB, k0 > 0, rowsValid, min(NR, positions - n));
+        }
+        if (v < u1) packPatches(x, next, C, D, plane, W, oW, bv, odv, ohv, nrv, step * C / steps, (step + 1) * C / steps, stripB);
+        step++;
       }
     }
+    const t = p; p = next; next = t;
   }
 }
 
@@ -425,3 +519,56 @@ export function patchConvWeight(x: usize, dy: usize, dw: usize, N: i32, C: i32, 
     }
   }
 }
+
+/**
+ * y = conv(x, w) for kernel = stride = 2 (no padding, dilation 1), x [N, C, D, H, W], w [M, C·8],
+ * y [N, M, oD, oH, oW]: a GEMM over the disjoint 2×2×2 patches. A part takes blocks of R output rows
+ * of one plane (b, od, oh…oh + R − 1), whose positions are consecutive in y; for each it packs the
+ * block's patches into a panel P[(c, kd, kh, kw), pos] (rows ldp = R·oW rounded up to 8 floats apart,
+ * the W pairs split into even and odd lanes) in its own slot of `slots` (C·8·ldp floats per part), which
+ * then stays in cache while every 4 × 8 tile of w·P reads it. Every output is summed in (c, tap) order,
+ * however the work is cut.
+ */
+export function patchConvOld(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
+                          oD: i32, oH: i32, oW: i32, R: i32, slots: usize, tid: i32, nt: i32): void {
+  const K = C << 3, ldp = (R * oW + 7) & ~7, hBlocks = (oH + R - 1) / R, units = N * oD * hBlocks;
+  const outVol = oD * oH * oW, plane = H * W;
+  const u0 = share(units, tid, nt, 1), u1 = share(units, tid + 1, nt, 1);
+  const p = at(slots, tid * K * ldp), ldpB = <usize>ldp << 2, ldwB = <usize>K << 2, ldyB = <usize>outVol << 2;
+  const vecW = oW & ~3;
+  for (let u = u0; u < u1; u++) {
+    const hb = u % hBlocks, od = (u / hBlocks) % oD, b = u / (hBlocks * oD);
+    const oh0 = hb * R, nr = min(R, oH - oh0), positions = nr * oW;
+    for (let ci = 0; ci < C; ci++) {
+      for (let kd = 0; kd < 2; kd++) {
+        for (let kh = 0; kh < 2; kh++) {
+          const pe = at(p, ((ci << 3) + (kd << 2) + (kh << 1)) * ldp), po = pe + ldpB;
+          for (let j = 0; j < nr; j++) {
+            const s = at(x, ((b * C + ci) * D + 2 * od + kd) * plane + (2 * (oh0 + j) + kh) * W);
+            const e = at(pe, j * oW), o = at(po, j * oW);
+            let ow = 0;
+            for (; ow < vecW; ow += 4) {
+              // the last pair read ends at 2·ow + 7 < 2·oW ≤ W: inside the row
+              const v0 = v128.load(at(s, 2 * ow)), v1 = v128.load(at(s, 2 * ow), 16);
+              v128.store(at(e, ow), i32x4.shuffle(v0, v1, 0, 2, 4, 6));
+              v128.store(at(o, ow), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
+            }
+            for (; ow < oW; ow++) {
+              store<f32>(at(e, ow), load<f32>(at(s, 2 * ow)));
+              store<f32>(at(o, ow), load<f32>(at(s, 2 * ow + 1)));
+            }
+          }
+          for (let n = positions; n < ldp; n++) { store<f32>(at(pe, n), 0); store<f32>(at(po, n), 0); }
+        }
+      }
+    }
+    const yr = at(y, b * M * outVol + (od * oH + oh0) * oW);
+    for (let m = 0; m < M; m += MR) {
+      const rowsValid = min(MR, M - m);
+      for (let n = 0; n < positions; n += NR) {
+        panelTile(at(w, m * K), ldwB, at(p, n), ldpB, K, at(yr, m * outVol + n), ldyB, rowsValid, min(NR, positions - n));
+      }
+    }
+  }
+}
+

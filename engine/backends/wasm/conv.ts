@@ -314,7 +314,7 @@ const patches2 = (g: ConvGeometry) =>
   g.kernel.every((k) => k === 2) && g.stride.every((s) => s === 2) && g.dilation.every((d) => d === 1) && unpadded(g);
 
 /** Output positions per forward panel (whole rows of one plane, so that they are consecutive in y). */
-const PATCH_BLOCK = 32;
+const PATCH_BLOCK = Number((globalThis as any).process?.env?.PB ?? 32);
 
 /**
  * y = conv(x) over 2×2×2 patches (asm/gemm.ts patchConv): each part packs blocks of rows of patches into its own
@@ -322,9 +322,17 @@ const PATCH_BLOCK = 32;
  */
 function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
   const [, oH, oW] = g.out, rows = Math.max(1, Math.min(oH, Math.floor(PATCH_BLOCK / oW)));
-  const panel = g.cin * 8 * Math.ceil((rows * oW) / 8) * 8, slots = dev.pool.count === 1 ? 1 : MAX_PARTS;
+  const panel = 2 * g.cin * 8 * Math.ceil((rows * oW) / 8) * 8, slots = dev.pool.count === 1 ? 1 : MAX_PARTS;
   const p = dev.temp(slots * panel);
-  dev.call('patchConv', [x, w, y, g.n, g.cin, g.cout, ...g.in, ...g.out, rows, p], g.n * volume(g.out) * g.cout * g.cin * 8);
+  if ((globalThis as any).process?.env?.OLDFWD) {
+    dev.call('patchConvOld', [x, w, y, g.n, g.cin, g.cout, ...g.in, ...g.out, rows, p], g.n * volume(g.out) * g.cout * g.cin * 8);
+    dev.release(p, slots * panel);
+    return;
+  }
+  const K = g.cin * 8, packed = Math.ceil(g.cout / 4) * 4 * K, wp = dev.temp(packed);
+  dev.call('packRows4', [w, g.cout, K, wp], packed);
+  dev.call('patchConv', [x, wp, y, g.n, g.cin, g.cout, ...g.in, ...g.out, rows, p], g.n * volume(g.out) * g.cout * K);
+  dev.release(wp, packed);
   dev.release(p, slots * panel);
 }
 
