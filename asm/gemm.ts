@@ -8,7 +8,6 @@ import { at, fma, hsum, share, storeLanes } from './common';
 const MR = 4;      // rows of A per register tile
 const NR = 8;      // columns of C per register tile (two vectors)
 const KC = 256;    // depth of the k-blocks that keep a B panel in cache
-const LC = 1024;   // reduction chunk of gemmDot: the operands' chunks stay in cache while every tile uses them
 
 @inline
 function tile(a: usize, ldaB: usize, rp: usize, kn: i32, nOff: usize, c: usize, ldcB: usize, rowsValid: i32, width: i32, init: bool): void {
@@ -83,24 +82,56 @@ export function gemmRows(M: i32, N: i32, K: i32, a: usize, lda: i32, rows: usize
 }
 
 /**
- * C[m, j] += Σ_{l<L} A[m·lda + l]·B_j[l] with B_j at the address rows[j]. Each part owns whole
- * 4×2 tiles of C and sums each over l in the same order, however the work is cut.
+ * C[m, j] += Σ_{l<L} A[m·lda + l]·B_j[l] with B_j at the address rows[j], summed in chunks of `chunk`
+ * positions: each chunk's sums in an order that only depends on its bounds, and added to C in chunk
+ * order, however the work is cut. Without `partials` (0), a part owns whole 4×2 tiles of C and adds
+ * each chunk's sums as it goes. With it, a part takes whole chunks and stores their sums at partials
+ * [chunks, M, J], for sumChunks to add to C in the same order: the long reductions of few outputs (a
+ * first layer's weight gradient) then spread over the threads, each part reading only its stretch of
+ * A and B instead of the whole of both.
  */
-export function gemmDot(M: i32, J: i32, L: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, tid: i32, nt: i32): void {
+export function gemmDot(M: i32, J: i32, L: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, chunk: i32, partials: usize,
+                        tid: i32, nt: i32): void {
   const jBlocks = (J + 1) >> 1, tiles = ((M + 3) >> 2) * jBlocks;
+  if (partials) {
+    const chunks = (L + chunk - 1) / chunk;
+    const k0 = share(chunks, tid, nt, 1), k1 = share(chunks, tid + 1, nt, 1);
+    for (let k = k0; k < k1; k++) {
+      const l0 = k * chunk, l1 = min(L, l0 + chunk), pk = at(partials, k * M * J);
+      for (let t = 0; t < tiles; t++) {
+        const mb = t / jBlocks;
+        dotTile(M, J, a, lda, rows, pk, J, mb * 4, (t - mb * jBlocks) * 2, l0, l1, false);
+      }
+    }
+    return;
+  }
   const t0 = share(tiles, tid, nt, 1), t1 = share(tiles, tid + 1, nt, 1);
-  for (let l0 = 0; l0 < L; l0 += LC) {
-    const l1 = min(L, l0 + LC);
+  for (let l0 = 0; l0 < L; l0 += chunk) {
+    const l1 = min(L, l0 + chunk);
     for (let t = t0; t < t1; t++) {
       const mb = t / jBlocks;
-      dotTile(M, J, a, lda, rows, c, ldc, mb * 4, (t - mb * jBlocks) * 2, l0, l1);
+      dotTile(M, J, a, lda, rows, c, ldc, mb * 4, (t - mb * jBlocks) * 2, l0, l1, true);
     }
   }
 }
 
-/** C[m..m+3, j..j+1] += Σ_{l0≤l<l1} A[m·lda + l]·B_j[l], summed in an order that only depends on l0 and l1. */
+/** C[m, j] += partials[k, m, j] for k = 0, 1, … chunks − 1 in turn: gemmDot's chunk sums, in its order. */
+export function sumChunks(M: i32, J: i32, chunks: i32, partials: usize, c: usize, ldc: i32, tid: i32, nt: i32): void {
+  const n = M * J, i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
+  for (let i = i0; i < i1; i++) {
+    const m = i / J, p = at(c, m * ldc + i - m * J);
+    let s = load<f32>(p);
+    for (let k = 0; k < chunks; k++) s += load<f32>(at(partials, k * n + i));
+    store<f32>(p, s);
+  }
+}
+
+/**
+ * C[m..m+3, j..j+1] (+)= Σ_{l0≤l<l1} A[m·lda + l]·B_j[l], summed in an order that only depends on l0
+ * and l1; `add` false stores the sums in place of adding them.
+ */
 @inline
-function dotTile(M: i32, J: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, m: i32, j: i32, l0: i32, l1: i32): void {
+function dotTile(M: i32, J: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, m: i32, j: i32, l0: i32, l1: i32, add: bool): void {
   // rows past the edge repeat the last valid one; their sums are dropped
   const pa0 = at(a, m * lda), pa1 = at(a, min(m + 1, M - 1) * lda);
   const pa2 = at(a, min(m + 2, M - 1) * lda), pa3 = at(a, min(m + 3, M - 1) * lda);
@@ -131,11 +162,17 @@ function dotTile(M: i32, J: i32, a: usize, lda: i32, rows: usize, c: usize, ldc:
   const c0 = at(c, m * ldc + j);
   const ldcB = <usize>ldc << 2;
   const two = j + 1 < J;
-  store<f32>(c0, load<f32>(c0) + r00);
-  if (two) store<f32>(c0, load<f32>(c0, 4) + r01, 4);
-  if (m + 1 < M) { store<f32>(c0 + ldcB, load<f32>(c0 + ldcB) + r10); if (two) store<f32>(c0 + ldcB, load<f32>(c0 + ldcB, 4) + r11, 4); }
-  if (m + 2 < M) { store<f32>(c0 + 2 * ldcB, load<f32>(c0 + 2 * ldcB) + r20); if (two) store<f32>(c0 + 2 * ldcB, load<f32>(c0 + 2 * ldcB, 4) + r21, 4); }
-  if (m + 3 < M) { store<f32>(c0 + 3 * ldcB, load<f32>(c0 + 3 * ldcB) + r30); if (two) store<f32>(c0 + 3 * ldcB, load<f32>(c0 + 3 * ldcB, 4) + r31, 4); }
+  if (add) {
+    r00 += load<f32>(c0); r01 += two ? load<f32>(c0, 4) : 0;
+    if (m + 1 < M) { r10 += load<f32>(c0 + ldcB); r11 += two ? load<f32>(c0 + ldcB, 4) : 0; }
+    if (m + 2 < M) { r20 += load<f32>(c0 + 2 * ldcB); r21 += two ? load<f32>(c0 + 2 * ldcB, 4) : 0; }
+    if (m + 3 < M) { r30 += load<f32>(c0 + 3 * ldcB); r31 += two ? load<f32>(c0 + 3 * ldcB, 4) : 0; }
+  }
+  store<f32>(c0, r00);
+  if (two) store<f32>(c0, r01, 4);
+  if (m + 1 < M) { store<f32>(c0 + ldcB, r10); if (two) store<f32>(c0 + ldcB, r11, 4); }
+  if (m + 2 < M) { store<f32>(c0 + 2 * ldcB, r20); if (two) store<f32>(c0 + 2 * ldcB, r21, 4); }
+  if (m + 3 < M) { store<f32>(c0 + 3 * ldcB, r30); if (two) store<f32>(c0 + 3 * ldcB, r31, 4); }
 }
 
 @inline function offset(table: usize, i: i32): usize {

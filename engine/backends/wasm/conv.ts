@@ -12,7 +12,7 @@
 // Winograd (winograd.ts): stride-1 3×3×3 convolutions with enough channels and tiles, where it is faster.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
-import { MAX_PARTS } from './pool.ts';
+import { MAX_PARTS, PARTS_PER_THREAD } from './pool.ts';
 import { tilesOf, winogradConv, winogradWeightGrad, type WinogradConv } from './winograd.ts';
 
 type Triple = [number, number, number];
@@ -34,7 +34,8 @@ interface Frame {
   dims: Triple;           // D, H, W of one copy
   vol: number;            // floats per copy
   copies: number;         // copies per channel
-  windows: { copy: number; oy: number; ox: number }[]; // where each copy's window starts in x (minus padding)
+  hCopies: number;        // copies along H (kh) …
+  wCopies: number;        // … and along W (kw): copy (kh, kw) is x shifted by (kh·dH − pH, kw·dW − pW)
   rowOffsets: number[];   // per tap (kd, kh, kw): float offset from its channel's first copy
   direct: boolean;        // x itself is the frame (one copy, no padding)
   directOut: boolean;     // outputs come out on their own pitch: no crop
@@ -47,9 +48,6 @@ function frame(p: Stride1, lowerH: boolean, lowerW: boolean): Frame {
   const dims: Triple = [D + 2 * pD, lowerH ? oH : H + 2 * pH, lowerW ? oW : W + 2 * pW];
   const [, Hf, Wf] = dims, plane = Hf * Wf, vol = dims[0] * plane;
   const hCopies = lowerH ? kH : 1, wCopies = lowerW ? kW : 1;
-  const windows: Frame['windows'] = [];
-  for (let kh = 0; kh < hCopies; kh++)
-    for (let kw = 0; kw < wCopies; kw++) windows.push({ copy: kh * wCopies + kw, oy: kh * dH - pH, ox: kw * dW - pW });
   const rowOffsets: number[] = [];
   for (let kd = 0; kd < kD; kd++)
     for (let kh = 0; kh < kH; kh++)
@@ -58,7 +56,7 @@ function frame(p: Stride1, lowerH: boolean, lowerW: boolean): Frame {
         rowOffsets.push(copy * vol + kd * dD * plane + (lowerH ? 0 : kh * dH * Wf) + (lowerW ? 0 : kw * dW));
       }
   return {
-    dims, vol, copies: hCopies * wCopies, windows, rowOffsets,
+    dims, vol, copies: hCopies * wCopies, hCopies, wCopies, rowOffsets,
     direct: hCopies * wCopies === 1 && pD === 0 && pH === 0 && pW === 0,
     directOut: Hf === oH && Wf === oW,
     span: (oD - 1) * plane + (oH - 1) * Wf + oW,
@@ -99,11 +97,9 @@ function shiftedRows(dev: Device, src: number, cin: number, f: Frame): number {
 /** Sample b's frame: x itself when that is the frame, else its copies written into `scratch`. */
 function frameSample(dev: Device, x: number, p: Stride1, f: Frame, scratch: number): number {
   if (f.direct) return x;
-  const [D, H, W] = p.in, [Df, Hf, Wf] = f.dims, chan = f.copies * f.vol;
-  for (const { copy, oy, ox } of f.windows) {
-    dev.call('window3d', [x, D * H * W, D, H, W, scratch + copy * f.vol * 4, chan, Df, Hf, Wf, -p.pad[0], oy, ox, p.cin],
-             p.cin * f.vol);
-  }
+  const [D, H, W] = p.in, [Df, Hf, Wf] = f.dims, chan = f.copies * f.vol, [pD, pH, pW] = p.pad, [, dH, dW] = p.dilation;
+  dev.call('windowCopies', [x, D * H * W, D, H, W, scratch, chan, f.vol, Df, Hf, Wf, -pD, -pH, -pW, f.hCopies, f.wCopies, dH, dW, p.cin],
+           p.cin * chan);
   return scratch;
 }
 
@@ -444,7 +440,7 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
     gatherColumns(dev, x, g, col, false);
     const dym = channelMajor(dev, dy, g, g.cout, outVol), rows = evenRows(dev, col, K, L);
     dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-    dev.call('gemmDot', [g.cout, K, L, dym, L, rows, dw, K], g.cout * K * L);
+    dotProducts(dev, g.cout, K, L, dym, L, rows, dw, K);
     if (dym !== dy) dev.release(dym, g.cout * L);
     dev.release(rows, K);
     dev.release(col, K * L);
@@ -459,6 +455,27 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
   if (dym !== dy) dev.release(dym, g.cout * L);
   dev.release(rows, L);
   dev.release(colT, L * K);
+}
+
+/** Positions per chunk of gemmDot's sums: their order depends on it, not on the thread count. */
+const DOT_CHUNK = 1024;
+/** Most floats of chunk sums that gemmDot may keep to cut its work by chunks. */
+const DOT_PARTIALS = 1 << 22;
+
+/**
+ * C[m, j] += Σ_{l<L} A[m·lda + l]·B_j[l] (asm/gemm.ts gemmDot). Cut by tiles of C, each part reads its
+ * rows of A and B whole; a long reduction over few tiles (the input conv's weight gradient: 16 × 27
+ * outputs, 50k positions a sample) is instead cut by chunks of positions, whose sums are then added in
+ * chunk order. Both give the same bits, so the choice may follow the thread count.
+ */
+function dotProducts(dev: Device, M: number, J: number, L: number, a: number, lda: number, rows: number, c: number, ldc: number) {
+  const chunks = Math.ceil(L / DOT_CHUNK), floats = chunks * M * J;
+  const byChunks = !(globalThis as any).process?.env?.OLDDOT && dev.pool.count > 1 && chunks >= PARTS_PER_THREAD * dev.pool.count && floats <= DOT_PARTIALS;
+  const partials = byChunks ? dev.temp(floats) : 0;
+  dev.call('gemmDot', [M, J, L, a, lda, rows, c, ldc, DOT_CHUNK, partials], M * J * L);
+  if (!partials) return;
+  dev.call('sumChunks', [M, J, chunks, partials, c, ldc], floats);
+  dev.release(partials, floats);
 }
 
 /** Stride-1, dilation-1 3×3×3: the convolutions (and input gradients) that Winograd can take. */
@@ -536,7 +553,7 @@ export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: num
       dev.call('window3d', [a, outVol, oD, oH, oW, dyp, f.pitchVol, oD, Hf, Wf, 0, 0, 0, g.cout], g.cout * f.pitchVol);
       a = dyp;
     }
-    dev.call('gemmDot', [g.cout, K, f.span, a, f.pitchVol, rows, dw, K], g.cout * K * f.span);
+    dotProducts(dev, g.cout, K, f.span, a, f.pitchVol, rows, dw, K);
     dev.release(rows, K);
   }
   if (xp) dev.release(xp, frameFloats(p, f));

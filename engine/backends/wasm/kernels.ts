@@ -21,9 +21,12 @@ export interface Kernels {
   reduce(op: I, x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
   argmax(x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
   gemmRows(m: I, n: I, k: I, a: I, lda: I, rows: I, c: I, ldc: I, accumulate: I, tid: I, nt: I): void;
-  gemmDot(m: I, j: I, l: I, a: I, lda: I, rows: I, c: I, ldc: I, tid: I, nt: I): void;
+  gemmDot(m: I, j: I, l: I, a: I, lda: I, rows: I, c: I, ldc: I, chunk: I, partials: I, tid: I, nt: I): void;
+  sumChunks(m: I, j: I, chunks: I, partials: I, c: I, ldc: I, tid: I, nt: I): void;
   window3d(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, dD: I, dH: I, dW: I,
            oz: I, oy: I, ox: I, c: I, tid: I, nt: I): void;
+  windowCopies(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, copyVol: I, dD: I, dH: I, dW: I,
+               oz: I, oy: I, ox: I, hCopies: I, wCopies: I, stepY: I, stepX: I, c: I, tid: I, nt: I): void;
   im2col(x: I, geom: I, col: I, pitch: I, tid: I, nt: I): void;
   col2im(col: I, geom: I, pitch: I, dx: I, tid: I, nt: I): void;
   winoInput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, u: I, t: I, fStride: I, scratch: I, tid: I, nt: I): void;
@@ -58,7 +61,7 @@ export interface Kernels {
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
-  'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv',
+  'gemmRows', 'gemmDot', 'sumChunks', 'window3d', 'windowCopies', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv',
   'winoGradOutput', 'winoDot', 'winoGradBlocks', 'winoWeightGrad', 'channelMoments', 'channelAffine',
   'channelAffineBackward', 'channelAffineBackwardInput', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather', 'patchConv',
   'patchConvOld', 'packRows4', 'patchConvInput', 'patchConvWeight'];

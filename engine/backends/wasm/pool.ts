@@ -11,7 +11,7 @@ import { workerMain } from './worker.ts';
 // open job (−1 once closed); joined threads that finished; kernel index; argument count; parts; next
 // free part; error flag.
 const SEQ = 0, JOIN = 1, DONE = 2, FN = 3, NARGS = 4, PARTS = 5, NEXT = 6, ERROR = 7;
-const PARTS_PER_THREAD = 8;
+export const PARTS_PER_THREAD = 8;
 /** Most parts a call is cut into (the strided kernels keep 64 bytes of index scratch per part). */
 export const MAX_PARTS = 256;
 
