@@ -12,7 +12,6 @@
 // Winograd (winograd.ts): stride-1 3×3×3 convolutions with enough channels and tiles, where it is faster.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
-import { MAX_PARTS, PARTS_PER_THREAD } from './pool.ts';
 import { tilesOf, winogradConv, winogradWeightGrad, type WinogradConv } from './winograd.ts';
 
 type Triple = [number, number, number];
@@ -309,23 +308,28 @@ function channelMajor(dev: Device, t: number, g: ConvGeometry, c: number, vol: n
 const patches2 = (g: ConvGeometry) =>
   g.kernel.every((k) => k === 2) && g.stride.every((s) => s === 2) && g.dilation.every((d) => d === 1) && unpadded(g);
 
-/** Output positions per forward panel (whole rows of one plane, so that they are consecutive in y). */
-const PATCH_BLOCK = Number((globalThis as any).process?.env?.PB ?? 32);
+/**
+ * Floats of a forward panel: whole rows of one plane up to this, so that each channel's reads of x run
+ * over long stretches (the hardware prefetchers then keep up) and a panel and the one packed beside it
+ * stay in L2.
+ */
+const PATCH_PANEL = 1 << 16;
 
 /**
- * y = conv(x) over 2×2×2 patches (asm/gemm.ts patchConv): each part packs blocks of rows of patches into its own
- * panel slot, one per part the pool may hand out (a single one on one thread, which runs one part).
+ * y = conv(x) over 2×2×2 patches (asm/gemm.ts patchConv), w packed in blocks of 4 rows: each part packs
+ * blocks of rows of patches into its own slot of two panels.
  */
 function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
-  const [, oH, oW] = g.out, rows = Math.max(1, Math.min(oH, Math.floor(PATCH_BLOCK / oW)));
-  const panel = 2 * g.cin * 8 * Math.ceil((rows * oW) / 8) * 8, slots = dev.pool.count === 1 ? 1 : MAX_PARTS;
+  const [, oH, oW] = g.out, K = g.cin * 8, pb = (globalThis as any).process?.env?.PB;
+  const rows = Math.max(1, Math.min(oH, Math.floor(pb ? Number(pb) / oW : PATCH_PANEL / (K * oW))));
+  const panel = 2 * K * Math.ceil((rows * oW) / 8) * 8, slots = dev.pool.parts;
   const p = dev.temp(slots * panel);
   if ((globalThis as any).process?.env?.OLDFWD) {
     dev.call('patchConvOld', [x, w, y, g.n, g.cin, g.cout, ...g.in, ...g.out, rows, p], g.n * volume(g.out) * g.cout * g.cin * 8);
     dev.release(p, slots * panel);
     return;
   }
-  const K = g.cin * 8, packed = Math.ceil(g.cout / 4) * 4 * K, wp = dev.temp(packed);
+  const packed = Math.ceil(g.cout / 4) * 4 * K, wp = dev.temp(packed);
   dev.call('packRows4', [w, g.cout, K, wp], packed);
   dev.call('patchConv', [x, wp, y, g.n, g.cin, g.cout, ...g.in, ...g.out, rows, p], g.n * volume(g.out) * g.cout * K);
   dev.release(wp, packed);
@@ -337,7 +341,7 @@ function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: C
   const K = g.cin * 8, inVol = volume(g.in);
   if (!g.out.every((o, i) => 2 * o === g.in[i])) dev.call('fill', [dx, g.n * g.cin * inVol, 0], g.n * g.cin * inVol);
   const wT = dev.transposed(w, g.cout, K), panel = g.cout * Math.ceil(g.out[2] / 8) * 8;
-  const slots = dev.pool.count === 1 ? 1 : MAX_PARTS, p = dev.temp(slots * panel);
+  const slots = dev.pool.parts, p = dev.temp(slots * panel);
   dev.call('patchConvInput', [dy, wT, dx, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * K);
   dev.release(p, slots * panel);
   dev.release(wT, g.cout * K);
@@ -349,7 +353,7 @@ const PATCH_CHUNK = 512;
 /** dw for 2×2×2 patches (asm/gemm.ts patchConvWeight): parts take input channels, each packing its own panels. */
 function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
   const K = g.cin * 8, chunkRows = Math.max(1, Math.floor(PATCH_CHUNK / g.out[2]));
-  const panel = chunkRows * g.out[2] * 8, slots = dev.pool.count === 1 ? 1 : MAX_PARTS, p = dev.temp(slots * panel);
+  const panel = chunkRows * g.out[2] * 8, slots = dev.pool.parts, p = dev.temp(slots * panel);
   dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
   dev.call('patchConvWeight', [x, dy, dw, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], g.n * volume(g.out) * g.cout * K);
   dev.release(p, slots * panel);
@@ -470,7 +474,7 @@ const DOT_PARTIALS = 1 << 22;
  */
 function dotProducts(dev: Device, M: number, J: number, L: number, a: number, lda: number, rows: number, c: number, ldc: number) {
   const chunks = Math.ceil(L / DOT_CHUNK), floats = chunks * M * J;
-  const byChunks = !(globalThis as any).process?.env?.OLDDOT && dev.pool.count > 1 && chunks >= PARTS_PER_THREAD * dev.pool.count && floats <= DOT_PARTIALS;
+  const byChunks = !(globalThis as any).process?.env?.OLDDOT && dev.pool.parts > 1 && chunks >= dev.pool.parts && floats <= DOT_PARTIALS;
   const partials = byChunks ? dev.temp(floats) : 0;
   dev.call('gemmDot', [M, J, L, a, lda, rows, c, ldc, DOT_CHUNK, partials], M * J * L);
   if (!partials) return;

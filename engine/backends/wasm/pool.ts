@@ -11,7 +11,7 @@ import { workerMain } from './worker.ts';
 // open job (−1 once closed); joined threads that finished; kernel index; argument count; parts; next
 // free part; error flag.
 const SEQ = 0, JOIN = 1, DONE = 2, FN = 3, NARGS = 4, PARTS = 5, NEXT = 6, ERROR = 7;
-export const PARTS_PER_THREAD = 8;
+const PARTS_PER_THREAD = 8;
 /** Most parts a call is cut into (the strided kernels keep 64 bytes of index scratch per part). */
 export const MAX_PARTS = 256;
 
@@ -76,6 +76,9 @@ export class Pool {
 
   /** Threads that run each kernel (1 = only the calling thread). */
   get count() { return this.size; }
+
+  /** Parts a parallel call is cut into: kernel part indices (tid) stay below this. */
+  get parts() { return this.size === 1 ? 1 : this.size * PARTS_PER_THREAD; }
 
   /** Sets the thread count, starting threads as needed; needs shared memory beyond one thread. */
   async resize(n: number) {
