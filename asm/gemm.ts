@@ -488,6 +488,90 @@ export function patchConvInput(dy: usize, wT: usize, dx: usize, N: i32, C: i32, 
 }
 
 /**
+ * Packs the patches of channel xc (one sample's [D, H, W]) for output rows r0…r1 − 1 of the sample
+ * (r = od·oH + oh) as a panel P[pos, t] at p: 8 taps a position, built from the W pairs with shuffles.
+ */
+@inline
+function packPatchTaps(xc: usize, p: usize, r0: i32, r1: i32, oH: i32, oW: i32, W: i32, plane: i32): void {
+  const rowB = <usize>W << 2, planeB = <usize>plane << 2;
+  let q = p;
+  for (let r = r0; r < r1; r++) {
+    const od = r / oH, oh = r - od * oH;
+    const s00 = at(xc, 2 * od * plane + 2 * oh * W), s01 = s00 + rowB, s10 = s00 + planeB, s11 = s10 + rowB;
+    let ow = 0;
+    for (; ow + 2 <= oW; ow += 2) {
+      // pairs (kw = 0, 1) of two positions per row; the rows' last read ends at 2·ow + 3 < 2·oW ≤ W
+      const o = <usize>ow << 3;
+      const a = v128.load(s00 + o), e = v128.load(s01 + o), f = v128.load(s10 + o), g = v128.load(s11 + o);
+      v128.store(q, i32x4.shuffle(a, e, 0, 1, 4, 5)); v128.store(q, i32x4.shuffle(f, g, 0, 1, 4, 5), 16);
+      v128.store(q, i32x4.shuffle(a, e, 2, 3, 6, 7), 32); v128.store(q, i32x4.shuffle(f, g, 2, 3, 6, 7), 48);
+      q += 64;
+    }
+    if (ow < oW) {
+      const o = <usize>ow << 3;
+      store<i64>(q, load<i64>(s00 + o)); store<i64>(q, load<i64>(s01 + o), 8);
+      store<i64>(q, load<i64>(s10 + o), 16); store<i64>(q, load<i64>(s11 + o), 24);
+      q += 32;
+    }
+  }
+}
+
+/**
+ * The weight gradient of patchConv by chunks of positions: part takes whole chunks (b, rows r0…r0 +
+ * chunkRows − 1 of sample b), packs the chunk's dy as blocks of 4 outputs, each [pos, 4] (packRows4's
+ * layout, rows past M zero), then per input channel the chunk's patches (packPatchTaps) and runs 4 × 8
+ * tiles over them, storing the chunk's sums at partials [chunks, M, C·8] for sumChunks to add up in
+ * chunk order. The same sums in the same order as patchConvWeight, whose parts take channels: this
+ * one suits many positions and few channels (the first down-conv), as each part reads dy once.
+ * A slot of `slots` holds M rounded up to 4 rows of dy and 8 taps per position: (M4 + 8)·chunkRows·oW floats.
+ */
+export function patchConvWeightChunks(x: usize, dy: usize, partials: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
+                                      oD: i32, oH: i32, oW: i32, chunkRows: i32, slots: usize, tid: i32, nt: i32): void {
+  const K = C << 3, outVol = oD * oH * oW, plane = H * W, rowsPerSample = oD * oH, mBlocks = (M + MR - 1) / MR;
+  const chunksPerSample = (rowsPerSample + chunkRows - 1) / chunkRows, chunks = N * chunksPerSample;
+  const u0 = share(chunks, tid, nt, 1), u1 = share(chunks, tid + 1, nt, 1);
+  const most = chunkRows * oW, a = at(slots, tid * (mBlocks * MR + 8) * most), p = at(a, mBlocks * MR * most);
+  const ldcB = <usize>K << 2;
+  for (let u = u0; u < u1; u++) {
+    const b = u / chunksPerSample, r0 = (u - b * chunksPerSample) * chunkRows, r1 = min(rowsPerSample, r0 + chunkRows);
+    const positions = (r1 - r0) * oW;
+    // dy's rows of the chunk, 4 outputs interleaved a position (a 4 × 4 transpose per 4 positions)
+    for (let mb = 0; mb < mBlocks; mb++) {
+      const d = at(a, mb * MR * positions), m = mb * MR;
+      const s0 = at(dy, (b * M + m) * outVol + r0 * oW), s1 = m + 1 < M ? s0 + (<usize>outVol << 2) : 0;
+      const s2 = m + 2 < M ? s0 + (<usize>outVol << 3) : 0, s3 = m + 3 < M ? s0 + <usize>outVol * 12 : 0;
+      let l = 0;
+      if (m + 3 < M) {
+        for (; l + 4 <= positions; l += 4) {
+          const o = <usize>l << 2;
+          const v0 = v128.load(s0 + o), v1 = v128.load(s1 + o), v2 = v128.load(s2 + o), v3 = v128.load(s3 + o);
+          const lo01 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), lo23 = i32x4.shuffle(v2, v3, 0, 4, 1, 5);
+          const hi01 = i32x4.shuffle(v0, v1, 2, 6, 3, 7), hi23 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
+          const q = d + (o << 2);
+          v128.store(q, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5)); v128.store(q, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7), 16);
+          v128.store(q, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5), 32); v128.store(q, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7), 48);
+        }
+      }
+      for (; l < positions; l++) {
+        const o = <usize>l << 2, q = d + (o << 2);
+        store<f32>(q, load<f32>(s0 + o));
+        store<f32>(q, s1 ? load<f32>(s1 + o) : 0, 4);
+        store<f32>(q, s2 ? load<f32>(s2 + o) : 0, 8);
+        store<f32>(q, s3 ? load<f32>(s3 + o) : 0, 12);
+      }
+    }
+    const out = at(partials, u * M * K);
+    for (let ci = 0; ci < C; ci++) {
+      packPatchTaps(at(x, (b * C + ci) * D * plane), p, r0, r1, oH, oW, W, plane);
+      for (let mb = 0; mb < mBlocks; mb++) {
+        const m = mb * MR;
+        packedTile(at(a, m * positions), p, positions, at(out, m * K + (ci << 3)), ldcB, false, min(MR, M - m), NR);
+      }
+    }
+  }
+}
+
+/**
  * The weight gradient of patchConv: dw[m, (c, t)] += Σ over positions of dy[b, m, pos]·x[b, c, patch pos, tap t],
  * dw zeroed by the host. A part takes input channels c; per sample and chunk of `chunkRows` output rows it
  * packs the chunk's patches of c as a panel P[pos, t] (8 taps a position, built from the W pairs with
@@ -500,32 +584,12 @@ export function patchConvWeight(x: usize, dy: usize, dw: usize, N: i32, C: i32, 
   const K = C << 3, outVol = oD * oH * oW, plane = H * W, rowsPerSample = oD * oH;
   const c0 = share(C, tid, nt, 1), c1 = share(C, tid + 1, nt, 1);
   const p = at(slots, tid * chunkRows * oW * 8), ldaB = <usize>outVol << 2, ldcB = <usize>K << 2;
-  const rowB = <usize>W << 2, planeB = <usize>plane << 2;
   for (let ci = c0; ci < c1; ci++) {
     for (let b = 0; b < N; b++) {
       const xc = at(x, (b * C + ci) * D * plane);
       for (let r0 = 0; r0 < rowsPerSample; r0 += chunkRows) {
         const r1 = min(rowsPerSample, r0 + chunkRows);
-        let q = p;
-        for (let r = r0; r < r1; r++) {
-          const od = r / oH, oh = r - od * oH;
-          const s00 = at(xc, 2 * od * plane + 2 * oh * W), s01 = s00 + rowB, s10 = s00 + planeB, s11 = s10 + rowB;
-          let ow = 0;
-          for (; ow + 2 <= oW; ow += 2) {
-            // pairs (kw = 0, 1) of two positions per row; the rows' last read ends at 2·ow + 3 < 2·oW ≤ W
-            const o = <usize>ow << 3;
-            const a = v128.load(s00 + o), e = v128.load(s01 + o), f = v128.load(s10 + o), g = v128.load(s11 + o);
-            v128.store(q, i32x4.shuffle(a, e, 0, 1, 4, 5)); v128.store(q, i32x4.shuffle(f, g, 0, 1, 4, 5), 16);
-            v128.store(q, i32x4.shuffle(a, e, 2, 3, 6, 7), 32); v128.store(q, i32x4.shuffle(f, g, 2, 3, 6, 7), 48);
-            q += 64;
-          }
-          if (ow < oW) {
-            const o = <usize>ow << 3;
-            store<i64>(q, load<i64>(s00 + o)); store<i64>(q, load<i64>(s01 + o), 8);
-            store<i64>(q, load<i64>(s10 + o), 16); store<i64>(q, load<i64>(s11 + o), 24);
-            q += 32;
-          }
-        }
+        packPatchTaps(xc, p, r0, r1, oH, oW, W, plane);
         const positions = (r1 - r0) * oW;
         for (let m = 0; m < M; m += MR) {
           const rowsValid = min(MR, M - m);

@@ -349,13 +349,29 @@ function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: C
 
 /** Output positions per chunk of the patch weight gradient: a panel of 16 KiB, in cache while every tile reads it. */
 const PATCH_CHUNK = 512;
+/** Most floats of per-chunk weight-gradient sums (one dw per chunk). */
+const PATCH_PARTIALS = 1 << 22;
 
-/** dw for 2×2×2 patches (asm/gemm.ts patchConvWeight): parts take input channels, each packing its own panels. */
+/**
+ * dw for 2×2×2 patches. Parts take chunks of positions (asm/gemm.ts patchConvWeightChunks: dy packed once
+ * per chunk, the chunks' sums then added in order by sumChunks) where there are chunks for every part,
+ * else input channels (patchConvWeight, the deep layers' few positions). Both give the same bits.
+ */
 function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
-  const K = g.cin * 8, chunkRows = Math.max(1, Math.floor(PATCH_CHUNK / g.out[2]));
-  const panel = chunkRows * g.out[2] * 8, slots = dev.pool.parts, p = dev.temp(slots * panel);
+  const K = g.cin * 8, oW = g.out[2], chunkRows = Math.max(1, Math.floor(PATCH_CHUNK / oW)), slots = dev.pool.parts;
+  const chunks = g.n * Math.ceil((g.out[0] * g.out[1]) / chunkRows), partials = chunks * g.cout * K;
+  const work = g.n * volume(g.out) * g.cout * K;
   dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-  dev.call('patchConvWeight', [x, dy, dw, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], g.n * volume(g.out) * g.cout * K);
+  if (!(globalThis as any).process?.env?.OLDDW && chunks >= slots && partials <= PATCH_PARTIALS) {
+    const slot = (Math.ceil(g.cout / 4) * 4 + 8) * chunkRows * oW, p = dev.temp(slots * slot), sums = dev.temp(partials);
+    dev.call('patchConvWeightChunks', [x, dy, sums, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], work);
+    dev.call('sumChunks', [g.cout, K, chunks, sums, dw, K], partials);
+    dev.release(sums, partials);
+    dev.release(p, slots * slot);
+    return;
+  }
+  const panel = chunkRows * oW * 8, p = dev.temp(slots * panel);
+  dev.call('patchConvWeight', [x, dy, dw, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], work);
   dev.release(p, slots * panel);
 }
 

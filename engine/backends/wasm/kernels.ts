@@ -57,6 +57,8 @@ export interface Kernels {
                  tid: I, nt: I): void;
   patchConvWeight(x: I, dy: I, dw: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, chunkRows: I, slots: I,
                   tid: I, nt: I): void;
+  patchConvWeightChunks(x: I, dy: I, partials: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, chunkRows: I,
+                        slots: I, tid: I, nt: I): void;
 }
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
@@ -64,7 +66,7 @@ export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'c
   'gemmRows', 'gemmDot', 'sumChunks', 'window3d', 'windowCopies', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv',
   'winoGradOutput', 'winoDot', 'winoGradBlocks', 'winoWeightGrad', 'channelMoments', 'channelAffine',
   'channelAffineBackward', 'channelAffineBackwardInput', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather', 'patchConv',
-  'patchConvOld', 'packRows4', 'patchConvInput', 'patchConvWeight'];
+  'patchConvOld', 'packRows4', 'patchConvInput', 'patchConvWeight', 'patchConvWeightChunks'];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;
