@@ -436,49 +436,50 @@ function storePairs(p: usize, e: v128, o: v128, width: i32): void {
 
 /**
  * The input gradient of patchConv: dx[b, c, 2·od + kd, 2·oh + kh, 2·ow + kw] = Σ_m wT[(c, kd, kh, kw), m]·dy[b, m, od, oh, ow],
- * wT = [C·8, M]. A part takes output rows (b, od, oh); a 4 × 8 tile holds the four (kh, kw) taps of one
- * (c, kd) for 8 positions, with dy's rows read in place as B, and is stored as two dx rows, the kw pairs
- * interleaved; the row's dy is first copied to the part's slot of `slots` (M·ldp floats, ldp = oW rounded
- * up to 8). Inputs no patch covers (a last odd plane, row or column) are left as they are: the host
+ * with wT = [C·8, M] packed by packRows4: block (c, kd) holds the four (kh, kw) taps, [m, 4]. A part
+ * takes output rows (b, od, oh): it copies the row's dy into its slot of `slots` as strips of 8
+ * positions, each [m, 8] (M·ldp floats, ldp = oW rounded up to 8), then runs a 4 × 8 tile per (c, kd)
+ * and strip, both operands read a step from one address, and stores it as two dx rows, the kw pairs
+ * interleaved. Inputs no patch covers (a last odd plane, row or column) are left as they are: the host
  * zeroes them. Every element is summed in m order, however the work is cut.
  */
 export function patchConvInput(dy: usize, wT: usize, dx: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
                                oD: i32, oH: i32, oW: i32, slots: usize, tid: i32, nt: i32): void {
-  const rows = N * oD * oH, outVol = oD * oH * oW, plane = H * W, ldp = (oW + 7) & ~7;
+  const rows = N * oD * oH, outVol = oD * oH * oW, plane = H * W, ldp = (oW + 7) & ~7, strips = ldp >> 3;
   const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
-  const ldaB = <usize>M << 2, ldbB = <usize>ldp << 2, rowB = <usize>W << 2, dyr = at(slots, tid * M * ldp);
+  const rowB = <usize>W << 2, stripB = <usize>M << 5, blockB = <usize>M << 4, dyr = at(slots, tid * M * ldp);
   for (let r = r0; r < r1; r++) {
     const oh = r % oH, od = (r / oH) % oD, b = r / (oH * oD);
-    // the row's dy, one row per m, packed: dy's own rows lie outVol apart, often a multiple of 4 KiB (cache set conflicts)
     const src = at(dy, b * M * outVol + (od * oH + oh) * oW);
     for (let m = 0; m < M; m++) {
-      const s = at(src, m * outVol), d = at(dyr, m * ldp);
-      let ow = 0;
-      for (; ow + 4 <= oW; ow += 4) v128.store(at(d, ow), v128.load(at(s, ow)));
-      for (; ow < oW; ow++) store<f32>(at(d, ow), load<f32>(at(s, ow)));
-      for (; ow < ldp; ow++) store<f32>(at(d, ow), 0);
+      const s = at(src, m * outVol), d = dyr + (<usize>m << 5);
+      let ow = 0, q = d;
+      for (; ow + 8 <= oW; ow += 8, q += stripB) { v128.store(q, v128.load(at(s, ow))); v128.store(q, v128.load(at(s, ow), 16), 16); }
+      for (; ow + 4 <= oW; ow += 4) v128.store(d + <usize>(ow >> 3) * stripB + (<usize>(ow & 7) << 2), v128.load(at(s, ow)));
+      for (; ow < oW; ow++) store<f32>(d + <usize>(ow >> 3) * stripB + (<usize>(ow & 7) << 2), load<f32>(at(s, ow)));
+      // lanes of the last strip past the row: never stored, but kept finite
+      for (; ow < ldp; ow++) store<f32>(d + <usize>(ow >> 3) * stripB + (<usize>(ow & 7) << 2), 0);
     }
     for (let ci = 0; ci < C; ci++) {
       for (let kd = 0; kd < 2; kd++) {
-        const a0 = at(wT, ((ci << 3) + (kd << 2)) * M), a1 = a0 + ldaB, a2 = a1 + ldaB, a3 = a2 + ldaB;
+        const ak = wT + <usize>((ci << 1) + kd) * blockB;
         const d0 = at(dx, ((b * C + ci) * D + 2 * od + kd) * plane + 2 * oh * W), d1 = d0 + rowB;
-        for (let n = 0; n < oW; n += NR) {
+        for (let t = 0; t < strips; t++) {
           let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-          let bp = at(dyr, n);
+          let a = ak, bp = dyr + <usize>t * stripB;
           for (let m = 0; m < M; m++) {
-            const o = <usize>m << 2;
             const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-            let av = v128.load32_splat(a0 + o);
+            let av = v128.load32_splat(a);
             c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
-            av = v128.load32_splat(a1 + o);
+            av = v128.load32_splat(a, 4);
             c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
-            av = v128.load32_splat(a2 + o);
+            av = v128.load32_splat(a, 8);
             c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
-            av = v128.load32_splat(a3 + o);
+            av = v128.load32_splat(a, 12);
             c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
-            bp += ldbB;
+            a += 16; bp += 32;
           }
-          const width = min(NR, oW - n), e = at(d0, 2 * n), f = at(d1, 2 * n);
+          const n = t << 3, width = min(NR, oW - n), e = at(d0, 2 * n), f = at(d1, 2 * n);
           storePairs(e, c00, c10, width); storePairs(e + 32, c01, c11, width - 4);
           storePairs(f, c20, c30, width); storePairs(f + 32, c21, c31, width - 4);
         }
@@ -486,6 +487,7 @@ export function patchConvInput(dy: usize, wT: usize, dx: usize, N: i32, C: i32, 
     }
   }
 }
+
 
 /**
  * Packs the patches of channel xc (one sample's [D, H, W]) for output rows r0…r1 − 1 of the sample
@@ -673,3 +675,56 @@ export function patchConvOld(x: usize, w: usize, y: usize, N: i32, C: i32, M: i3
   }
 }
 
+
+/**
+ * The input gradient of patchConv: dx[b, c, 2·od + kd, 2·oh + kh, 2·ow + kw] = Σ_m wT[(c, kd, kh, kw), m]·dy[b, m, od, oh, ow],
+ * wT = [C·8, M]. A part takes output rows (b, od, oh); a 4 × 8 tile holds the four (kh, kw) taps of one
+ * (c, kd) for 8 positions, with dy's rows read in place as B, and is stored as two dx rows, the kw pairs
+ * interleaved; the row's dy is first copied to the part's slot of `slots` (M·ldp floats, ldp = oW rounded
+ * up to 8). Inputs no patch covers (a last odd plane, row or column) are left as they are: the host
+ * zeroes them. Every element is summed in m order, however the work is cut.
+ */
+export function patchConvInputOld(dy: usize, wT: usize, dx: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
+                               oD: i32, oH: i32, oW: i32, slots: usize, tid: i32, nt: i32): void {
+  const rows = N * oD * oH, outVol = oD * oH * oW, plane = H * W, ldp = (oW + 7) & ~7;
+  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
+  const ldaB = <usize>M << 2, ldbB = <usize>ldp << 2, rowB = <usize>W << 2, dyr = at(slots, tid * M * ldp);
+  for (let r = r0; r < r1; r++) {
+    const oh = r % oH, od = (r / oH) % oD, b = r / (oH * oD);
+    // the row's dy, one row per m, packed: dy's own rows lie outVol apart, often a multiple of 4 KiB (cache set conflicts)
+    const src = at(dy, b * M * outVol + (od * oH + oh) * oW);
+    for (let m = 0; m < M; m++) {
+      const s = at(src, m * outVol), d = at(dyr, m * ldp);
+      let ow = 0;
+      for (; ow + 4 <= oW; ow += 4) v128.store(at(d, ow), v128.load(at(s, ow)));
+      for (; ow < oW; ow++) store<f32>(at(d, ow), load<f32>(at(s, ow)));
+      for (; ow < ldp; ow++) store<f32>(at(d, ow), 0);
+    }
+    for (let ci = 0; ci < C; ci++) {
+      for (let kd = 0; kd < 2; kd++) {
+        const a0 = at(wT, ((ci << 3) + (kd << 2)) * M), a1 = a0 + ldaB, a2 = a1 + ldaB, a3 = a2 + ldaB;
+        const d0 = at(dx, ((b * C + ci) * D + 2 * od + kd) * plane + 2 * oh * W), d1 = d0 + rowB;
+        for (let n = 0; n < oW; n += NR) {
+          let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+          let bp = at(dyr, n);
+          for (let m = 0; m < M; m++) {
+            const o = <usize>m << 2;
+            const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+            let av = v128.load32_splat(a0 + o);
+            c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
+            av = v128.load32_splat(a1 + o);
+            c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
+            av = v128.load32_splat(a2 + o);
+            c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
+            av = v128.load32_splat(a3 + o);
+            c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
+            bp += ldbB;
+          }
+          const width = min(NR, oW - n), e = at(d0, 2 * n), f = at(d1, 2 * n);
+          storePairs(e, c00, c10, width); storePairs(e + 32, c01, c11, width - 4);
+          storePairs(f, c20, c30, width); storePairs(f + 32, c21, c31, width - 4);
+        }
+      }
+    }
+  }
+}

@@ -342,7 +342,14 @@ function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: C
   if (!g.out.every((o, i) => 2 * o === g.in[i])) dev.call('fill', [dx, g.n * g.cin * inVol, 0], g.n * g.cin * inVol);
   const wT = dev.transposed(w, g.cout, K), panel = g.cout * Math.ceil(g.out[2] / 8) * 8;
   const slots = dev.pool.parts, p = dev.temp(slots * panel);
-  dev.call('patchConvInput', [dy, wT, dx, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * K);
+  if ((globalThis as any).process?.env?.OLDDX) {
+    dev.call('patchConvInputOld', [dy, wT, dx, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * K);
+  } else {
+    const wp = dev.temp(K * g.cout);
+    dev.call('packRows4', [wT, K, g.cout, wp], K * g.cout);
+    dev.call('patchConvInput', [dy, wp, dx, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * K);
+    dev.release(wp, K * g.cout);
+  }
   dev.release(p, slots * panel);
   dev.release(wT, g.cout * K);
 }

@@ -55,6 +55,8 @@ export interface Kernels {
   packRows4(a: I, m: I, k: I, dst: I, tid: I, nt: I): void;
   patchConvInput(dy: I, wT: I, dx: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, slots: I,
                  tid: I, nt: I): void;
+  patchConvInputOld(dy: I, wT: I, dx: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, slots: I,
+                 tid: I, nt: I): void;
   patchConvWeight(x: I, dy: I, dw: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, chunkRows: I, slots: I,
                   tid: I, nt: I): void;
   patchConvWeightChunks(x: I, dy: I, partials: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, chunkRows: I,
@@ -66,7 +68,7 @@ export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'c
   'gemmRows', 'gemmDot', 'sumChunks', 'window3d', 'windowCopies', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv',
   'winoGradOutput', 'winoDot', 'winoGradBlocks', 'winoWeightGrad', 'channelMoments', 'channelAffine',
   'channelAffineBackward', 'channelAffineBackwardInput', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather', 'patchConv',
-  'patchConvOld', 'packRows4', 'patchConvInput', 'patchConvWeight', 'patchConvWeightChunks'];
+  'patchConvOld', 'packRows4', 'patchConvInput', 'patchConvInputOld', 'patchConvWeight', 'patchConvWeightChunks'];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;
