@@ -355,7 +355,7 @@ function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: C
 }
 
 /** Output positions per chunk of the patch weight gradient: a panel of 16 KiB, in cache while every tile reads it. */
-const PATCH_CHUNK = 512;
+const PATCH_CHUNK = 1024;
 /** Most floats of per-chunk weight-gradient sums (one dw per chunk). */
 const PATCH_PARTIALS = 1 << 22;
 
@@ -369,7 +369,7 @@ function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: 
   const chunks = g.n * Math.ceil((g.out[0] * g.out[1]) / chunkRows), partials = chunks * g.cout * K;
   const work = g.n * volume(g.out) * g.cout * K;
   dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-  if (!(globalThis as any).process?.env?.OLDDW && chunks >= slots && partials <= PATCH_PARTIALS) {
+  if (!(globalThis as any).process?.env?.OLDDW && 2 * chunks >= slots && partials <= PATCH_PARTIALS) {
     const slot = (Math.ceil(g.cout / 4) * 4 + 8) * chunkRows * oW, p = dev.temp(slots * slot), sums = dev.temp(partials);
     dev.call('patchConvWeightChunks', [x, dy, sums, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], work);
     dev.call('sumChunks', [g.cout, K, chunks, sums, dw, K], partials);
