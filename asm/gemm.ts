@@ -253,33 +253,6 @@ export function gemmGather(M: i32, N: i32, K: i32, a: usize, aRow: usize, aCol: 
 }
 
 /**
- * A 4×8 tile of C = Σ_k A[m, k]·B[k, n] over the whole depth, B rows ldbB bytes apart (a packed panel),
- * summed in k order from zero; lanes past `width` and rows past `rowsValid` are not stored.
- */
-@inline
-function panelTile(a: usize, ldaB: usize, b: usize, ldbB: usize, K: i32, c: usize, ldcB: usize, rowsValid: i32, width: i32): void {
-  let a0 = a, a1 = rowsValid > 1 ? a + ldaB : a, a2 = rowsValid > 2 ? a + 2 * ldaB : a1, a3 = rowsValid > 3 ? a + 3 * ldaB : a2;
-  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  for (let k = 0; k < K; k++) {
-    const b0 = v128.load(b), b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a0);
-    c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
-    av = v128.load32_splat(a1);
-    c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
-    av = v128.load32_splat(a2);
-    c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
-    av = v128.load32_splat(a3);
-    c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
-    a0 += 4; a1 += 4; a2 += 4; a3 += 4;
-    b += ldbB;
-  }
-  storeLanes(c, c00, width); storeLanes(c + 16, c01, width - 4);
-  if (rowsValid > 1) { storeLanes(c + 1 * ldcB, c10, width); storeLanes(c + 1 * ldcB + 16, c11, width - 4); }
-  if (rowsValid > 2) { storeLanes(c + 2 * ldcB, c20, width); storeLanes(c + 2 * ldcB + 16, c21, width - 4); }
-  if (rowsValid > 3) { storeLanes(c + 3 * ldcB, c30, width); storeLanes(c + 3 * ldcB + 16, c31, width - 4); }
-}
-
-/**
  * A row-major [M, K] matrix packed as 4-row blocks, each [K, 4] (rows past M zero): the register
  * tiles of packedTile then read their 4 values of A a step from one address.
  */
@@ -342,10 +315,10 @@ function packPatches(x: usize, p: usize, C: i32, D: i32, plane: i32, W: i32, oW:
   const eights = (oW & 7) == 0, vectors = (oW & 3) == 0;
   for (let ci = c0; ci < c1; ci++) {
     for (let kd = 0; kd < 2; kd++) {
-      for (let kh = 0; kh < 2; kh++) {
-        // strip rows ke (kw = 0) and ke + 1 (kw = 1)
-        const ke = <usize>((ci << 3) + (kd << 2) + (kh << 1)) << 5;
-        for (let j = 0; j < nr; j++) {
+      for (let j = 0; j < nr; j++) {
+        for (let kh = 0; kh < 2; kh++) {
+          // rows of x in order; strip rows ke (kw = 0) and ke + 1 (kw = 1)
+          const ke = <usize>((ci << 3) + (kd << 2) + (kh << 1)) << 5;
           const s = at(x, ((b * C + ci) * D + 2 * od + kd) * plane + (2 * (oh0 + j) + kh) * W);
           let ow = 0;
           if (eights) {
@@ -617,112 +590,6 @@ export function patchConvWeight(x: usize, dy: usize, dw: usize, N: i32, C: i32, 
           if (rowsValid > 1) { v128.store(c + ldcB, f32x4.add(v128.load(c + ldcB), c10)); v128.store(c + ldcB, f32x4.add(v128.load(c + ldcB, 16), c11), 16); }
           if (rowsValid > 2) { v128.store(c + 2 * ldcB, f32x4.add(v128.load(c + 2 * ldcB), c20)); v128.store(c + 2 * ldcB, f32x4.add(v128.load(c + 2 * ldcB, 16), c21), 16); }
           if (rowsValid > 3) { v128.store(c + 3 * ldcB, f32x4.add(v128.load(c + 3 * ldcB), c30)); v128.store(c + 3 * ldcB, f32x4.add(v128.load(c + 3 * ldcB, 16), c31), 16); }
-        }
-      }
-    }
-  }
-}
-
-/**
- * y = conv(x, w) for kernel = stride = 2 (no padding, dilation 1), x [N, C, D, H, W], w [M, C·8],
- * y [N, M, oD, oH, oW]: a GEMM over the disjoint 2×2×2 patches. A part takes blocks of R output rows
- * of one plane (b, od, oh…oh + R − 1), whose positions are consecutive in y; for each it packs the
- * block's patches into a panel P[(c, kd, kh, kw), pos] (rows ldp = R·oW rounded up to 8 floats apart,
- * the W pairs split into even and odd lanes) in its own slot of `slots` (C·8·ldp floats per part), which
- * then stays in cache while every 4 × 8 tile of w·P reads it. Every output is summed in (c, tap) order,
- * however the work is cut.
- */
-export function patchConvOld(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
-                          oD: i32, oH: i32, oW: i32, R: i32, slots: usize, tid: i32, nt: i32): void {
-  const K = C << 3, ldp = (R * oW + 7) & ~7, hBlocks = (oH + R - 1) / R, units = N * oD * hBlocks;
-  const outVol = oD * oH * oW, plane = H * W;
-  const u0 = share(units, tid, nt, 1), u1 = share(units, tid + 1, nt, 1);
-  const p = at(slots, tid * K * ldp), ldpB = <usize>ldp << 2, ldwB = <usize>K << 2, ldyB = <usize>outVol << 2;
-  const vecW = oW & ~3;
-  for (let u = u0; u < u1; u++) {
-    const hb = u % hBlocks, od = (u / hBlocks) % oD, b = u / (hBlocks * oD);
-    const oh0 = hb * R, nr = min(R, oH - oh0), positions = nr * oW;
-    for (let ci = 0; ci < C; ci++) {
-      for (let kd = 0; kd < 2; kd++) {
-        for (let kh = 0; kh < 2; kh++) {
-          const pe = at(p, ((ci << 3) + (kd << 2) + (kh << 1)) * ldp), po = pe + ldpB;
-          for (let j = 0; j < nr; j++) {
-            const s = at(x, ((b * C + ci) * D + 2 * od + kd) * plane + (2 * (oh0 + j) + kh) * W);
-            const e = at(pe, j * oW), o = at(po, j * oW);
-            let ow = 0;
-            for (; ow < vecW; ow += 4) {
-              // the last pair read ends at 2·ow + 7 < 2·oW ≤ W: inside the row
-              const v0 = v128.load(at(s, 2 * ow)), v1 = v128.load(at(s, 2 * ow), 16);
-              v128.store(at(e, ow), i32x4.shuffle(v0, v1, 0, 2, 4, 6));
-              v128.store(at(o, ow), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
-            }
-            for (; ow < oW; ow++) {
-              store<f32>(at(e, ow), load<f32>(at(s, 2 * ow)));
-              store<f32>(at(o, ow), load<f32>(at(s, 2 * ow + 1)));
-            }
-          }
-          for (let n = positions; n < ldp; n++) { store<f32>(at(pe, n), 0); store<f32>(at(po, n), 0); }
-        }
-      }
-    }
-    const yr = at(y, b * M * outVol + (od * oH + oh0) * oW);
-    for (let m = 0; m < M; m += MR) {
-      const rowsValid = min(MR, M - m);
-      for (let n = 0; n < positions; n += NR) {
-        panelTile(at(w, m * K), ldwB, at(p, n), ldpB, K, at(yr, m * outVol + n), ldyB, rowsValid, min(NR, positions - n));
-      }
-    }
-  }
-}
-
-
-/**
- * The input gradient of patchConv: dx[b, c, 2·od + kd, 2·oh + kh, 2·ow + kw] = Σ_m wT[(c, kd, kh, kw), m]·dy[b, m, od, oh, ow],
- * wT = [C·8, M]. A part takes output rows (b, od, oh); a 4 × 8 tile holds the four (kh, kw) taps of one
- * (c, kd) for 8 positions, with dy's rows read in place as B, and is stored as two dx rows, the kw pairs
- * interleaved; the row's dy is first copied to the part's slot of `slots` (M·ldp floats, ldp = oW rounded
- * up to 8). Inputs no patch covers (a last odd plane, row or column) are left as they are: the host
- * zeroes them. Every element is summed in m order, however the work is cut.
- */
-export function patchConvInputOld(dy: usize, wT: usize, dx: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
-                               oD: i32, oH: i32, oW: i32, slots: usize, tid: i32, nt: i32): void {
-  const rows = N * oD * oH, outVol = oD * oH * oW, plane = H * W, ldp = (oW + 7) & ~7;
-  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
-  const ldaB = <usize>M << 2, ldbB = <usize>ldp << 2, rowB = <usize>W << 2, dyr = at(slots, tid * M * ldp);
-  for (let r = r0; r < r1; r++) {
-    const oh = r % oH, od = (r / oH) % oD, b = r / (oH * oD);
-    // the row's dy, one row per m, packed: dy's own rows lie outVol apart, often a multiple of 4 KiB (cache set conflicts)
-    const src = at(dy, b * M * outVol + (od * oH + oh) * oW);
-    for (let m = 0; m < M; m++) {
-      const s = at(src, m * outVol), d = at(dyr, m * ldp);
-      let ow = 0;
-      for (; ow + 4 <= oW; ow += 4) v128.store(at(d, ow), v128.load(at(s, ow)));
-      for (; ow < oW; ow++) store<f32>(at(d, ow), load<f32>(at(s, ow)));
-      for (; ow < ldp; ow++) store<f32>(at(d, ow), 0);
-    }
-    for (let ci = 0; ci < C; ci++) {
-      for (let kd = 0; kd < 2; kd++) {
-        const a0 = at(wT, ((ci << 3) + (kd << 2)) * M), a1 = a0 + ldaB, a2 = a1 + ldaB, a3 = a2 + ldaB;
-        const d0 = at(dx, ((b * C + ci) * D + 2 * od + kd) * plane + 2 * oh * W), d1 = d0 + rowB;
-        for (let n = 0; n < oW; n += NR) {
-          let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-          let bp = at(dyr, n);
-          for (let m = 0; m < M; m++) {
-            const o = <usize>m << 2;
-            const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-            let av = v128.load32_splat(a0 + o);
-            c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
-            av = v128.load32_splat(a1 + o);
-            c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
-            av = v128.load32_splat(a2 + o);
-            c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
-            av = v128.load32_splat(a3 + o);
-            c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
-            bp += ldbB;
-          }
-          const width = min(NR, oW - n), e = at(d0, 2 * n), f = at(d1, 2 * n);
-          storePairs(e, c00, c10, width); storePairs(e + 32, c01, c11, width - 4);
-          storePairs(f, c20, c30, width); storePairs(f + 32, c21, c31, width - 4);
         }
       }
     }

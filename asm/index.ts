@@ -3,6 +3,6 @@ export { heapBase } from './common';
 export { fill, unary, binary, where, copy } from './elementwise';
 export { reduce, argmax } from './reduce';
 export { channelMoments, channelAffine, channelAffineBackward, channelAffineBackwardInput } from './norm';
-export { gemmRows, gemmDot, sumChunks, gemmGather, patchConv, patchConvOld, packRows4, patchConvInput, patchConvInputOld, patchConvWeight, patchConvWeightChunks } from './gemm';
+export { gemmRows, gemmDot, sumChunks, gemmGather, packRows4, patchConv, patchConvInput, patchConvWeight, patchConvWeightChunks } from './gemm';
 export { winoInput, winoWeight, winoConv, winoGradOutput, winoDot, winoGradBlocks, winoWeightGrad } from './winograd';
 export { window3d, windowCopies, im2col, col2im, flipTaps, gatherCols, scatterCols } from './conv';

@@ -320,15 +320,9 @@ const PATCH_PANEL = 1 << 16;
  * blocks of rows of patches into its own slot of two panels.
  */
 function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
-  const [, oH, oW] = g.out, K = g.cin * 8, pb = (globalThis as any).process?.env?.PB;
-  const rows = Math.max(1, Math.min(oH, Math.floor(pb ? Number(pb) / oW : PATCH_PANEL / (K * oW))));
+  const [, oH, oW] = g.out, K = g.cin * 8, rows = Math.max(1, Math.min(oH, Math.floor(PATCH_PANEL / (K * oW))));
   const panel = 2 * K * Math.ceil((rows * oW) / 8) * 8, slots = dev.pool.parts;
   const p = dev.temp(slots * panel);
-  if ((globalThis as any).process?.env?.OLDFWD) {
-    dev.call('patchConvOld', [x, w, y, g.n, g.cin, g.cout, ...g.in, ...g.out, rows, p], g.n * volume(g.out) * g.cout * g.cin * 8);
-    dev.release(p, slots * panel);
-    return;
-  }
   const packed = Math.ceil(g.cout / 4) * 4 * K, wp = dev.temp(packed);
   dev.call('packRows4', [w, g.cout, K, wp], packed);
   dev.call('patchConv', [x, wp, y, g.n, g.cin, g.cout, ...g.in, ...g.out, rows, p], g.n * volume(g.out) * g.cout * K);
@@ -342,14 +336,10 @@ function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: C
   if (!g.out.every((o, i) => 2 * o === g.in[i])) dev.call('fill', [dx, g.n * g.cin * inVol, 0], g.n * g.cin * inVol);
   const wT = dev.transposed(w, g.cout, K), panel = g.cout * Math.ceil(g.out[2] / 8) * 8;
   const slots = dev.pool.parts, p = dev.temp(slots * panel);
-  if ((globalThis as any).process?.env?.OLDDX) {
-    dev.call('patchConvInputOld', [dy, wT, dx, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * K);
-  } else {
-    const wp = dev.temp(K * g.cout);
-    dev.call('packRows4', [wT, K, g.cout, wp], K * g.cout);
-    dev.call('patchConvInput', [dy, wp, dx, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * K);
-    dev.release(wp, K * g.cout);
-  }
+  const wp = dev.temp(K * g.cout);
+  dev.call('packRows4', [wT, K, g.cout, wp], K * g.cout);
+  dev.call('patchConvInput', [dy, wp, dx, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * K);
+  dev.release(wp, K * g.cout);
   dev.release(p, slots * panel);
   dev.release(wT, g.cout * K);
 }
@@ -369,7 +359,7 @@ function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: 
   const chunks = g.n * Math.ceil((g.out[0] * g.out[1]) / chunkRows), partials = chunks * g.cout * K;
   const work = g.n * volume(g.out) * g.cout * K;
   dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-  if (!(globalThis as any).process?.env?.OLDDW && 2 * chunks >= slots && partials <= PATCH_PARTIALS) {
+  if (2 * chunks >= slots && partials <= PATCH_PARTIALS) {
     const slot = (Math.ceil(g.cout / 4) * 4 + 8) * chunkRows * oW, p = dev.temp(slots * slot), sums = dev.temp(partials);
     dev.call('patchConvWeightChunks', [x, dy, sums, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], work);
     dev.call('sumChunks', [g.cout, K, chunks, sums, dw, K], partials);
@@ -497,7 +487,7 @@ const DOT_PARTIALS = 1 << 22;
  */
 function dotProducts(dev: Device, M: number, J: number, L: number, a: number, lda: number, rows: number, c: number, ldc: number) {
   const chunks = Math.ceil(L / DOT_CHUNK), floats = chunks * M * J;
-  const byChunks = !(globalThis as any).process?.env?.OLDDOT && dev.pool.parts > 1 && chunks >= dev.pool.parts && floats <= DOT_PARTIALS;
+  const byChunks = dev.pool.parts > 1 && chunks >= dev.pool.parts && floats <= DOT_PARTIALS;
   const partials = byChunks ? dev.temp(floats) : 0;
   dev.call('gemmDot', [M, J, L, a, lda, rows, c, ldc, DOT_CHUNK, partials], M * J * L);
   if (!partials) return;

@@ -50,12 +50,8 @@ export interface Kernels {
   scatterCols(col: I, transposed: I, c: I, tapOff: I, taps: I, posOff: I, l: I, dst: I, chanStride: I, tid: I, nt: I): void;
   patchConv(x: I, w: I, y: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, rows: I, slots: I,
             tid: I, nt: I): void;
-  patchConvOld(x: I, w: I, y: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, rows: I, slots: I,
-            tid: I, nt: I): void;
   packRows4(a: I, m: I, k: I, dst: I, tid: I, nt: I): void;
   patchConvInput(dy: I, wT: I, dx: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, slots: I,
-                 tid: I, nt: I): void;
-  patchConvInputOld(dy: I, wT: I, dx: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, slots: I,
                  tid: I, nt: I): void;
   patchConvWeight(x: I, dy: I, dw: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, chunkRows: I, slots: I,
                   tid: I, nt: I): void;
@@ -68,7 +64,7 @@ export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'c
   'gemmRows', 'gemmDot', 'sumChunks', 'window3d', 'windowCopies', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv',
   'winoGradOutput', 'winoDot', 'winoGradBlocks', 'winoWeightGrad', 'channelMoments', 'channelAffine',
   'channelAffineBackward', 'channelAffineBackwardInput', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather', 'patchConv',
-  'patchConvOld', 'packRows4', 'patchConvInput', 'patchConvInputOld', 'patchConvWeight', 'patchConvWeightChunks'];
+  'packRows4', 'patchConvInput', 'patchConvWeight', 'patchConvWeightChunks'];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;
