@@ -344,15 +344,15 @@ function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: C
   dev.release(wT, g.cout * K);
 }
 
-/** Output positions per chunk of the patch weight gradient: a panel of 16 KiB, in cache while every tile reads it. */
+/** Output positions per chunk of the patch weight gradient: a panel of 32 KiB, in cache while every tile of 4 outputs reads it. */
 const PATCH_CHUNK = 1024;
 /** Most floats of per-chunk weight-gradient sums (one dw per chunk). */
 const PATCH_PARTIALS = 1 << 22;
 
 /**
  * dw for 2×2×2 patches. Parts take chunks of positions (asm/gemm.ts patchConvWeightChunks: dy packed once
- * per chunk, the chunks' sums then added in order by sumChunks) where there are chunks for every part,
- * else input channels (patchConvWeight, the deep layers' few positions). Both give the same bits.
+ * per chunk, the chunks' sums then added in order by sumChunks) where there is a chunk for at least every
+ * other part, else input channels (patchConvWeight, the deep layers' few positions). Both give the same bits.
  */
 function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
   const K = g.cin * 8, oW = g.out[2], chunkRows = Math.max(1, Math.floor(PATCH_CHUNK / oW)), slots = dev.pool.parts;
