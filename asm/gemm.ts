@@ -306,47 +306,43 @@ function packedTile(a: usize, b: usize, kn: i32, c: usize, ldcB: usize, init: bo
 }
 
 /**
- * Packs channels [c0, c1) of the patches of output rows oh0…oh0 + nr − 1 of plane (b, od) into the
- * panel p, as strips of 8 positions, each [(c, kd, kh, kw), 8] (the W pairs split into even and odd taps).
+ * Packs rows [i0, i1) of x's rows under output rows oh0…oh0 + nr − 1 of plane (b, od), row i = (c, kd, r)
+ * being x[b, c, 2·od + kd, 2·oh0 + r] (r < 2·nr, in memory order), into the panel p: strips of 8
+ * positions, each [(c, kd, kh, kw), 8] (the W pairs split into even and odd taps).
  */
 function packPatches(x: usize, p: usize, C: i32, D: i32, plane: i32, W: i32, oW: i32, b: i32, od: i32, oh0: i32, nr: i32,
-                     c0: i32, c1: i32, stripB: usize): void {
+                     i0: i32, i1: i32, stripB: usize): void {
   // oW a multiple of 8 (4): every row starts a strip (half a strip)
-  const eights = (oW & 7) == 0, vectors = (oW & 3) == 0;
-  for (let ci = c0; ci < c1; ci++) {
-    for (let kd = 0; kd < 2; kd++) {
-      for (let j = 0; j < nr; j++) {
-        for (let kh = 0; kh < 2; kh++) {
-          // rows of x in order; strip rows ke (kw = 0) and ke + 1 (kw = 1)
-          const ke = <usize>((ci << 3) + (kd << 2) + (kh << 1)) << 5;
-          const s = at(x, ((b * C + ci) * D + 2 * od + kd) * plane + (2 * (oh0 + j) + kh) * W);
-          let ow = 0;
-          if (eights) {
-            // whole strips: 8 positions a step, 4 of kw = 0 then 4 of kw = 1 per half strip row
-            let q = p + <usize>(j * oW >> 3) * stripB + ke, src = s;
-            for (; ow < oW; ow += 8) {
-              const v0 = v128.load(src), v1 = v128.load(src, 16), v2 = v128.load(src, 32), v3 = v128.load(src, 48);
-              v128.store(q, i32x4.shuffle(v0, v1, 0, 2, 4, 6)); v128.store(q, i32x4.shuffle(v2, v3, 0, 2, 4, 6), 16);
-              v128.store(q, i32x4.shuffle(v0, v1, 1, 3, 5, 7), 32); v128.store(q, i32x4.shuffle(v2, v3, 1, 3, 5, 7), 48);
-              q += stripB; src += 64;
-            }
-          }
-          if (vectors) {
-            for (; ow < oW; ow += 4) {
-              // the last pair read ends at 2·ow + 7 < 2·oW ≤ W: inside the row
-              const n = j * oW + ow, q = p + <usize>(n >> 3) * stripB + ke + (<usize>(n & 7) << 2);
-              const v0 = v128.load(at(s, 2 * ow)), v1 = v128.load(at(s, 2 * ow), 16);
-              v128.store(q, i32x4.shuffle(v0, v1, 0, 2, 4, 6));
-              v128.store(q, i32x4.shuffle(v0, v1, 1, 3, 5, 7), 32);
-            }
-          }
-          for (; ow < oW; ow++) {
-            const n = j * oW + ow, q = p + <usize>(n >> 3) * stripB + ke + (<usize>(n & 7) << 2);
-            store<f32>(q, load<f32>(at(s, 2 * ow)));
-            store<f32>(q, load<f32>(at(s, 2 * ow + 1)), 32);
-          }
-        }
+  const eights = (oW & 7) == 0, vectors = (oW & 3) == 0, perPlane = nr << 1;
+  for (let i = i0; i < i1; i++) {
+    const g = i / perPlane, r = i - g * perPlane, ci = g >> 1, kd = g & 1, j = r >> 1, kh = r & 1;
+    // strip rows ke (kw = 0) and ke + 1 (kw = 1)
+    const ke = <usize>((ci << 3) + (kd << 2) + (kh << 1)) << 5;
+    const s = at(x, ((b * C + ci) * D + 2 * od + kd) * plane + (2 * oh0 + r) * W);
+    let ow = 0;
+    if (eights) {
+      // whole strips: 8 positions a step, 4 of kw = 0 then 4 of kw = 1 per half strip row
+      let q = p + <usize>(j * oW >> 3) * stripB + ke, src = s;
+      for (; ow < oW; ow += 8) {
+        const v0 = v128.load(src), v1 = v128.load(src, 16), v2 = v128.load(src, 32), v3 = v128.load(src, 48);
+        v128.store(q, i32x4.shuffle(v0, v1, 0, 2, 4, 6)); v128.store(q, i32x4.shuffle(v2, v3, 0, 2, 4, 6), 16);
+        v128.store(q, i32x4.shuffle(v0, v1, 1, 3, 5, 7), 32); v128.store(q, i32x4.shuffle(v2, v3, 1, 3, 5, 7), 48);
+        q += stripB; src += 64;
       }
+    }
+    if (vectors) {
+      for (; ow < oW; ow += 4) {
+        // the last pair read ends at 2·ow + 7 < 2·oW ≤ W: inside the row
+        const n = j * oW + ow, q = p + <usize>(n >> 3) * stripB + ke + (<usize>(n & 7) << 2);
+        const v0 = v128.load(at(s, 2 * ow)), v1 = v128.load(at(s, 2 * ow), 16);
+        v128.store(q, i32x4.shuffle(v0, v1, 0, 2, 4, 6));
+        v128.store(q, i32x4.shuffle(v0, v1, 1, 3, 5, 7), 32);
+      }
+    }
+    for (; ow < oW; ow++) {
+      const n = j * oW + ow, q = p + <usize>(n >> 3) * stripB + ke + (<usize>(n & 7) << 2);
+      store<f32>(q, load<f32>(at(s, 2 * ow)));
+      store<f32>(q, load<f32>(at(s, 2 * ow + 1)), 32);
     }
   }
 }
@@ -358,30 +354,29 @@ function packPatches(x: usize, p: usize, C: i32, D: i32, plane: i32, W: i32, oW:
  * block's patches into a panel (packPatches: a tile reads its B values a step from one address) and
  * runs every 4 × 8 tile of w·panel over it. Its slot of `slots` holds two panels of C·8·ldp floats
  * (ldp = R·oW rounded up to 8): while the tiles run over one block, the next block is packed into the
- * other a few channels at a time, so that its reads of x overlap the multiply-adds. Every output is
- * summed in (c, tap) order, however the work is cut (depths past KC continue the sums stored in y).
+ * other a few rows of x after each tile, so that its reads of x overlap the multiply-adds. Every output
+ * is summed in (c, tap) order, however the work is cut (depths past KC continue the sums stored in y).
  */
 export function patchConv(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
                           oD: i32, oH: i32, oW: i32, R: i32, slots: usize, tid: i32, nt: i32): void {
   const K = C << 3, ldp = (R * oW + 7) & ~7, hBlocks = (oH + R - 1) / R, units = N * oD * hBlocks;
   const outVol = oD * oH * oW, plane = H * W, mBlocks = (M + MR - 1) / MR, kBlocks = (K + KC - 1) / KC;
-  const steps = kBlocks * mBlocks;
   const u0 = share(units, tid, nt, 1), u1 = share(units, tid + 1, nt, 1);
   const stripB = <usize>K << 5, ldyB = <usize>outVol << 2;
   let p = at(slots, 2 * tid * K * ldp), next = at(p, K * ldp);
   for (let u = u0; u < u1; u++) {
     const hb = u % hBlocks, od = (u / hBlocks) % oD, b = u / (hBlocks * oD);
     const oh0 = hb * R, nr = min(R, oH - oh0), positions = nr * oW, strips = (positions + 7) >> 3;
-    if (u == u0) packPatches(x, p, C, D, plane, W, oW, b, od, oh0, nr, 0, C, stripB);
+    if (u == u0) packPatches(x, p, C, D, plane, W, oW, b, od, oh0, nr, 0, C * nr << 2, stripB);
     // lanes of the last strip past the block: never stored, but kept finite
     for (let n = positions; n < strips << 3; n++) {
       const q = p + <usize>(n >> 3) * stripB + (<usize>(n & 7) << 2);
       for (let k = 0; k < K; k++) store<f32>(q + (<usize>k << 5), 0);
     }
     const v = u + 1, hv = v % hBlocks, odv = (v / hBlocks) % oD, bv = v / (hBlocks * oD);
-    const ohv = hv * R, nrv = min(R, oH - ohv);
+    const ohv = hv * R, nrv = min(R, oH - ohv), rowsNext = v < u1 ? C * nrv << 2 : 0, tiles = kBlocks * mBlocks * strips;
     const yr = at(y, b * M * outVol + (od * oH + oh0) * oW);
-    let step = 0;
+    let done = 0;
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kn = min(KC, K - k0);
       for (let mb = 0; mb < mBlocks; mb++) {
@@ -389,9 +384,9 @@ export function patchConv(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, 
         for (let t = 0; t < strips; t++) {
           const n = t << 3;
           packedTile(a, p + <usize>t * stripB + (<usize>k0 << 5), kn, at(yb, n), ldyB, k0 > 0, rowsValid, min(NR, positions - n));
+          const from = <i32>((<i64>rowsNext * done) / tiles), upto = <i32>((<i64>rowsNext * ++done) / tiles);
+          if (upto > from) packPatches(x, next, C, D, plane, W, oW, bv, odv, ohv, nrv, from, upto, stripB);
         }
-        if (v < u1) packPatches(x, next, C, D, plane, W, oW, bv, odv, ohv, nrv, step * C / steps, (step + 1) * C / steps, stripB);
-        step++;
       }
     }
     const t = p; p = next; next = t;
