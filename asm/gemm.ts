@@ -8,6 +8,7 @@ import { at, fma, hsum, share, storeLanes } from './common';
 const MR = 4;      // rows of A per register tile
 const NR = 8;      // columns of C per register tile (two vectors)
 const KC = 256;    // depth of the k-blocks that keep a B panel in cache
+const SG = 2;      // strips of a patch panel that every block of 4 outputs runs over in turn: they stay in L1
 
 @inline
 function tile(a: usize, ldaB: usize, rp: usize, kn: i32, nOff: usize, c: usize, ldcB: usize, rowsValid: i32, width: i32, init: bool): void {
@@ -379,13 +380,16 @@ export function patchConv(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, 
     let done = 0;
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kn = min(KC, K - k0);
-      for (let mb = 0; mb < mBlocks; mb++) {
-        const m = mb * MR, a = at(w, (mb * K + k0) * MR), yb = at(yr, m * outVol), rowsValid = min(MR, M - m);
-        for (let t = 0; t < strips; t++) {
-          const n = t << 3;
-          packedTile(a, p + <usize>t * stripB + (<usize>k0 << 5), kn, at(yb, n), ldyB, k0 > 0, rowsValid, min(NR, positions - n));
-          const from = <i32>((<i64>rowsNext * done) / tiles), upto = <i32>((<i64>rowsNext * ++done) / tiles);
-          if (upto > from) packPatches(x, next, C, D, plane, W, oW, bv, odv, ohv, nrv, from, upto, stripB);
+      for (let t0 = 0; t0 < strips; t0 += SG) {
+        const t1 = min(strips, t0 + SG);
+        for (let mb = 0; mb < mBlocks; mb++) {
+          const m = mb * MR, a = at(w, (mb * K + k0) * MR), yb = at(yr, m * outVol), rowsValid = min(MR, M - m);
+          for (let t = t0; t < t1; t++) {
+            const n = t << 3;
+            packedTile(a, p + <usize>t * stripB + (<usize>k0 << 5), kn, at(yb, n), ldyB, k0 > 0, rowsValid, min(NR, positions - n));
+            const from = <i32>((<i64>rowsNext * done) / tiles), upto = <i32>((<i64>rowsNext * ++done) / tiles);
+            if (upto > from) packPatches(x, next, C, D, plane, W, oW, bv, odv, ohv, nrv, from, upto, stripB);
+          }
         }
       }
     }
