@@ -94,8 +94,8 @@ export async function convBench(opts: ConvBenchOptions) {
     : null;
   let tfjs: Times[] | null = null;
   if (opts.tfjsLayers.length) {
-    // loaded only now: with tfjs-core in the process, the wasm kernels timed above ran up to 25% slower
-    // (paired runs of the k2s2 down-conv, one thread)
+    // loaded only when timed: in paired runs (k2s2 down-conv forward, one thread), the wasm kernels ran
+    // slower with tfjs-core loaded beside them (22–37 against 29–47 GF/s)
     const tf = await import('@tensorflow/tfjs-core');
     await import('@tensorflow/tfjs-backend-cpu');
     await tf.setBackend('cpu');
