@@ -66,10 +66,8 @@ function windowRow(src: usize, srcCS: i32, sD: i32, sH: i32, sW: i32, d: usize, 
 }
 
 @inline function zeros(p: usize, n: i32): void {
-  const z = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(at(p, i), z);
-  for (; i < n; i++) store<f32>(at(p, i), 0);
+  if (n >= 16) { memory.fill(p, 0, <usize>n << 2); return; }
+  for (let i = 0; i < n; i++) store<f32>(at(p, i), 0);
 }
 
 @inline function g(geom: usize, i: i32): i32 { return load<i32>(geom + (<usize>i << 2)); }

@@ -309,9 +309,9 @@ const patches2 = (g: ConvGeometry) =>
   g.kernel.every((k) => k === 2) && g.stride.every((s) => s === 2) && g.dilation.every((d) => d === 1) && unpadded(g);
 
 /**
- * Floats of a forward panel: whole rows of one plane up to this, so that each channel's reads of x run
- * over long stretches (the hardware prefetchers then keep up) and a panel and the one packed beside it
- * stay in L2.
+ * Floats of a forward panel: whole rows of one plane up to this (a whole plane at the first down-conv),
+ * so that each channel's rows of x are read in long runs (faster than blocks of 32 positions), while a
+ * panel and the one packed beside it stay in L2.
  */
 const PATCH_PANEL = 1 << 16;
 
