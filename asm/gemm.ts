@@ -83,35 +83,36 @@ export function gemmRows(M: i32, N: i32, K: i32, a: usize, lda: i32, rows: usize
 }
 
 /**
- * C[m, j] += Σ_{l<L} A[m·lda + l]·B_j[l] with B_j at the address rows[j], summed in chunks of `chunk`
- * positions: each chunk's sums in an order that only depends on its bounds, and added to C in chunk
- * order, however the work is cut. Without `partials` (0), a part owns whole 4×2 tiles of C and adds
- * each chunk's sums as it goes. With it, a part takes whole chunks and stores their sums at partials
- * [chunks, M, J], for sumChunks to add to C in the same order: the long reductions of few outputs (a
- * first layer's weight gradient) then spread over the threads, each part reading only its stretch of
- * A and B instead of the whole of both.
+ * C[m, j] += Σ_k Σ_{l<len_k} A[m·lda + aOff_k + l]·B_j[bOff_k + l] with B_j at the address rows[j], over
+ * the chunks k of the u32 table `chunks` (aOff, bOff, len: floats, floats, positions a chunk): each
+ * chunk's sums in an order that only depends on its length, added to C in chunk order, however the
+ * work is cut. (Chunks let B skip what A has no positions for: the rows of a frame's pitch that are not
+ * outputs.) Without `partials` (0), a part owns whole 4×2 tiles of C and adds each chunk's sums as it
+ * goes. With it, a part takes whole chunks and stores their sums at partials [count, M, J], for
+ * sumChunks to add to C in the same order: the long reductions of few outputs (a first layer's weight
+ * gradient) then spread over the threads, each part reading only its stretch of A and B.
  */
-export function gemmDot(M: i32, J: i32, L: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, chunk: i32, partials: usize,
-                        tid: i32, nt: i32): void {
+export function gemmDot(M: i32, J: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, count: i32, chunks: usize,
+                        partials: usize, tid: i32, nt: i32): void {
   const jBlocks = (J + 1) >> 1, tiles = ((M + 3) >> 2) * jBlocks;
   if (partials) {
-    const chunks = (L + chunk - 1) / chunk;
-    const k0 = share(chunks, tid, nt, 1), k1 = share(chunks, tid + 1, nt, 1);
+    const k0 = share(count, tid, nt, 1), k1 = share(count, tid + 1, nt, 1);
     for (let k = k0; k < k1; k++) {
-      const l0 = k * chunk, l1 = min(L, l0 + chunk), pk = at(partials, k * M * J);
+      const e = chunks + <usize>k * 12, ak = at(a, load<i32>(e)), bOff = <usize>load<u32>(e, 4) << 2, len = load<i32>(e, 8);
+      const pk = at(partials, k * M * J);
       for (let t = 0; t < tiles; t++) {
         const mb = t / jBlocks;
-        dotTile(M, J, a, lda, rows, pk, J, mb * 4, (t - mb * jBlocks) * 2, l0, l1, false);
+        dotTile(M, J, ak, lda, rows, bOff, pk, J, mb * 4, (t - mb * jBlocks) * 2, len, false);
       }
     }
     return;
   }
   const t0 = share(tiles, tid, nt, 1), t1 = share(tiles, tid + 1, nt, 1);
-  for (let l0 = 0; l0 < L; l0 += chunk) {
-    const l1 = min(L, l0 + chunk);
+  for (let k = 0; k < count; k++) {
+    const e = chunks + <usize>k * 12, ak = at(a, load<i32>(e)), bOff = <usize>load<u32>(e, 4) << 2, len = load<i32>(e, 8);
     for (let t = t0; t < t1; t++) {
       const mb = t / jBlocks;
-      dotTile(M, J, a, lda, rows, c, ldc, mb * 4, (t - mb * jBlocks) * 2, l0, l1, true);
+      dotTile(M, J, ak, lda, rows, bOff, c, ldc, mb * 4, (t - mb * jBlocks) * 2, len, true);
     }
   }
 }
@@ -128,17 +129,17 @@ export function sumChunks(M: i32, J: i32, chunks: i32, partials: usize, c: usize
 }
 
 /**
- * C[m..m+3, j..j+1] (+)= Σ_{l0≤l<l1} A[m·lda + l]·B_j[l], summed in an order that only depends on l0
- * and l1; `add` false stores the sums in place of adding them.
+ * C[m..m+3, j..j+1] (+)= Σ_{l<len} A[m·lda + l]·B_j[l] with B_j at rows[j] + bOff bytes, summed in an
+ * order that only depends on len; `add` false stores the sums in place of adding them.
  */
 @inline
-function dotTile(M: i32, J: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, m: i32, j: i32, l0: i32, l1: i32, add: bool): void {
+function dotTile(M: i32, J: i32, a: usize, lda: i32, rows: usize, bOff: usize, c: usize, ldc: i32, m: i32, j: i32, l1: i32, add: bool): void {
   // rows past the edge repeat the last valid one; their sums are dropped
   const pa0 = at(a, m * lda), pa1 = at(a, min(m + 1, M - 1) * lda);
   const pa2 = at(a, min(m + 2, M - 1) * lda), pa3 = at(a, min(m + 3, M - 1) * lda);
-  const pb0 = <usize>load<u32>(rows + (<usize>j << 2)), pb1 = <usize>load<u32>(rows + (<usize>min(j + 1, J - 1) << 2));
+  const pb0 = <usize>load<u32>(rows + (<usize>j << 2)) + bOff, pb1 = <usize>load<u32>(rows + (<usize>min(j + 1, J - 1) << 2)) + bOff;
   let s00 = f32x4.splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-  let l = l0;
+  let l = 0;
   for (; l + 4 <= l1; l += 4) {
     const o = <usize>l << 2;
     const b0 = v128.load(pb0 + o), b1 = v128.load(pb1 + o);

@@ -408,9 +408,9 @@ test('the same thread count gives bitwise identical results; 1 and 3 threads agr
 
 test('weight gradients cut by chunks of positions: the reference values, the same bits on 1 and 3 threads', async () => {
   const before = wasm.threads;
-  // a first-layer conv whose dot products run over ~29 chunks a sample (on 3 threads cut by chunks, on 1
-  // by tiles of dw); k2s2 down-convs over 16 chunks (both thread counts by chunks: odd rows of 13, 5
-  // outputs) and over 2 (3 threads by input channels, 1 by chunks)
+  // a first-layer conv whose dot products run over 48 chunks of rows a sample (on 3 threads cut by
+  // chunks, on 1 by tiles of dw); k2s2 down-convs over 16 chunks (both thread counts by chunks: odd rows
+  // of 13, 5 outputs) and over 2 (3 threads by input channels, 1 by chunks)
   const geometries = [
     geometry(2, 1, 4, [24, 30, 40], t3(3), t3(1), t3(1), t3(1)),
     geometry(2, 2, 5, [48, 48, 26], t3(2), t3(2), t3(0), t3(1)),

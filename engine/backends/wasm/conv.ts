@@ -457,7 +457,7 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
     gatherColumns(dev, x, g, col, false);
     const dym = channelMajor(dev, dy, g, g.cout, outVol), rows = evenRows(dev, col, K, L);
     dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-    dotProducts(dev, g.cout, K, L, dym, L, rows, dw, K);
+    dotProducts(dev, g.cout, K, evenChunks(L), dym, L, rows, dw, K);
     if (dym !== dy) dev.release(dym, g.cout * L);
     dev.release(rows, K);
     dev.release(col, K * L);
@@ -479,19 +479,39 @@ const DOT_CHUNK = 1024;
 /** Most floats of chunk sums that gemmDot may keep to cut its work by chunks. */
 const DOT_PARTIALS = 1 << 22;
 
+/** gemmDot's chunks (aOff, bOff, len) over L positions laid out alike in A and B. */
+function evenChunks(L: number): Uint32Array {
+  const count = Math.ceil(L / DOT_CHUNK), t = new Uint32Array(3 * count);
+  for (let k = 0; k < count; k++) t.set([k * DOT_CHUNK, k * DOT_CHUNK, Math.min(DOT_CHUNK, L - k * DOT_CHUNK)], 3 * k);
+  return t;
+}
+
 /**
- * C[m, j] += Σ_{l<L} A[m·lda + l]·B_j[l] (asm/gemm.ts gemmDot). Cut by tiles of C, each part reads its
- * rows of A and B whole; a long reduction over few tiles (the input conv's weight gradient: 16 × 27
- * outputs, 50k positions a sample) is instead cut by chunks of positions, whose sums are then added in
+ * gemmDot's chunks over the outputs [oD, oH, oW] of A against a frame of Hf ≥ oH rows of oW a plane:
+ * whole rows up to DOT_CHUNK positions, so that B skips the frame rows past the outputs.
+ */
+function planeChunks(out: Triple, Hf: number): Uint32Array {
+  const [oD, oH, oW] = out, R = Math.max(1, Math.floor(DOT_CHUNK / oW)), groups = Math.ceil(oH / R);
+  const t = new Uint32Array(3 * oD * groups);
+  for (let od = 0, k = 0; od < oD; od++) {
+    for (let oh = 0; oh < oH; oh += R, k++) t.set([(od * oH + oh) * oW, (od * Hf + oh) * oW, Math.min(R, oH - oh) * oW], 3 * k);
+  }
+  return t;
+}
+
+/**
+ * C[m, j] += Σ_l A[m·lda + l]·B_j[l] over the chunks (asm/gemm.ts gemmDot). Cut by tiles of C, each part
+ * reads its rows of A and B whole; a long reduction over few tiles (the input conv's weight gradient:
+ * 16 × 27 outputs, 50k positions a sample) is instead cut by chunks, whose sums are then added in
  * chunk order. Both give the same bits, so the choice may follow the thread count.
  */
-function dotProducts(dev: Device, M: number, J: number, L: number, a: number, lda: number, rows: number, c: number, ldc: number) {
-  const chunks = Math.ceil(L / DOT_CHUNK), floats = chunks * M * J;
-  const byChunks = dev.pool.parts > 1 && chunks >= dev.pool.parts && floats <= DOT_PARTIALS;
+function dotProducts(dev: Device, M: number, J: number, chunks: Uint32Array, a: number, lda: number, rows: number, c: number, ldc: number) {
+  const count = chunks.length / 3, floats = count * M * J, work = M * J * chunks.reduce((s, v, i) => (i % 3 === 2 ? s + v : s), 0);
+  const byChunks = dev.pool.parts > 1 && count >= dev.pool.parts && floats <= DOT_PARTIALS;
   const partials = byChunks ? dev.temp(floats) : 0;
-  dev.call('gemmDot', [M, J, L, a, lda, rows, c, ldc, DOT_CHUNK, partials], M * J * L);
+  withTables(dev, [chunks], ([table]) => dev.call('gemmDot', [M, J, a, lda, rows, c, ldc, count, table, partials], work));
   if (!partials) return;
-  dev.call('sumChunks', [M, J, chunks, partials, c, ldc], floats);
+  dev.call('sumChunks', [M, J, count, partials, c, ldc], floats);
   dev.release(partials, floats);
 }
 
@@ -555,13 +575,19 @@ export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: numb
 export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry,
                                      winograd = winogradFits(g) && preferWinogradWeightGrad(forwardPlan(g))) {
   if (winograd && winogradFits(g)) return winogradWeightGrad(dev, x, dy, dw, forwardPlan(g));
-  const f = shiftedFrame(g, SHORT_DOT);
-  if (!f) return loweredBackwardWeight(dev, x, dy, dw, g);
-  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in);
+  const shifted = shiftedFrame(g, SHORT_DOT);
+  if (!shifted) return loweredBackwardWeight(dev, x, dy, dw, g);
+  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), p = stride1Plan(g);
+  // the W taps' copies, read by chunks that skip the pitch's rows past the outputs, take dy in place:
+  // where they copy less than the forward's frame (with dy on its pitch), they serve instead
+  const wOnly = frame(p, false, true);
+  const byRows = frameFloats(p, wOnly) < frameFloats(p, shifted) + (shifted.directOut ? 0 : g.cout * shifted.pitchVol);
+  const f = byRows ? wOnly : shifted;
   dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-  const p = stride1Plan(g), [oD, oH, oW] = g.out, [, Hf, Wf] = f.dims;
+  const [oD, oH, oW] = g.out, [, Hf, Wf] = f.dims;
   const xp = f.direct ? 0 : dev.temp(frameFloats(p, f));
-  const dyp = f.directOut ? 0 : dev.temp(g.cout * f.pitchVol);
+  const dyp = f.directOut || byRows ? 0 : dev.temp(g.cout * f.pitchVol);
+  const chunks = byRows ? planeChunks(g.out, Hf) : evenChunks(f.span);
   for (let b = 0; b < g.n; b++) {
     const rows = shiftedRows(dev, frameSample(dev, x + b * g.cin * inVol * 4, p, f, xp), g.cin, f);
     let a = dy + b * g.cout * outVol * 4;
@@ -570,7 +596,7 @@ export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: num
       dev.call('window3d', [a, outVol, oD, oH, oW, dyp, f.pitchVol, oD, Hf, Wf, 0, 0, 0, g.cout], g.cout * f.pitchVol);
       a = dyp;
     }
-    dotProducts(dev, g.cout, K, f.span, a, f.pitchVol, rows, dw, K);
+    dotProducts(dev, g.cout, K, chunks, a, byRows ? outVol : f.pitchVol, rows, dw, K);
     dev.release(rows, K);
   }
   if (xp) dev.release(xp, frameFloats(p, f));

@@ -21,7 +21,7 @@ export interface Kernels {
   reduce(op: I, x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
   argmax(x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
   gemmRows(m: I, n: I, k: I, a: I, lda: I, rows: I, c: I, ldc: I, accumulate: I, tid: I, nt: I): void;
-  gemmDot(m: I, j: I, l: I, a: I, lda: I, rows: I, c: I, ldc: I, chunk: I, partials: I, tid: I, nt: I): void;
+  gemmDot(m: I, j: I, a: I, lda: I, rows: I, c: I, ldc: I, count: I, chunks: I, partials: I, tid: I, nt: I): void;
   sumChunks(m: I, j: I, chunks: I, partials: I, c: I, ldc: I, tid: I, nt: I): void;
   window3d(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, dD: I, dH: I, dW: I,
            oz: I, oy: I, ox: I, c: I, tid: I, nt: I): void;
