@@ -262,17 +262,29 @@ export function packRows4(a: usize, M: i32, K: i32, dst: usize, tid: i32, nt: i3
   const blocks = (M + MR - 1) / MR;
   const b0 = share(blocks, tid, nt, 1), b1 = share(blocks, tid + 1, nt, 1);
   for (let mb = b0; mb < b1; mb++) {
-    const d = at(dst, mb * K * MR);
-    for (let r = 0; r < MR; r++) {
-      const m = mb * MR + r;
-      if (m < M) {
-        const s = at(a, m * K);
-        for (let k = 0; k < K; k++) store<f32>(at(d, k * MR + r), load<f32>(at(s, k)));
-      } else {
-        for (let k = 0; k < K; k++) store<f32>(at(d, k * MR + r), 0);
+    const d = at(dst, mb * K * MR), m = mb * MR;
+    let k = 0;
+    if (m + MR <= M) {
+      const s0 = at(a, m * K), s1 = s0 + (<usize>K << 2), s2 = s1 + (<usize>K << 2), s3 = s2 + (<usize>K << 2);
+      for (; k + 4 <= K; k += 4) {
+        const o = <usize>k << 2;
+        storeTransposed(d + (o << 2), v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o));
       }
     }
+    for (let r = 0; r < MR; r++) {
+      const s = at(a, (m + r) * K);
+      for (let kk = k; kk < K; kk++) store<f32>(at(d, kk * MR + r), m + r < M ? load<f32>(at(s, kk)) : 0);
+    }
   }
+}
+
+/** Stores the 4 × 4 block whose rows are r0…r3 as its columns, 16 consecutive floats at q. */
+@inline
+function storeTransposed(q: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
+  const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(q, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5)); v128.store(q, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7), 16);
+  v128.store(q, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5), 32); v128.store(q, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7), 48);
 }
 
 /**
@@ -519,12 +531,7 @@ export function patchConvWeightChunks(x: usize, dy: usize, partials: usize, N: i
       if (m + 3 < M) {
         for (; l + 4 <= positions; l += 4) {
           const o = <usize>l << 2;
-          const v0 = v128.load(s0 + o), v1 = v128.load(s1 + o), v2 = v128.load(s2 + o), v3 = v128.load(s3 + o);
-          const lo01 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), lo23 = i32x4.shuffle(v2, v3, 0, 4, 1, 5);
-          const hi01 = i32x4.shuffle(v0, v1, 2, 6, 3, 7), hi23 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
-          const q = d + (o << 2);
-          v128.store(q, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5)); v128.store(q, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7), 16);
-          v128.store(q, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5), 32); v128.store(q, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7), 48);
+          storeTransposed(d + (o << 2), v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o));
         }
       }
       for (; l < positions; l++) {
