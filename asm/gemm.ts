@@ -8,7 +8,7 @@ import { at, fma, hsum, share, storeLanes } from './common';
 const MR = 4;      // rows of A per register tile
 const NR = 8;      // columns of C per register tile (two vectors)
 const KC = 256;    // depth of the k-blocks that keep a B panel in cache
-const SG = 2;      // strips of a patch panel that every block of 4 outputs runs over in turn: they stay in L1
+const SG = 2;      // strips of a patch panel that every block of 4 outputs runs over in turn: they stay in L1, y gets whole lines
 
 @inline
 function tile(a: usize, ldaB: usize, rp: usize, kn: i32, nOff: usize, c: usize, ldcB: usize, rowsValid: i32, width: i32, init: bool): void {
@@ -288,19 +288,12 @@ function storeTransposed(q: usize, r0: v128, r1: v128, r2: v128, r3: v128): void
 }
 
 /**
- * A 4×8 tile of C = Σ_{k<kn} A[m, k]·B[k, n] (continued from C's values when init), A packed [k][4]
- * (packRows4), B packed [k][8], each read a step at a time from one address; rows past `rowsValid` and
- * lanes past `width` are not stored. Continuing from C adds in the same k order as a single pass.
+ * A 4×8 tile of C = Σ_{k<kn} A[m, k]·B[k, n] from zero, A packed [k][4] (packRows4), B packed [k][8],
+ * each read a step at a time from one address; rows past `rowsValid` and lanes past `width` are not stored.
  */
 @inline
-function packedTile(a: usize, b: usize, kn: i32, c: usize, ldcB: usize, init: bool, rowsValid: i32, width: i32): void {
+function packedTile(a: usize, b: usize, kn: i32, c: usize, ldcB: usize, rowsValid: i32, width: i32): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  if (init) {
-    c00 = v128.load(c); c01 = v128.load(c, 16);
-    if (rowsValid > 1) { c10 = v128.load(c + 1 * ldcB); c11 = v128.load(c + 1 * ldcB, 16); }
-    if (rowsValid > 2) { c20 = v128.load(c + 2 * ldcB); c21 = v128.load(c + 2 * ldcB, 16); }
-    if (rowsValid > 3) { c30 = v128.load(c + 3 * ldcB); c31 = v128.load(c + 3 * ldcB, 16); }
-  }
   for (let k = 0; k < kn; k++) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let av = v128.load32_splat(a);
@@ -328,8 +321,11 @@ function packPatches(x: usize, p: usize, C: i32, D: i32, plane: i32, W: i32, oW:
                      i0: i32, i1: i32, stripB: usize): void {
   // oW a multiple of 8 (4): every row starts a strip (half a strip)
   const eights = (oW & 7) == 0, vectors = (oW & 3) == 0, perPlane = nr << 1;
-  for (let i = i0; i < i1; i++) {
-    const g = i / perPlane, r = i - g * perPlane, ci = g >> 1, kd = g & 1, j = r >> 1, kh = r & 1;
+  // the deep layers' rows are short: step (g, r) rather than divide per row
+  let g = i0 / perPlane, r = i0 - g * perPlane;
+  for (let i = i0; i < i1; i++, r++) {
+    if (r == perPlane) { r = 0; g++; }
+    const ci = g >> 1, kd = g & 1, j = r >> 1, kh = r & 1;
     // strip rows ke (kw = 0) and ke + 1 (kw = 1)
     const ke = <usize>((ci << 3) + (kd << 2) + (kh << 1)) << 5;
     const s = at(x, ((b * C + ci) * D + 2 * od + kd) * plane + (2 * oh0 + r) * W);
@@ -369,12 +365,12 @@ function packPatches(x: usize, p: usize, C: i32, D: i32, plane: i32, W: i32, oW:
  * runs every 4 × 8 tile of w·panel over it. Its slot of `slots` holds two panels of C·8·ldp floats
  * (ldp = R·oW rounded up to 8): while the tiles run over one block, the next block is packed into the
  * other a few rows of x after each tile, so that its reads of x overlap the multiply-adds. Every output
- * is summed in (c, tap) order, however the work is cut (depths past KC continue the sums stored in y).
+ * is summed in (c, tap) order, however the work is cut.
  */
 export function patchConv(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
                           oD: i32, oH: i32, oW: i32, R: i32, slots: usize, tid: i32, nt: i32): void {
   const K = C << 3, ldp = (R * oW + 7) & ~7, hBlocks = (oH + R - 1) / R, units = N * oD * hBlocks;
-  const outVol = oD * oH * oW, plane = H * W, mBlocks = (M + MR - 1) / MR, kBlocks = (K + KC - 1) / KC;
+  const outVol = oD * oH * oW, plane = H * W, mBlocks = (M + MR - 1) / MR;
   const u0 = share(units, tid, nt, 1), u1 = share(units, tid + 1, nt, 1);
   const stripB = <usize>K << 5, ldyB = <usize>outVol << 2;
   let p = at(slots, 2 * tid * K * ldp), next = at(p, K * ldp);
@@ -388,21 +384,20 @@ export function patchConv(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, 
       for (let k = 0; k < K; k++) store<f32>(q + (<usize>k << 5), 0);
     }
     const v = u + 1, hv = v % hBlocks, odv = (v / hBlocks) % oD, bv = v / (hBlocks * oD);
-    const ohv = hv * R, nrv = min(R, oH - ohv), rowsNext = v < u1 ? C * nrv << 2 : 0, tiles = kBlocks * mBlocks * strips;
+    const ohv = hv * R, nrv = min(R, oH - ohv), rowsNext = v < u1 ? C * nrv << 2 : 0, tiles = mBlocks * strips;
+    // w is read once per group of strips: with more outputs than positions (the deep layers), one group
+    const group = M > positions ? strips : SG;
     const yr = at(y, b * M * outVol + (od * oH + oh0) * oW);
     let done = 0;
-    for (let k0 = 0; k0 < K; k0 += KC) {
-      const kn = min(KC, K - k0);
-      for (let t0 = 0; t0 < strips; t0 += SG) {
-        const t1 = min(strips, t0 + SG);
-        for (let mb = 0; mb < mBlocks; mb++) {
-          const m = mb * MR, a = at(w, (mb * K + k0) * MR), yb = at(yr, m * outVol), rowsValid = min(MR, M - m);
-          for (let t = t0; t < t1; t++) {
-            const n = t << 3;
-            packedTile(a, p + <usize>t * stripB + (<usize>k0 << 5), kn, at(yb, n), ldyB, k0 > 0, rowsValid, min(NR, positions - n));
-            const from = <i32>((<i64>rowsNext * done) / tiles), upto = <i32>((<i64>rowsNext * ++done) / tiles);
-            if (upto > from) packPatches(x, next, C, D, plane, W, oW, bv, odv, ohv, nrv, from, upto, stripB);
-          }
+    for (let t0 = 0; t0 < strips; t0 += group) {
+      const t1 = min(strips, t0 + group);
+      for (let mb = 0; mb < mBlocks; mb++) {
+        const m = mb * MR, a = at(w, mb * K * MR), yb = at(yr, m * outVol), rowsValid = min(MR, M - m);
+        for (let t = t0; t < t1; t++) {
+          const n = t << 3;
+          packedTile(a, p + <usize>t * stripB, K, at(yb, n), ldyB, rowsValid, min(NR, positions - n));
+          const from = <i32>((<i64>rowsNext * done) / tiles), upto = <i32>((<i64>rowsNext * ++done) / tiles);
+          if (upto > from) packPatches(x, next, C, D, plane, W, oW, bv, odv, ohv, nrv, from, upto, stripB);
         }
       }
     }
@@ -547,7 +542,7 @@ export function patchConvWeightChunks(x: usize, dy: usize, partials: usize, N: i
       packPatchTaps(at(x, (b * C + ci) * D * plane), p, r0, r1, oH, oW, W, plane);
       for (let mb = 0; mb < mBlocks; mb++) {
         const m = mb * MR;
-        packedTile(at(a, m * positions), p, positions, at(out, m * K + (ci << 3)), ldcB, false, min(MR, M - m), NR);
+        packedTile(at(a, m * positions), p, positions, at(out, m * K + (ci << 3)), ldcB, min(MR, M - m), NR);
       }
     }
   }

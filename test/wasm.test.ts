@@ -241,7 +241,7 @@ const convCases: ConvGeometry[] = [
   geometry(3, 13, 3, [7, 5, 9], t3(2), t3(2), t3(0), t3(1)),
   geometry(3, 3, 13, [5, 7, 21], t3(2), t3(2), t3(0), t3(1)),
   geometry(1, 13, 1, [4, 6, 7], t3(2), t3(2), t3(0), t3(1)),
-  geometry(3, 40, 6, [6, 5, 9], t3(2), t3(2), t3(0), t3(1)),    // 320 taps: the forward's sums continued past a block of 256
+  geometry(3, 40, 6, [6, 5, 9], t3(2), t3(2), t3(0), t3(1)),    // 320 taps, a deep down-conv's depth
 ];
 
 const describe = (g: ConvGeometry) =>
