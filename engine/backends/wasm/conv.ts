@@ -348,18 +348,21 @@ function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: C
 const PATCH_CHUNK = 1024;
 /** Most floats of per-chunk weight-gradient sums (one dw per chunk). */
 const PATCH_PARTIALS = 1 << 22;
+/** Chunks shorter than this spend more on their sums (one dw each) than dy's packing saves (128→256 at 2×3×2 outputs). */
+const SHORT_PATCH_CHUNK = 64;
 
 /**
  * dw for 2×2×2 patches. Parts take chunks of positions (asm/gemm.ts patchConvWeightChunks: dy packed once
  * per chunk, the chunks' sums then added in order by sumChunks) where there is a chunk for at least every
- * other part, else input channels (patchConvWeight, the deep layers' few positions). Both give the same bits.
+ * other part and chunks are long enough, else input channels (patchConvWeight, the deep layers' few
+ * positions). Both give the same bits.
  */
 function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
   const K = g.cin * 8, oW = g.out[2], chunkRows = Math.max(1, Math.floor(PATCH_CHUNK / oW)), slots = dev.pool.parts;
   const chunks = g.n * Math.ceil((g.out[0] * g.out[1]) / chunkRows), partials = chunks * g.cout * K;
   const work = g.n * volume(g.out) * g.cout * K;
   dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-  if (2 * chunks >= slots && partials <= PATCH_PARTIALS) {
+  if (2 * chunks >= slots && Math.min(chunkRows * oW, volume(g.out)) >= SHORT_PATCH_CHUNK && partials <= PATCH_PARTIALS) {
     const slot = (Math.ceil(g.cout / 4) * 4 + 8) * chunkRows * oW, p = dev.temp(slots * slot), sums = dev.temp(partials);
     dev.call('patchConvWeightChunks', [x, dy, sums, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], work);
     dev.call('sumChunks', [g.cout, K, chunks, sums, dw, K], partials);
