@@ -16,20 +16,53 @@ export function window3d(src: usize, srcCS: i32, sD: i32, sH: i32, sW: i32, dst:
   // rows are often short (the shifted copies of deep layers are 2–8 wide): step the indices, no divisions
   let c = r0 / (dD * dH), z = (r0 / dH) % dD, y = r0 % dH;
   for (let r = r0; r < r1; r++) {
-    const d = at(dst, c * dstCS + (z * dH + y) * dW);
-    const sz = z + oz, sy = y + oy;
-    if (sz < 0 || sz >= sD || sy < 0 || sy >= sH) {
-      zeros(d, dW);
-    } else {
-      const s = at(src, c * srcCS + (sz * sH + sy) * sW + ox);
-      zeros(d, x0);
-      let x = x0;
-      for (; x + 4 <= x1; x += 4) v128.store(at(d, x), v128.load(at(s, x)));
-      for (; x < x1; x++) store<f32>(at(d, x), load<f32>(at(s, x)));
-      zeros(at(d, x1), dW - x1);
-    }
+    windowRow(src, srcCS, sD, sH, sW, at(dst, c * dstCS + (z * dH + y) * dW), dW, c, z + oz, y + oy, ox, x0, x1);
     if (++y == dH) { y = 0; if (++z == dD) { z = 0; c++; } }
   }
+}
+
+/**
+ * The hCopies × wCopies windows of src that a shifted-row frame holds (engine/backends/wasm/conv.ts), in
+ * one call: copy (kh, kw) is window3d at (oz, oy + kh·stepY, ox + kw·stepX), written at dst + (kh·wCopies
+ * + kw)·copyVol floats. Threads take whole rows of all of them.
+ */
+export function windowCopies(src: usize, srcCS: i32, sD: i32, sH: i32, sW: i32, dst: usize, dstCS: i32, copyVol: i32,
+                             dD: i32, dH: i32, dW: i32, oz: i32, oy: i32, ox: i32, hCopies: i32, wCopies: i32,
+                             stepY: i32, stepX: i32, C: i32, tid: i32, nt: i32): void {
+  const perCopy = C * dD * dH, rows = hCopies * wCopies * perCopy;
+  const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
+  if (r0 >= r1) return;
+  let copy = r0 / perCopy, c = (r0 / (dD * dH)) % C, z = (r0 / dH) % dD, y = r0 % dH;
+  let kh = copy / wCopies, kw = copy - kh * wCopies;
+  let cx = ox + kw * stepX, x0 = min(dW, max(0, -cx)), x1 = max(x0, min(dW, sW - cx));
+  for (let r = r0; r < r1; r++) {
+    const d = at(dst, copy * copyVol + c * dstCS + (z * dH + y) * dW);
+    windowRow(src, srcCS, sD, sH, sW, d, dW, c, z + oz, y + oy + kh * stepY, cx, x0, x1);
+    if (++y < dH) continue;
+    y = 0;
+    if (++z < dD) continue;
+    z = 0;
+    if (++c < C) continue;
+    c = 0; copy++;
+    kh = copy / wCopies; kw = copy - kh * wCopies;
+    cx = ox + kw * stepX; x0 = min(dW, max(0, -cx)); x1 = max(x0, min(dW, sW - cx));
+  }
+}
+
+/** Row d (dW floats) = src channel c's row (sz, sy) from column ox on, zeros outside src ([x0, x1) lies inside). */
+@inline
+function windowRow(src: usize, srcCS: i32, sD: i32, sH: i32, sW: i32, d: usize, dW: i32, c: i32, sz: i32, sy: i32, ox: i32,
+                   x0: i32, x1: i32): void {
+  if (sz < 0 || sz >= sD || sy < 0 || sy >= sH) {
+    zeros(d, dW);
+    return;
+  }
+  const s = at(src, c * srcCS + (sz * sH + sy) * sW + ox);
+  zeros(d, x0);
+  let x = x0;
+  for (; x + 4 <= x1; x += 4) v128.store(at(d, x), v128.load(at(s, x)));
+  for (; x < x1; x++) store<f32>(at(d, x), load<f32>(at(s, x)));
+  zeros(at(d, x1), dW - x1);
 }
 
 @inline function zeros(p: usize, n: i32): void {

@@ -8,7 +8,7 @@ import { at, fma, hsum, share, storeLanes } from './common';
 const MR = 4;      // rows of A per register tile
 const NR = 8;      // columns of C per register tile (two vectors)
 const KC = 256;    // depth of the k-blocks that keep a B panel in cache
-const LC = 1024;   // reduction chunk of gemmDot: the operands' chunks stay in cache while every tile uses them
+const SG = 2;      // strips of a patch panel that every block of 4 outputs runs over in turn: they stay in L1, y gets whole lines
 
 @inline
 function tile(a: usize, ldaB: usize, rp: usize, kn: i32, nOff: usize, c: usize, ldcB: usize, rowsValid: i32, width: i32, init: bool): void {
@@ -83,30 +83,63 @@ export function gemmRows(M: i32, N: i32, K: i32, a: usize, lda: i32, rows: usize
 }
 
 /**
- * C[m, j] += Σ_{l<L} A[m·lda + l]·B_j[l] with B_j at the address rows[j]. Each part owns whole
- * 4×2 tiles of C and sums each over l in the same order, however the work is cut.
+ * C[m, j] += Σ_k Σ_{l<len_k} A[m·lda + aOff_k + l]·B_j[bOff_k + l] with B_j at the address rows[j], over
+ * the chunks k of the u32 table `chunks` (aOff, bOff, len: floats, floats, positions a chunk): each
+ * chunk's sums in an order that only depends on its length, added to C in chunk order, however the
+ * work is cut. (Chunks let B skip what A has no positions for: the rows of a frame's pitch that are not
+ * outputs.) Without `partials` (0), a part owns whole 4×2 tiles of C and adds each chunk's sums as it
+ * goes. With it, a part takes whole chunks and stores their sums at partials [count, M, J], for
+ * sumChunks to add to C in the same order: the long reductions of few outputs (a first layer's weight
+ * gradient) then spread over the threads, each part reading only its stretch of A and B.
  */
-export function gemmDot(M: i32, J: i32, L: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, tid: i32, nt: i32): void {
+export function gemmDot(M: i32, J: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, count: i32, chunks: usize,
+                        partials: usize, tid: i32, nt: i32): void {
   const jBlocks = (J + 1) >> 1, tiles = ((M + 3) >> 2) * jBlocks;
+  if (partials) {
+    const k0 = share(count, tid, nt, 1), k1 = share(count, tid + 1, nt, 1);
+    for (let k = k0; k < k1; k++) {
+      const e = chunks + <usize>k * 12, ak = at(a, load<i32>(e)), bOff = <usize>load<u32>(e, 4) << 2, len = load<i32>(e, 8);
+      const pk = at(partials, k * M * J);
+      for (let t = 0; t < tiles; t++) {
+        const mb = t / jBlocks;
+        dotTile(M, J, ak, lda, rows, bOff, pk, J, mb * 4, (t - mb * jBlocks) * 2, len, false);
+      }
+    }
+    return;
+  }
   const t0 = share(tiles, tid, nt, 1), t1 = share(tiles, tid + 1, nt, 1);
-  for (let l0 = 0; l0 < L; l0 += LC) {
-    const l1 = min(L, l0 + LC);
+  for (let k = 0; k < count; k++) {
+    const e = chunks + <usize>k * 12, ak = at(a, load<i32>(e)), bOff = <usize>load<u32>(e, 4) << 2, len = load<i32>(e, 8);
     for (let t = t0; t < t1; t++) {
       const mb = t / jBlocks;
-      dotTile(M, J, a, lda, rows, c, ldc, mb * 4, (t - mb * jBlocks) * 2, l0, l1);
+      dotTile(M, J, ak, lda, rows, bOff, c, ldc, mb * 4, (t - mb * jBlocks) * 2, len, true);
     }
   }
 }
 
-/** C[m..m+3, j..j+1] += Σ_{l0≤l<l1} A[m·lda + l]·B_j[l], summed in an order that only depends on l0 and l1. */
+/** C[m, j] += partials[k, m, j] for k = 0, 1, … chunks − 1 in turn: gemmDot's chunk sums, in its order. */
+export function sumChunks(M: i32, J: i32, chunks: i32, partials: usize, c: usize, ldc: i32, tid: i32, nt: i32): void {
+  const n = M * J, i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
+  for (let i = i0; i < i1; i++) {
+    const m = i / J, p = at(c, m * ldc + i - m * J);
+    let s = load<f32>(p);
+    for (let k = 0; k < chunks; k++) s += load<f32>(at(partials, k * n + i));
+    store<f32>(p, s);
+  }
+}
+
+/**
+ * C[m..m+3, j..j+1] (+)= Σ_{l<len} A[m·lda + l]·B_j[l] with B_j at rows[j] + bOff bytes, summed in an
+ * order that only depends on len; `add` false stores the sums in place of adding them.
+ */
 @inline
-function dotTile(M: i32, J: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, m: i32, j: i32, l0: i32, l1: i32): void {
+function dotTile(M: i32, J: i32, a: usize, lda: i32, rows: usize, bOff: usize, c: usize, ldc: i32, m: i32, j: i32, l1: i32, add: bool): void {
   // rows past the edge repeat the last valid one; their sums are dropped
   const pa0 = at(a, m * lda), pa1 = at(a, min(m + 1, M - 1) * lda);
   const pa2 = at(a, min(m + 2, M - 1) * lda), pa3 = at(a, min(m + 3, M - 1) * lda);
-  const pb0 = <usize>load<u32>(rows + (<usize>j << 2)), pb1 = <usize>load<u32>(rows + (<usize>min(j + 1, J - 1) << 2));
+  const pb0 = <usize>load<u32>(rows + (<usize>j << 2)) + bOff, pb1 = <usize>load<u32>(rows + (<usize>min(j + 1, J - 1) << 2)) + bOff;
   let s00 = f32x4.splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-  let l = l0;
+  let l = 0;
   for (; l + 4 <= l1; l += 4) {
     const o = <usize>l << 2;
     const b0 = v128.load(pb0 + o), b1 = v128.load(pb1 + o);
@@ -131,11 +164,17 @@ function dotTile(M: i32, J: i32, a: usize, lda: i32, rows: usize, c: usize, ldc:
   const c0 = at(c, m * ldc + j);
   const ldcB = <usize>ldc << 2;
   const two = j + 1 < J;
-  store<f32>(c0, load<f32>(c0) + r00);
-  if (two) store<f32>(c0, load<f32>(c0, 4) + r01, 4);
-  if (m + 1 < M) { store<f32>(c0 + ldcB, load<f32>(c0 + ldcB) + r10); if (two) store<f32>(c0 + ldcB, load<f32>(c0 + ldcB, 4) + r11, 4); }
-  if (m + 2 < M) { store<f32>(c0 + 2 * ldcB, load<f32>(c0 + 2 * ldcB) + r20); if (two) store<f32>(c0 + 2 * ldcB, load<f32>(c0 + 2 * ldcB, 4) + r21, 4); }
-  if (m + 3 < M) { store<f32>(c0 + 3 * ldcB, load<f32>(c0 + 3 * ldcB) + r30); if (two) store<f32>(c0 + 3 * ldcB, load<f32>(c0 + 3 * ldcB, 4) + r31, 4); }
+  if (add) {
+    r00 += load<f32>(c0); r01 += two ? load<f32>(c0, 4) : 0;
+    if (m + 1 < M) { r10 += load<f32>(c0 + ldcB); r11 += two ? load<f32>(c0 + ldcB, 4) : 0; }
+    if (m + 2 < M) { r20 += load<f32>(c0 + 2 * ldcB); r21 += two ? load<f32>(c0 + 2 * ldcB, 4) : 0; }
+    if (m + 3 < M) { r30 += load<f32>(c0 + 3 * ldcB); r31 += two ? load<f32>(c0 + 3 * ldcB, 4) : 0; }
+  }
+  store<f32>(c0, r00);
+  if (two) store<f32>(c0, r01, 4);
+  if (m + 1 < M) { store<f32>(c0 + ldcB, r10); if (two) store<f32>(c0 + ldcB, r11, 4); }
+  if (m + 2 < M) { store<f32>(c0 + 2 * ldcB, r20); if (two) store<f32>(c0 + 2 * ldcB, r21, 4); }
+  if (m + 3 < M) { store<f32>(c0 + 3 * ldcB, r30); if (two) store<f32>(c0 + 3 * ldcB, r31, 4); }
 }
 
 @inline function offset(table: usize, i: i32): usize {
@@ -223,25 +262,56 @@ export function gemmGather(M: i32, N: i32, K: i32, a: usize, aRow: usize, aCol: 
 }
 
 /**
- * A 4×8 tile of C = Σ_k A[m, k]·B[k, n] over the whole depth, B rows ldbB bytes apart (a packed panel),
- * summed in k order from zero; lanes past `width` and rows past `rowsValid` are not stored.
+ * A row-major [M, K] matrix packed as 4-row blocks, each [K, 4] (rows past M zero): the register
+ * tiles of packedTile then read their 4 values of A a step from one address.
+ */
+export function packRows4(a: usize, M: i32, K: i32, dst: usize, tid: i32, nt: i32): void {
+  const blocks = (M + MR - 1) / MR;
+  const b0 = share(blocks, tid, nt, 1), b1 = share(blocks, tid + 1, nt, 1);
+  for (let mb = b0; mb < b1; mb++) {
+    const d = at(dst, mb * K * MR), m = mb * MR;
+    let k = 0;
+    if (m + MR <= M) {
+      const s0 = at(a, m * K), s1 = s0 + (<usize>K << 2), s2 = s1 + (<usize>K << 2), s3 = s2 + (<usize>K << 2);
+      for (; k + 4 <= K; k += 4) {
+        const o = <usize>k << 2;
+        storeTransposed(d + (o << 2), v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o));
+      }
+    }
+    for (let r = 0; r < MR; r++) {
+      const s = at(a, (m + r) * K);
+      for (let kk = k; kk < K; kk++) store<f32>(at(d, kk * MR + r), m + r < M ? load<f32>(at(s, kk)) : 0);
+    }
+  }
+}
+
+/** Stores the 4 × 4 block whose rows are r0…r3 as its columns, 16 consecutive floats at q. */
+@inline
+function storeTransposed(q: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
+  const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(q, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5)); v128.store(q, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7), 16);
+  v128.store(q, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5), 32); v128.store(q, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7), 48);
+}
+
+/**
+ * A 4×8 tile of C = Σ_{k<kn} A[m, k]·B[k, n] from zero, A packed [k][4] (packRows4), B packed [k][8],
+ * each read a step at a time from one address; rows past `rowsValid` and lanes past `width` are not stored.
  */
 @inline
-function panelTile(a: usize, ldaB: usize, b: usize, ldbB: usize, K: i32, c: usize, ldcB: usize, rowsValid: i32, width: i32): void {
-  let a0 = a, a1 = rowsValid > 1 ? a + ldaB : a, a2 = rowsValid > 2 ? a + 2 * ldaB : a1, a3 = rowsValid > 3 ? a + 3 * ldaB : a2;
+function packedTile(a: usize, b: usize, kn: i32, c: usize, ldcB: usize, rowsValid: i32, width: i32): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  for (let k = 0; k < K; k++) {
+  for (let k = 0; k < kn; k++) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a0);
+    let av = v128.load32_splat(a);
     c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
-    av = v128.load32_splat(a1);
+    av = v128.load32_splat(a, 4);
     c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
-    av = v128.load32_splat(a2);
+    av = v128.load32_splat(a, 8);
     c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
-    av = v128.load32_splat(a3);
+    av = v128.load32_splat(a, 12);
     c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
-    a0 += 4; a1 += 4; a2 += 4; a3 += 4;
-    b += ldbB;
+    a += 16; b += 32;
   }
   storeLanes(c, c00, width); storeLanes(c + 16, c01, width - 4);
   if (rowsValid > 1) { storeLanes(c + 1 * ldcB, c10, width); storeLanes(c + 1 * ldcB + 16, c11, width - 4); }
@@ -250,54 +320,95 @@ function panelTile(a: usize, ldaB: usize, b: usize, ldbB: usize, K: i32, c: usiz
 }
 
 /**
- * y = conv(x, w) for kernel = stride = 2 (no padding, dilation 1), x [N, C, D, H, W], w [M, C·8],
- * y [N, M, oD, oH, oW]: a GEMM over the disjoint 2×2×2 patches. A part takes blocks of R output rows
- * of one plane (b, od, oh…oh + R − 1), whose positions are consecutive in y; for each it packs the
- * block's patches into a panel P[(c, kd, kh, kw), pos] (rows ldp = R·oW rounded up to 8 floats apart,
- * the W pairs split into even and odd lanes) in its own slot of `slots` (C·8·ldp floats per part), which
- * then stays in cache while every 4 × 8 tile of w·P reads it. Every output is summed in (c, tap) order,
- * however the work is cut.
+ * Packs rows [i0, i1) of x's rows under output rows oh0…oh0 + nr − 1 of plane (b, od), row i = (c, kd, r)
+ * being x[b, c, 2·od + kd, 2·oh0 + r] (r < 2·nr, in memory order), into the panel p: strips of 8
+ * positions, each [(c, kd, kh, kw), 8] (the W pairs split into even and odd taps).
+ */
+function packPatches(x: usize, p: usize, C: i32, D: i32, plane: i32, W: i32, oW: i32, b: i32, od: i32, oh0: i32, nr: i32,
+                     i0: i32, i1: i32, stripB: usize): void {
+  // oW a multiple of 8 (4): every row starts a strip (half a strip)
+  const eights = (oW & 7) == 0, vectors = (oW & 3) == 0, perPlane = nr << 1;
+  // the deep layers' rows are short: step (g, r) rather than divide per row
+  let g = i0 / perPlane, r = i0 - g * perPlane;
+  for (let i = i0; i < i1; i++, r++) {
+    if (r == perPlane) { r = 0; g++; }
+    const ci = g >> 1, kd = g & 1, j = r >> 1, kh = r & 1;
+    // strip rows ke (kw = 0) and ke + 1 (kw = 1)
+    const ke = <usize>((ci << 3) + (kd << 2) + (kh << 1)) << 5;
+    const s = at(x, ((b * C + ci) * D + 2 * od + kd) * plane + (2 * oh0 + r) * W);
+    let ow = 0;
+    if (eights) {
+      // whole strips: 8 positions a step, 4 of kw = 0 then 4 of kw = 1 per half strip row
+      let q = p + <usize>(j * oW >> 3) * stripB + ke, src = s;
+      for (; ow < oW; ow += 8) {
+        const v0 = v128.load(src), v1 = v128.load(src, 16), v2 = v128.load(src, 32), v3 = v128.load(src, 48);
+        v128.store(q, i32x4.shuffle(v0, v1, 0, 2, 4, 6)); v128.store(q, i32x4.shuffle(v2, v3, 0, 2, 4, 6), 16);
+        v128.store(q, i32x4.shuffle(v0, v1, 1, 3, 5, 7), 32); v128.store(q, i32x4.shuffle(v2, v3, 1, 3, 5, 7), 48);
+        q += stripB; src += 64;
+      }
+    }
+    if (vectors) {
+      for (; ow < oW; ow += 4) {
+        // the last pair read ends at 2·ow + 7 < 2·oW ≤ W: inside the row
+        const n = j * oW + ow, q = p + <usize>(n >> 3) * stripB + ke + (<usize>(n & 7) << 2);
+        const v0 = v128.load(at(s, 2 * ow)), v1 = v128.load(at(s, 2 * ow), 16);
+        v128.store(q, i32x4.shuffle(v0, v1, 0, 2, 4, 6));
+        v128.store(q, i32x4.shuffle(v0, v1, 1, 3, 5, 7), 32);
+      }
+    }
+    for (; ow < oW; ow++) {
+      const n = j * oW + ow, q = p + <usize>(n >> 3) * stripB + ke + (<usize>(n & 7) << 2);
+      store<f32>(q, load<f32>(at(s, 2 * ow)));
+      store<f32>(q, load<f32>(at(s, 2 * ow + 1)), 32);
+    }
+  }
+}
+
+/**
+ * y = conv(x, w) for kernel = stride = 2 (no padding, dilation 1), x [N, C, D, H, W], w [M, C·8] packed
+ * by packRows4, y [N, M, oD, oH, oW]: a GEMM over the disjoint 2×2×2 patches. A part takes blocks of R
+ * output rows of one plane (b, od, oh…oh + R − 1), whose positions are consecutive in y, packs each
+ * block's patches into a panel (packPatches: a tile reads its B values a step from one address) and
+ * runs every 4 × 8 tile of w·panel over it. Its slot of `slots` holds two panels of C·8·ldp floats
+ * (ldp = R·oW rounded up to 8): while the tiles run over one block, the next block is packed into the
+ * other a few rows of x after each tile, so that its reads of x overlap the multiply-adds. Every output
+ * is summed in (c, tap) order, however the work is cut.
  */
 export function patchConv(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
                           oD: i32, oH: i32, oW: i32, R: i32, slots: usize, tid: i32, nt: i32): void {
   const K = C << 3, ldp = (R * oW + 7) & ~7, hBlocks = (oH + R - 1) / R, units = N * oD * hBlocks;
-  const outVol = oD * oH * oW, plane = H * W;
+  const outVol = oD * oH * oW, plane = H * W, mBlocks = (M + MR - 1) / MR;
   const u0 = share(units, tid, nt, 1), u1 = share(units, tid + 1, nt, 1);
-  const p = at(slots, tid * K * ldp), ldpB = <usize>ldp << 2, ldwB = <usize>K << 2, ldyB = <usize>outVol << 2;
-  const vecW = oW & ~3;
+  const stripB = <usize>K << 5, ldyB = <usize>outVol << 2;
+  let p = at(slots, 2 * tid * K * ldp), next = at(p, K * ldp);
   for (let u = u0; u < u1; u++) {
     const hb = u % hBlocks, od = (u / hBlocks) % oD, b = u / (hBlocks * oD);
-    const oh0 = hb * R, nr = min(R, oH - oh0), positions = nr * oW;
-    for (let ci = 0; ci < C; ci++) {
-      for (let kd = 0; kd < 2; kd++) {
-        for (let kh = 0; kh < 2; kh++) {
-          const pe = at(p, ((ci << 3) + (kd << 2) + (kh << 1)) * ldp), po = pe + ldpB;
-          for (let j = 0; j < nr; j++) {
-            const s = at(x, ((b * C + ci) * D + 2 * od + kd) * plane + (2 * (oh0 + j) + kh) * W);
-            const e = at(pe, j * oW), o = at(po, j * oW);
-            let ow = 0;
-            for (; ow < vecW; ow += 4) {
-              // the last pair read ends at 2·ow + 7 < 2·oW ≤ W: inside the row
-              const v0 = v128.load(at(s, 2 * ow)), v1 = v128.load(at(s, 2 * ow), 16);
-              v128.store(at(e, ow), i32x4.shuffle(v0, v1, 0, 2, 4, 6));
-              v128.store(at(o, ow), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
-            }
-            for (; ow < oW; ow++) {
-              store<f32>(at(e, ow), load<f32>(at(s, 2 * ow)));
-              store<f32>(at(o, ow), load<f32>(at(s, 2 * ow + 1)));
-            }
-          }
-          for (let n = positions; n < ldp; n++) { store<f32>(at(pe, n), 0); store<f32>(at(po, n), 0); }
+    const oh0 = hb * R, nr = min(R, oH - oh0), positions = nr * oW, strips = (positions + 7) >> 3;
+    if (u == u0) packPatches(x, p, C, D, plane, W, oW, b, od, oh0, nr, 0, C * nr << 2, stripB);
+    // lanes of the last strip past the block: never stored, but kept finite
+    for (let n = positions; n < strips << 3; n++) {
+      const q = p + <usize>(n >> 3) * stripB + (<usize>(n & 7) << 2);
+      for (let k = 0; k < K; k++) store<f32>(q + (<usize>k << 5), 0);
+    }
+    const v = u + 1, hv = v % hBlocks, odv = (v / hBlocks) % oD, bv = v / (hBlocks * oD);
+    const ohv = hv * R, nrv = min(R, oH - ohv), rowsNext = v < u1 ? C * nrv << 2 : 0, tiles = mBlocks * strips;
+    // w is read once per group of strips: with more outputs than positions (the deep layers), one group
+    const group = M > positions ? strips : SG;
+    const yr = at(y, b * M * outVol + (od * oH + oh0) * oW);
+    let done = 0;
+    for (let t0 = 0; t0 < strips; t0 += group) {
+      const t1 = min(strips, t0 + group);
+      for (let mb = 0; mb < mBlocks; mb++) {
+        const m = mb * MR, a = at(w, mb * K * MR), yb = at(yr, m * outVol), rowsValid = min(MR, M - m);
+        for (let t = t0; t < t1; t++) {
+          const n = t << 3;
+          packedTile(a, p + <usize>t * stripB, K, at(yb, n), ldyB, rowsValid, min(NR, positions - n));
+          const from = <i32>((<i64>rowsNext * done) / tiles), upto = <i32>((<i64>rowsNext * ++done) / tiles);
+          if (upto > from) packPatches(x, next, C, D, plane, W, oW, bv, odv, ohv, nrv, from, upto, stripB);
         }
       }
     }
-    const yr = at(y, b * M * outVol + (od * oH + oh0) * oW);
-    for (let m = 0; m < M; m += MR) {
-      const rowsValid = min(MR, M - m);
-      for (let n = 0; n < positions; n += NR) {
-        panelTile(at(w, m * K), ldwB, at(p, n), ldpB, K, at(yr, m * outVol + n), ldyB, rowsValid, min(NR, positions - n));
-      }
-    }
+    const t = p; p = next; next = t;
   }
 }
 
@@ -312,52 +423,133 @@ function storePairs(p: usize, e: v128, o: v128, width: i32): void {
 
 /**
  * The input gradient of patchConv: dx[b, c, 2·od + kd, 2·oh + kh, 2·ow + kw] = Σ_m wT[(c, kd, kh, kw), m]·dy[b, m, od, oh, ow],
- * wT = [C·8, M]. A part takes output rows (b, od, oh); a 4 × 8 tile holds the four (kh, kw) taps of one
- * (c, kd) for 8 positions, with dy's rows read in place as B, and is stored as two dx rows, the kw pairs
- * interleaved; the row's dy is first copied to the part's slot of `slots` (M·ldp floats, ldp = oW rounded
- * up to 8). Inputs no patch covers (a last odd plane, row or column) are left as they are: the host
+ * with wT = [C·8, M] packed by packRows4: block (c, kd) holds the four (kh, kw) taps, [m, 4]. A part
+ * takes output rows (b, od, oh): it copies the row's dy into its slot of `slots` as strips of 8
+ * positions, each [m, 8] (M·ldp floats, ldp = oW rounded up to 8), then runs a 4 × 8 tile per (c, kd)
+ * and strip, both operands read a step from one address, and stores it as two dx rows, the kw pairs
+ * interleaved. Inputs no patch covers (a last odd plane, row or column) are left as they are: the host
  * zeroes them. Every element is summed in m order, however the work is cut.
  */
 export function patchConvInput(dy: usize, wT: usize, dx: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
                                oD: i32, oH: i32, oW: i32, slots: usize, tid: i32, nt: i32): void {
-  const rows = N * oD * oH, outVol = oD * oH * oW, plane = H * W, ldp = (oW + 7) & ~7;
+  const rows = N * oD * oH, outVol = oD * oH * oW, plane = H * W, ldp = (oW + 7) & ~7, strips = ldp >> 3;
   const r0 = share(rows, tid, nt, 1), r1 = share(rows, tid + 1, nt, 1);
-  const ldaB = <usize>M << 2, ldbB = <usize>ldp << 2, rowB = <usize>W << 2, dyr = at(slots, tid * M * ldp);
+  const rowB = <usize>W << 2, stripB = <usize>M << 5, blockB = <usize>M << 4, dyr = at(slots, tid * M * ldp);
   for (let r = r0; r < r1; r++) {
     const oh = r % oH, od = (r / oH) % oD, b = r / (oH * oD);
-    // the row's dy, one row per m, packed: dy's own rows lie outVol apart, often a multiple of 4 KiB (cache set conflicts)
     const src = at(dy, b * M * outVol + (od * oH + oh) * oW);
     for (let m = 0; m < M; m++) {
-      const s = at(src, m * outVol), d = at(dyr, m * ldp);
-      let ow = 0;
-      for (; ow + 4 <= oW; ow += 4) v128.store(at(d, ow), v128.load(at(s, ow)));
-      for (; ow < oW; ow++) store<f32>(at(d, ow), load<f32>(at(s, ow)));
-      for (; ow < ldp; ow++) store<f32>(at(d, ow), 0);
+      const s = at(src, m * outVol), d = dyr + (<usize>m << 5);
+      let ow = 0, q = d;
+      for (; ow + 8 <= oW; ow += 8, q += stripB) { v128.store(q, v128.load(at(s, ow))); v128.store(q, v128.load(at(s, ow), 16), 16); }
+      for (; ow + 4 <= oW; ow += 4) v128.store(d + <usize>(ow >> 3) * stripB + (<usize>(ow & 7) << 2), v128.load(at(s, ow)));
+      for (; ow < oW; ow++) store<f32>(d + <usize>(ow >> 3) * stripB + (<usize>(ow & 7) << 2), load<f32>(at(s, ow)));
+      // lanes of the last strip past the row: never stored, but kept finite
+      for (; ow < ldp; ow++) store<f32>(d + <usize>(ow >> 3) * stripB + (<usize>(ow & 7) << 2), 0);
     }
     for (let ci = 0; ci < C; ci++) {
       for (let kd = 0; kd < 2; kd++) {
-        const a0 = at(wT, ((ci << 3) + (kd << 2)) * M), a1 = a0 + ldaB, a2 = a1 + ldaB, a3 = a2 + ldaB;
+        const ak = wT + <usize>((ci << 1) + kd) * blockB;
         const d0 = at(dx, ((b * C + ci) * D + 2 * od + kd) * plane + 2 * oh * W), d1 = d0 + rowB;
-        for (let n = 0; n < oW; n += NR) {
+        for (let t = 0; t < strips; t++) {
           let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-          let bp = at(dyr, n);
+          let a = ak, bp = dyr + <usize>t * stripB;
           for (let m = 0; m < M; m++) {
-            const o = <usize>m << 2;
             const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-            let av = v128.load32_splat(a0 + o);
+            let av = v128.load32_splat(a);
             c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
-            av = v128.load32_splat(a1 + o);
+            av = v128.load32_splat(a, 4);
             c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
-            av = v128.load32_splat(a2 + o);
+            av = v128.load32_splat(a, 8);
             c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
-            av = v128.load32_splat(a3 + o);
+            av = v128.load32_splat(a, 12);
             c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
-            bp += ldbB;
+            a += 16; bp += 32;
           }
-          const width = min(NR, oW - n), e = at(d0, 2 * n), f = at(d1, 2 * n);
+          const n = t << 3, width = min(NR, oW - n), e = at(d0, 2 * n), f = at(d1, 2 * n);
           storePairs(e, c00, c10, width); storePairs(e + 32, c01, c11, width - 4);
           storePairs(f, c20, c30, width); storePairs(f + 32, c21, c31, width - 4);
         }
+      }
+    }
+  }
+}
+
+
+/**
+ * Packs the patches of channel xc (one sample's [D, H, W]) for output rows r0…r1 − 1 of the sample
+ * (r = od·oH + oh) as a panel P[pos, t] at p: 8 taps a position, built from the W pairs with shuffles.
+ */
+@inline
+function packPatchTaps(xc: usize, p: usize, r0: i32, r1: i32, oH: i32, oW: i32, W: i32, plane: i32): void {
+  const rowB = <usize>W << 2, planeB = <usize>plane << 2;
+  let q = p;
+  for (let r = r0; r < r1; r++) {
+    const od = r / oH, oh = r - od * oH;
+    const s00 = at(xc, 2 * od * plane + 2 * oh * W), s01 = s00 + rowB, s10 = s00 + planeB, s11 = s10 + rowB;
+    let ow = 0;
+    for (; ow + 2 <= oW; ow += 2) {
+      // pairs (kw = 0, 1) of two positions per row; the rows' last read ends at 2·ow + 3 < 2·oW ≤ W
+      const o = <usize>ow << 3;
+      const a = v128.load(s00 + o), e = v128.load(s01 + o), f = v128.load(s10 + o), g = v128.load(s11 + o);
+      v128.store(q, i32x4.shuffle(a, e, 0, 1, 4, 5)); v128.store(q, i32x4.shuffle(f, g, 0, 1, 4, 5), 16);
+      v128.store(q, i32x4.shuffle(a, e, 2, 3, 6, 7), 32); v128.store(q, i32x4.shuffle(f, g, 2, 3, 6, 7), 48);
+      q += 64;
+    }
+    if (ow < oW) {
+      const o = <usize>ow << 3;
+      store<i64>(q, load<i64>(s00 + o)); store<i64>(q, load<i64>(s01 + o), 8);
+      store<i64>(q, load<i64>(s10 + o), 16); store<i64>(q, load<i64>(s11 + o), 24);
+      q += 32;
+    }
+  }
+}
+
+/**
+ * The weight gradient of patchConv by chunks of positions: part takes whole chunks (b, rows r0…r0 +
+ * chunkRows − 1 of sample b), packs the chunk's dy as blocks of 4 outputs, each [pos, 4] (packRows4's
+ * layout, rows past M zero), then per input channel the chunk's patches (packPatchTaps) and runs 4 × 8
+ * tiles over them, storing the chunk's sums at partials [chunks, M, C·8] for sumChunks to add up in
+ * chunk order. The same sums in the same order as patchConvWeight, whose parts take channels: this
+ * one suits many positions and few channels (the first down-conv), as each part reads dy once.
+ * A slot of `slots` holds M rounded up to 4 rows of dy and 8 taps per position: (M4 + 8)·chunkRows·oW floats.
+ */
+export function patchConvWeightChunks(x: usize, dy: usize, partials: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
+                                      oD: i32, oH: i32, oW: i32, chunkRows: i32, slots: usize, tid: i32, nt: i32): void {
+  const K = C << 3, outVol = oD * oH * oW, plane = H * W, rowsPerSample = oD * oH, mBlocks = (M + MR - 1) / MR;
+  const chunksPerSample = (rowsPerSample + chunkRows - 1) / chunkRows, chunks = N * chunksPerSample;
+  const u0 = share(chunks, tid, nt, 1), u1 = share(chunks, tid + 1, nt, 1);
+  const most = chunkRows * oW, a = at(slots, tid * (mBlocks * MR + 8) * most), p = at(a, mBlocks * MR * most);
+  const ldcB = <usize>K << 2;
+  for (let u = u0; u < u1; u++) {
+    const b = u / chunksPerSample, r0 = (u - b * chunksPerSample) * chunkRows, r1 = min(rowsPerSample, r0 + chunkRows);
+    const positions = (r1 - r0) * oW;
+    // dy's rows of the chunk, 4 outputs interleaved a position (a 4 × 4 transpose per 4 positions)
+    for (let mb = 0; mb < mBlocks; mb++) {
+      const d = at(a, mb * MR * positions), m = mb * MR;
+      const s0 = at(dy, (b * M + m) * outVol + r0 * oW), s1 = m + 1 < M ? s0 + (<usize>outVol << 2) : 0;
+      const s2 = m + 2 < M ? s0 + (<usize>outVol << 3) : 0, s3 = m + 3 < M ? s0 + <usize>outVol * 12 : 0;
+      let l = 0;
+      if (m + 3 < M) {
+        for (; l + 4 <= positions; l += 4) {
+          const o = <usize>l << 2;
+          storeTransposed(d + (o << 2), v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o));
+        }
+      }
+      for (; l < positions; l++) {
+        const o = <usize>l << 2, q = d + (o << 2);
+        store<f32>(q, load<f32>(s0 + o));
+        store<f32>(q, s1 ? load<f32>(s1 + o) : 0, 4);
+        store<f32>(q, s2 ? load<f32>(s2 + o) : 0, 8);
+        store<f32>(q, s3 ? load<f32>(s3 + o) : 0, 12);
+      }
+    }
+    const out = at(partials, u * M * K);
+    for (let ci = 0; ci < C; ci++) {
+      packPatchTaps(at(x, (b * C + ci) * D * plane), p, r0, r1, oH, oW, W, plane);
+      for (let mb = 0; mb < mBlocks; mb++) {
+        const m = mb * MR;
+        packedTile(at(a, m * positions), p, positions, at(out, m * K + (ci << 3)), ldcB, min(MR, M - m), NR);
       }
     }
   }
@@ -376,32 +568,12 @@ export function patchConvWeight(x: usize, dy: usize, dw: usize, N: i32, C: i32, 
   const K = C << 3, outVol = oD * oH * oW, plane = H * W, rowsPerSample = oD * oH;
   const c0 = share(C, tid, nt, 1), c1 = share(C, tid + 1, nt, 1);
   const p = at(slots, tid * chunkRows * oW * 8), ldaB = <usize>outVol << 2, ldcB = <usize>K << 2;
-  const rowB = <usize>W << 2, planeB = <usize>plane << 2;
   for (let ci = c0; ci < c1; ci++) {
     for (let b = 0; b < N; b++) {
       const xc = at(x, (b * C + ci) * D * plane);
       for (let r0 = 0; r0 < rowsPerSample; r0 += chunkRows) {
         const r1 = min(rowsPerSample, r0 + chunkRows);
-        let q = p;
-        for (let r = r0; r < r1; r++) {
-          const od = r / oH, oh = r - od * oH;
-          const s00 = at(xc, 2 * od * plane + 2 * oh * W), s01 = s00 + rowB, s10 = s00 + planeB, s11 = s10 + rowB;
-          let ow = 0;
-          for (; ow + 2 <= oW; ow += 2) {
-            // pairs (kw = 0, 1) of two positions per row; the rows' last read ends at 2·ow + 3 < 2·oW ≤ W
-            const o = <usize>ow << 3;
-            const a = v128.load(s00 + o), e = v128.load(s01 + o), f = v128.load(s10 + o), g = v128.load(s11 + o);
-            v128.store(q, i32x4.shuffle(a, e, 0, 1, 4, 5)); v128.store(q, i32x4.shuffle(f, g, 0, 1, 4, 5), 16);
-            v128.store(q, i32x4.shuffle(a, e, 2, 3, 6, 7), 32); v128.store(q, i32x4.shuffle(f, g, 2, 3, 6, 7), 48);
-            q += 64;
-          }
-          if (ow < oW) {
-            const o = <usize>ow << 3;
-            store<i64>(q, load<i64>(s00 + o)); store<i64>(q, load<i64>(s01 + o), 8);
-            store<i64>(q, load<i64>(s10 + o), 16); store<i64>(q, load<i64>(s11 + o), 24);
-            q += 32;
-          }
-        }
+        packPatchTaps(xc, p, r0, r1, oH, oW, W, plane);
         const positions = (r1 - r0) * oW;
         for (let m = 0; m < M; m += MR) {
           const rowsValid = min(MR, M - m);

@@ -243,6 +243,7 @@ const convCases: ConvGeometry[] = [
   geometry(3, 13, 3, [7, 5, 9], t3(2), t3(2), t3(0), t3(1)),
   geometry(3, 3, 13, [5, 7, 21], t3(2), t3(2), t3(0), t3(1)),
   geometry(1, 13, 1, [4, 6, 7], t3(2), t3(2), t3(0), t3(1)),
+  geometry(3, 40, 6, [6, 5, 9], t3(2), t3(2), t3(0), t3(1)),    // 320 taps, a deep down-conv's depth
   // tiny volumes that skip the taps falling in the padding (skip-padding.ts): groups of 2–15 columns
   geometry(3, 6, 7, [2, 5, 2], t3(3), t3(1), t3(1), t3(1)),
   geometry(2, 9, 4, [3, 2, 2], t3(3), t3(1), [1, 2, 1], t3(1)),
@@ -433,6 +434,29 @@ test('the same thread count gives bitwise identical results; 1 and 3 threads agr
       assert.equal(a[i], b[i], `${describe(g)}: result ${i} differs between two runs on 3 threads`);
       assertClose(c[i], a[i], TOL, `${describe(g)}: result ${i}, 1 vs 3 threads`);
     }
+  }
+  await vg.setWasmThreads(before);
+});
+
+test('weight gradients cut by chunks of positions: the reference values, the same bits on 1 and 3 threads', async () => {
+  const before = wasm.threads;
+  // a first-layer conv whose dot products run over 48 chunks of rows a sample (on 3 threads cut by
+  // chunks, on 1 by tiles of dw); k2s2 down-convs over 16 chunks (both thread counts by chunks: odd rows
+  // of 13, 5 outputs) and over 2 (3 threads by input channels, 1 by chunks)
+  const geometries = [
+    geometry(2, 1, 4, [24, 30, 40], t3(3), t3(1), t3(1), t3(1)),
+    geometry(2, 2, 5, [48, 48, 26], t3(2), t3(2), t3(0), t3(1)),
+    geometry(2, 16, 32, [17, 12, 19], t3(2), t3(2), t3(0), t3(1)),
+  ];
+  for (const g of geometries) {
+    const x = randomData(g.n * g.cin * count(g.in)), w = randomData(g.cout * g.cin * count(g.kernel)), dy = randomData(g.n * g.cout * count(g.out));
+    const [, , dw3] = await convRun(3, g, x, w, dy), [, , dw1] = await convRun(1, g, x, w, dy);
+    assert.equal(dw3, dw1, `${describe(g)}: weight gradient differs between 1 and 3 threads`);
+    const rx = ref.alloc(x.length), rdy = ref.alloc(dy.length), rdw = ref.alloc(w.length);
+    ref.write(rx, x); ref.write(rdy, dy);
+    ref.conv3dBackwardWeight(rx, rdy, rdw, g);
+    assertClose(dw3, await ref.read(rdw), TOL, `conv3dBackwardWeight ${describe(g)}, 3 threads`);
+    for (const b of [rx, rdy, rdw]) ref.free(b);
   }
   await vg.setWasmThreads(before);
 });

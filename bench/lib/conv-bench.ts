@@ -2,8 +2,7 @@
 // PyTorch CPU (bench/torch_conv.py) at the same thread count and tfjs-backend-cpu (one thread: it has no
 // others; one timed run per layer and op, it is slow).
 import { execFileSync } from 'node:child_process';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import type * as TF from '@tensorflow/tfjs-core';
 import * as vg from '../../index.ts';
 import type { WasmBackend } from '../../engine/backends/wasm/backend.ts';
 import { geometry, type Layer, type Triple } from './vnet-layers.ts';
@@ -45,14 +44,14 @@ function wasmTimes(wasm: WasmBackend, l: Layer): Times & { flop: number } {
 }
 
 /** One timed run of each op on tfjs-backend-cpu (NDHWC layout, filters [kD, kH, kW, in, out]). */
-async function tfjsTimes(l: Layer): Promise<Times> {
+async function tfjsTimes(tf: typeof TF, l: Layer): Promise<Times> {
   const g = geometry(l);
   const pad = l.padding[0] === 0 ? 'valid' : 'same'; // the bench's layers: k3 p1 s1 ("same") or p0
-  const x = tf.randomNormal([l.n, ...l.in, l.cin]) as tf.Tensor5D;
-  const w = tf.randomNormal([...l.kernel, l.cin, l.cout]) as tf.Tensor5D;
-  const dy = tf.randomNormal([l.n, ...g.out, l.cout]) as tf.Tensor5D;
+  const x = tf.randomNormal([l.n, ...l.in, l.cin]) as TF.Tensor5D;
+  const w = tf.randomNormal([...l.kernel, l.cin, l.cout]) as TF.Tensor5D;
+  const dy = tf.randomNormal([l.n, ...g.out, l.cout]) as TF.Tensor5D;
   const stride = l.stride as Triple;
-  const time = async (fn: () => tf.Tensor) => {
+  const time = async (fn: () => TF.Tensor) => {
     const t0 = performance.now();
     const out = fn();
     await out.data();
@@ -64,9 +63,9 @@ async function tfjsTimes(l: Layer): Promise<Times> {
     fwd: await time(() => tf.conv3d(x, w, stride, pad)),
     // the gradient kernels themselves (tfjs-core's node bundle registers no gradients)
     dx: await time(() => tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: w },
-                                               { strides: stride, pad, inputShape: x.shape }) as tf.Tensor),
+                                               { strides: stride, pad, inputShape: x.shape }) as TF.Tensor),
     dw: await time(() => tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy },
-                                               { strides: stride, pad, filterShape: w.shape }) as tf.Tensor),
+                                               { strides: stride, pad, filterShape: w.shape }) as TF.Tensor),
   };
   tf.dispose([x, w, dy]);
   console.error(`tfjs ${l.name} done`);
@@ -95,9 +94,13 @@ export async function convBench(opts: ConvBenchOptions) {
     : null;
   let tfjs: Times[] | null = null;
   if (opts.tfjsLayers.length) {
+    // loaded only when timed: in paired runs (k2s2 down-conv forward, one thread), the wasm kernels ran
+    // slower with tfjs-core loaded beside them (22–37 against 29–47 GF/s)
+    const tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-cpu');
     await tf.setBackend('cpu');
     tfjs = [];
-    for (const l of opts.tfjsLayers) tfjs.push(await tfjsTimes(l));
+    for (const l of opts.tfjsLayers) tfjs.push(await tfjsTimes(tf, l));
   }
 
   const gflops = (flop: number, s: number) => flop / s / 1e9;

@@ -12,7 +12,6 @@
 // Winograd (winograd.ts): stride-1 3×3×3 convolutions with enough channels and tiles, where it is faster.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
-import { MAX_PARTS } from './pool.ts';
 import { tilesOf, winogradConv, winogradWeightGrad, type WinogradConv } from './winograd.ts';
 import { evenOffsets, lowering, paddedDims, paddedInput, unpadded, withTables, type Lowering } from './lowering.ts';
 import { inputGradientForm, skipPaddingBackwardInput, skipPaddingForward, tapGroups } from './skip-padding.ts';
@@ -36,7 +35,8 @@ interface Frame {
   dims: Triple;           // D, H, W of one copy
   vol: number;            // floats per copy
   copies: number;         // copies per channel
-  windows: { copy: number; oy: number; ox: number }[]; // where each copy's window starts in x (minus padding)
+  hCopies: number;        // copies along H (kh) …
+  wCopies: number;        // … and along W (kw): copy (kh, kw) is x shifted by (kh·dH − pH, kw·dW − pW)
   rowOffsets: number[];   // per tap (kd, kh, kw): float offset from its channel's first copy
   direct: boolean;        // x itself is the frame (one copy, no padding)
   directOut: boolean;     // outputs come out on their own pitch: no crop
@@ -49,9 +49,6 @@ function frame(p: Stride1, lowerH: boolean, lowerW: boolean): Frame {
   const dims: Triple = [D + 2 * pD, lowerH ? oH : H + 2 * pH, lowerW ? oW : W + 2 * pW];
   const [, Hf, Wf] = dims, plane = Hf * Wf, vol = dims[0] * plane;
   const hCopies = lowerH ? kH : 1, wCopies = lowerW ? kW : 1;
-  const windows: Frame['windows'] = [];
-  for (let kh = 0; kh < hCopies; kh++)
-    for (let kw = 0; kw < wCopies; kw++) windows.push({ copy: kh * wCopies + kw, oy: kh * dH - pH, ox: kw * dW - pW });
   const rowOffsets: number[] = [];
   for (let kd = 0; kd < kD; kd++)
     for (let kh = 0; kh < kH; kh++)
@@ -60,7 +57,7 @@ function frame(p: Stride1, lowerH: boolean, lowerW: boolean): Frame {
         rowOffsets.push(copy * vol + kd * dD * plane + (lowerH ? 0 : kh * dH * Wf) + (lowerW ? 0 : kw * dW));
       }
   return {
-    dims, vol, copies: hCopies * wCopies, windows, rowOffsets,
+    dims, vol, copies: hCopies * wCopies, hCopies, wCopies, rowOffsets,
     direct: hCopies * wCopies === 1 && pD === 0 && pH === 0 && pW === 0,
     directOut: Hf === oH && Wf === oW,
     span: (oD - 1) * plane + (oH - 1) * Wf + oW,
@@ -101,11 +98,9 @@ function shiftedRows(dev: Device, src: number, cin: number, f: Frame): number {
 /** Sample b's frame: x itself when that is the frame, else its copies written into `scratch`. */
 function frameSample(dev: Device, x: number, p: Stride1, f: Frame, scratch: number): number {
   if (f.direct) return x;
-  const [D, H, W] = p.in, [Df, Hf, Wf] = f.dims, chan = f.copies * f.vol;
-  for (const { copy, oy, ox } of f.windows) {
-    dev.call('window3d', [x, D * H * W, D, H, W, scratch + copy * f.vol * 4, chan, Df, Hf, Wf, -p.pad[0], oy, ox, p.cin],
-             p.cin * f.vol);
-  }
+  const [D, H, W] = p.in, [Df, Hf, Wf] = f.dims, chan = f.copies * f.vol, [pD, pH, pW] = p.pad, [, dH, dW] = p.dilation;
+  dev.call('windowCopies', [x, D * H * W, D, H, W, scratch, chan, f.vol, Df, Hf, Wf, -pD, -pH, -pW, f.hCopies, f.wCopies, dH, dW, p.cin],
+           p.cin * chan);
   return scratch;
 }
 
@@ -269,18 +264,25 @@ function channelMajor(dev: Device, t: number, g: ConvGeometry, c: number, vol: n
 const patches2 = (g: ConvGeometry) =>
   g.kernel.every((k) => k === 2) && g.stride.every((s) => s === 2) && g.dilation.every((d) => d === 1) && unpadded(g);
 
-/** Output positions per forward panel (whole rows of one plane, so that they are consecutive in y). */
-const PATCH_BLOCK = 32;
+/**
+ * Floats of a forward panel: whole rows of one plane up to this (a whole plane at the first down-conv),
+ * so that each channel's rows of x are read in long runs (faster than blocks of 32 positions), while a
+ * panel and the one packed beside it stay in L2.
+ */
+const PATCH_PANEL = 1 << 16;
 
 /**
- * y = conv(x) over 2×2×2 patches (asm/gemm.ts patchConv): each part packs blocks of rows of patches into its own
- * panel slot, one per part the pool may hand out (a single one on one thread, which runs one part).
+ * y = conv(x) over 2×2×2 patches (asm/gemm.ts patchConv), w packed in blocks of 4 rows: each part packs
+ * blocks of rows of patches into its own slot of two panels.
  */
 function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
-  const [, oH, oW] = g.out, rows = Math.max(1, Math.min(oH, Math.floor(PATCH_BLOCK / oW)));
-  const panel = g.cin * 8 * Math.ceil((rows * oW) / 8) * 8, slots = dev.pool.count === 1 ? 1 : MAX_PARTS;
+  const [, oH, oW] = g.out, K = g.cin * 8, rows = Math.max(1, Math.min(oH, Math.floor(PATCH_PANEL / (K * oW))));
+  const panel = 2 * K * Math.ceil((rows * oW) / 8) * 8, slots = dev.pool.parts;
   const p = dev.temp(slots * panel);
-  dev.call('patchConv', [x, w, y, g.n, g.cin, g.cout, ...g.in, ...g.out, rows, p], g.n * volume(g.out) * g.cout * g.cin * 8);
+  const packed = Math.ceil(g.cout / 4) * 4 * K, wp = dev.temp(packed);
+  dev.call('packRows4', [w, g.cout, K, wp], packed);
+  dev.call('patchConv', [x, wp, y, g.n, g.cin, g.cout, ...g.in, ...g.out, rows, p], g.n * volume(g.out) * g.cout * K);
+  dev.release(wp, packed);
   dev.release(p, slots * panel);
 }
 
@@ -289,21 +291,43 @@ function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: C
   const K = g.cin * 8, inVol = volume(g.in);
   if (!g.out.every((o, i) => 2 * o === g.in[i])) dev.call('fill', [dx, g.n * g.cin * inVol, 0], g.n * g.cin * inVol);
   const wT = dev.transposed(w, g.cout, K), panel = g.cout * Math.ceil(g.out[2] / 8) * 8;
-  const slots = dev.pool.count === 1 ? 1 : MAX_PARTS, p = dev.temp(slots * panel);
-  dev.call('patchConvInput', [dy, wT, dx, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * K);
+  const slots = dev.pool.parts, p = dev.temp(slots * panel);
+  const wp = dev.temp(K * g.cout);
+  dev.call('packRows4', [wT, K, g.cout, wp], K * g.cout);
+  dev.call('patchConvInput', [dy, wp, dx, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * K);
+  dev.release(wp, K * g.cout);
   dev.release(p, slots * panel);
   dev.release(wT, g.cout * K);
 }
 
-/** Output positions per chunk of the patch weight gradient: a panel of 16 KiB, in cache while every tile reads it. */
-const PATCH_CHUNK = 512;
+/** Output positions per chunk of the patch weight gradient: a panel of 32 KiB, in cache while every tile of 4 outputs reads it. */
+const PATCH_CHUNK = 1024;
+/** Most floats of per-chunk weight-gradient sums (one dw per chunk). */
+const PATCH_PARTIALS = 1 << 22;
+/** Chunks shorter than this spend more on their sums (one dw each) than dy's packing saves (128→256 at 2×3×2 outputs). */
+const SHORT_PATCH_CHUNK = 64;
 
-/** dw for 2×2×2 patches (asm/gemm.ts patchConvWeight): parts take input channels, each packing its own panels. */
+/**
+ * dw for 2×2×2 patches. Parts take chunks of positions (asm/gemm.ts patchConvWeightChunks: dy packed once
+ * per chunk, the chunks' sums then added in order by sumChunks) where there is a chunk for at least every
+ * other part and chunks are long enough, else input channels (patchConvWeight, the deep layers' few
+ * positions). Both give the same bits.
+ */
 function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
-  const K = g.cin * 8, chunkRows = Math.max(1, Math.floor(PATCH_CHUNK / g.out[2]));
-  const panel = chunkRows * g.out[2] * 8, slots = dev.pool.count === 1 ? 1 : MAX_PARTS, p = dev.temp(slots * panel);
+  const K = g.cin * 8, oW = g.out[2], chunkRows = Math.max(1, Math.floor(PATCH_CHUNK / oW)), slots = dev.pool.parts;
+  const chunks = g.n * Math.ceil((g.out[0] * g.out[1]) / chunkRows), partials = chunks * g.cout * K;
+  const work = g.n * volume(g.out) * g.cout * K;
   dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-  dev.call('patchConvWeight', [x, dy, dw, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], g.n * volume(g.out) * g.cout * K);
+  if (2 * chunks >= slots && Math.min(chunkRows * oW, volume(g.out)) >= SHORT_PATCH_CHUNK && partials <= PATCH_PARTIALS) {
+    const slot = (Math.ceil(g.cout / 4) * 4 + 8) * chunkRows * oW, p = dev.temp(slots * slot), sums = dev.temp(partials);
+    dev.call('patchConvWeightChunks', [x, dy, sums, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], work);
+    dev.call('sumChunks', [g.cout, K, chunks, sums, dw, K], partials);
+    dev.release(sums, partials);
+    dev.release(p, slots * slot);
+    return;
+  }
+  const panel = chunkRows * oW * 8, p = dev.temp(slots * panel);
+  dev.call('patchConvWeight', [x, dy, dw, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], work);
   dev.release(p, slots * panel);
 }
 
@@ -396,7 +420,7 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
     gatherColumns(dev, x, g, col, false);
     const dym = channelMajor(dev, dy, g, g.cout, outVol), rows = evenRows(dev, col, K, L);
     dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-    dev.call('gemmDot', [g.cout, K, L, dym, L, rows, dw, K], g.cout * K * L);
+    dotProducts(dev, g.cout, K, evenChunks(L), dym, L, rows, dw, K);
     if (dym !== dy) dev.release(dym, g.cout * L);
     dev.release(rows, K);
     dev.release(col, K * L);
@@ -411,6 +435,47 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
   if (dym !== dy) dev.release(dym, g.cout * L);
   dev.release(rows, L);
   dev.release(colT, L * K);
+}
+
+/** Positions per chunk of gemmDot's sums: their order depends on it, not on the thread count. */
+const DOT_CHUNK = 1024;
+/** Most floats of chunk sums that gemmDot may keep to cut its work by chunks. */
+const DOT_PARTIALS = 1 << 22;
+
+/** gemmDot's chunks (aOff, bOff, len) over L positions laid out alike in A and B. */
+function evenChunks(L: number): Uint32Array {
+  const count = Math.ceil(L / DOT_CHUNK), t = new Uint32Array(3 * count);
+  for (let k = 0; k < count; k++) t.set([k * DOT_CHUNK, k * DOT_CHUNK, Math.min(DOT_CHUNK, L - k * DOT_CHUNK)], 3 * k);
+  return t;
+}
+
+/**
+ * gemmDot's chunks over the outputs [oD, oH, oW] of A against a frame of Hf ≥ oH rows of oW a plane:
+ * whole rows up to DOT_CHUNK positions, so that B skips the frame rows past the outputs.
+ */
+function planeChunks(out: Triple, Hf: number): Uint32Array {
+  const [oD, oH, oW] = out, R = Math.max(1, Math.floor(DOT_CHUNK / oW)), groups = Math.ceil(oH / R);
+  const t = new Uint32Array(3 * oD * groups);
+  for (let od = 0, k = 0; od < oD; od++) {
+    for (let oh = 0; oh < oH; oh += R, k++) t.set([(od * oH + oh) * oW, (od * Hf + oh) * oW, Math.min(R, oH - oh) * oW], 3 * k);
+  }
+  return t;
+}
+
+/**
+ * C[m, j] += Σ_l A[m·lda + l]·B_j[l] over the chunks (asm/gemm.ts gemmDot). Cut by tiles of C, each part
+ * reads its rows of A and B whole; a long reduction over few tiles (the input conv's weight gradient:
+ * 16 × 27 outputs, 50k positions a sample) is instead cut by chunks, whose sums are then added in
+ * chunk order. Both give the same bits, so the choice may follow the thread count.
+ */
+function dotProducts(dev: Device, M: number, J: number, chunks: Uint32Array, a: number, lda: number, rows: number, c: number, ldc: number) {
+  const count = chunks.length / 3, floats = count * M * J, work = M * J * chunks.reduce((s, v, i) => (i % 3 === 2 ? s + v : s), 0);
+  const byChunks = dev.pool.parts > 1 && count >= dev.pool.parts && floats <= DOT_PARTIALS;
+  const partials = byChunks ? dev.temp(floats) : 0;
+  withTables(dev, [chunks], ([table]) => dev.call('gemmDot', [M, J, a, lda, rows, c, ldc, count, table, partials], work));
+  if (!partials) return;
+  dev.call('sumChunks', [M, J, count, partials, c, ldc], floats);
+  dev.release(partials, floats);
 }
 
 /** Stride-1, dilation-1 3×3×3: the convolutions (and input gradients) that Winograd can take. */
@@ -469,13 +534,19 @@ export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: numb
 export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry,
                                      winograd = winogradFits(g) && preferWinogradWeightGrad(forwardPlan(g))) {
   if (winograd && winogradFits(g)) return winogradWeightGrad(dev, x, dy, dw, forwardPlan(g));
-  const f = shiftedFrame(g, SHORT_DOT);
-  if (!f) return loweredBackwardWeight(dev, x, dy, dw, g);
-  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in);
+  const shifted = shiftedFrame(g, SHORT_DOT);
+  if (!shifted) return loweredBackwardWeight(dev, x, dy, dw, g);
+  const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), p = stride1Plan(g);
+  // the W taps' copies, read by chunks that skip the pitch's rows past the outputs, take dy in place:
+  // where they copy less than the forward's frame (with dy on its pitch), they serve instead
+  const wOnly = frame(p, false, true);
+  const byRows = frameFloats(p, wOnly) < frameFloats(p, shifted) + (shifted.directOut ? 0 : g.cout * shifted.pitchVol);
+  const f = byRows ? wOnly : shifted;
   dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-  const p = stride1Plan(g), [oD, oH, oW] = g.out, [, Hf, Wf] = f.dims;
+  const [oD, oH, oW] = g.out, [, Hf, Wf] = f.dims;
   const xp = f.direct ? 0 : dev.temp(frameFloats(p, f));
-  const dyp = f.directOut ? 0 : dev.temp(g.cout * f.pitchVol);
+  const dyp = f.directOut || byRows ? 0 : dev.temp(g.cout * f.pitchVol);
+  const chunks = byRows ? planeChunks(g.out, Hf) : evenChunks(f.span);
   for (let b = 0; b < g.n; b++) {
     const rows = shiftedRows(dev, frameSample(dev, x + b * g.cin * inVol * 4, p, f, xp), g.cin, f);
     let a = dy + b * g.cout * outVol * 4;
@@ -484,7 +555,7 @@ export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: num
       dev.call('window3d', [a, outVol, oD, oH, oW, dyp, f.pitchVol, oD, Hf, Wf, 0, 0, 0, g.cout], g.cout * f.pitchVol);
       a = dyp;
     }
-    dev.call('gemmDot', [g.cout, K, f.span, a, f.pitchVol, rows, dw, K], g.cout * K * f.span);
+    dotProducts(dev, g.cout, K, chunks, a, byRows ? outVol : f.pitchVol, rows, dw, K);
     dev.release(rows, K);
   }
   if (xp) dev.release(xp, frameFloats(p, f));

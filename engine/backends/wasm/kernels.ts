@@ -21,9 +21,12 @@ export interface Kernels {
   reduce(op: I, x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
   argmax(x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
   gemmRows(m: I, n: I, k: I, a: I, lda: I, rows: I, c: I, ldc: I, accumulate: I, tid: I, nt: I): void;
-  gemmDot(m: I, j: I, l: I, a: I, lda: I, rows: I, c: I, ldc: I, tid: I, nt: I): void;
+  gemmDot(m: I, j: I, a: I, lda: I, rows: I, c: I, ldc: I, count: I, chunks: I, partials: I, tid: I, nt: I): void;
+  sumChunks(m: I, j: I, chunks: I, partials: I, c: I, ldc: I, tid: I, nt: I): void;
   window3d(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, dD: I, dH: I, dW: I,
            oz: I, oy: I, ox: I, c: I, tid: I, nt: I): void;
+  windowCopies(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, copyVol: I, dD: I, dH: I, dW: I,
+               oz: I, oy: I, ox: I, hCopies: I, wCopies: I, stepY: I, stepX: I, c: I, tid: I, nt: I): void;
   im2col(x: I, geom: I, col: I, pitch: I, tid: I, nt: I): void;
   col2im(col: I, geom: I, pitch: I, dx: I, tid: I, nt: I): void;
   winoInput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, u: I, ld: I, fStride: I, scratch: I, tid: I, nt: I): void;
@@ -52,18 +55,21 @@ export interface Kernels {
   scatterCols(col: I, transposed: I, c: I, tapOff: I, taps: I, posOff: I, l: I, dst: I, chanStride: I, tid: I, nt: I): void;
   patchConv(x: I, w: I, y: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, rows: I, slots: I,
             tid: I, nt: I): void;
+  packRows4(a: I, m: I, k: I, dst: I, tid: I, nt: I): void;
   patchConvInput(dy: I, wT: I, dx: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, slots: I,
                  tid: I, nt: I): void;
   patchConvWeight(x: I, dy: I, dw: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, chunkRows: I, slots: I,
                   tid: I, nt: I): void;
+  patchConvWeightChunks(x: I, dy: I, partials: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, chunkRows: I,
+                        slots: I, tid: I, nt: I): void;
 }
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
-  'gemmRows', 'gemmDot', 'window3d', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv', 'winoProduct', 'winoOutput',
-  'winoGradOutput', 'winoDot', 'winoGradDirect', 'winoGradBlocks', 'winoWeightGrad', 'channelMoments', 'channelAffine',
-  'channelAffineBackward', 'channelAffineBackwardInput', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather', 'patchConv',
-  'patchConvInput', 'patchConvWeight'];
+  'gemmRows', 'gemmDot', 'sumChunks', 'window3d', 'windowCopies', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv',
+  'winoProduct', 'winoOutput', 'winoGradOutput', 'winoDot', 'winoGradDirect', 'winoGradBlocks', 'winoWeightGrad', 'channelMoments',
+  'channelAffine', 'channelAffineBackward', 'channelAffineBackwardInput', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather', 'patchConv',
+  'packRows4', 'patchConvInput', 'patchConvWeight', 'patchConvWeightChunks'];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;

@@ -77,6 +77,9 @@ export class Pool {
   /** Threads that run each kernel (1 = only the calling thread). */
   get count() { return this.size; }
 
+  /** Parts a parallel call is cut into: kernel part indices (tid) stay below this. */
+  get parts() { return this.size === 1 ? 1 : this.size * PARTS_PER_THREAD; }
+
   /** Sets the thread count, starting threads as needed; needs shared memory beyond one thread. */
   async resize(n: number) {
     n = Math.max(1, Math.min(Math.floor(n), MAX_PARTS / PARTS_PER_THREAD));
