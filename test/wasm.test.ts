@@ -424,9 +424,12 @@ test('the same thread count gives bitwise identical results; 1 and 3 threads agr
   const before = wasm.threads;
   // 5 → 7 channels take the GEMM routes, 16 → 12 and 32 → 33 over this many tiles the Winograd ones (the
   // weight gradient in blocks of tiles summed per group, and in chunks of tiles); the k2s2 down-conv the
-  // patch kernels, with a panel slot per part
+  // patch kernels, with a panel slot per part; 130 → 129 channels over 24 tiles the staged Winograd
+  // forward and the direct weight gradient; a 2×3×2 volume the products that skip the padding
   const geometries = [[5, 7], [16, 12], [32, 33]].map(([cin, cout]) => geometry(2, cin, cout, [9, 10, 11], t3(3), t3(1), t3(1), t3(1)));
   geometries.push(geometry(2, 16, 32, [17, 12, 19], t3(2), t3(2), t3(0), t3(1)));
+  geometries.push(geometry(2, 130, 129, [4, 6, 4], t3(3), t3(1), t3(1), t3(1)));
+  geometries.push(geometry(2, 20, 24, [2, 3, 2], t3(3), t3(1), t3(1), t3(1)));
   for (const g of geometries) {
     const x = randomData(g.n * g.cin * count(g.in)), w = randomData(g.cout * g.cin * count(g.kernel)), dy = randomData(g.n * g.cout * count(g.out));
     const a = await convRun(3, g, x, w, dy), b = await convRun(3, g, x, w, dy), c = await convRun(1, g, x, w, dy);
