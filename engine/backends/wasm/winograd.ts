@@ -1,8 +1,10 @@
 // Stride-1, dilation-1 3×3×3 convolutions by Winograd F(2×2×2, 3×3×3): each 2×2×2 output tile costs 64
 // multiplies per channel pair instead of 216. The input is zero-padded into a frame that holds every
 // tile's 4×4×4 patch, transformed to U[64][cin][tiles], multiplied by the transformed weights
-// V[64][m][cin] in 64 GEMMs, and transformed back (asm/winograd.ts). Tiles go in chunks of whole tile
-// planes so that U and the GEMM results stay a few MiB, near the caches.
+// V[64][m][cin] in 64 GEMMs, and transformed back (asm/winograd.ts). Below 128 × 128 channel pairs one
+// fused kernel works through blocks of tile rows that stay in cache; from there on the steps are staged
+// over every tile at once, so that each point's weights are read once. The weight gradient goes in
+// blocks, straight into its weight transform, or in chunks (winogradWeightGrad).
 import type { Device } from './device.ts';
 import { MAX_PARTS } from './pool.ts';
 
@@ -60,7 +62,7 @@ function frames(dev: Device, src: number, n: number, channels: number, srcDims: 
  */
 function slots(dev: Device, aRows: number, bRows: number, tW: number) {
   const R = Math.max(1, Math.floor(BLOCK_FLOATS / (64 * (aRows + bRows) * tW)));
-  const ld = Math.ceil((R * tW + 3) / 8) * 8, aF = aRows * ld + SKEW, bF = bRows * ld + SKEW;
+  const ld = rowPitch(R * tW), aF = aRows * ld + SKEW, bF = bRows * ld + SKEW;
   const slotFloats = 256 + 64 * (aF + bF) + SKEW, count = dev.pool.count;
   const ptr = dev.temp(count * slotFloats), flags = dev.temp(count);
   dev.call('fill', [ptr, count * slotFloats, 0], count * slotFloats);
