@@ -49,11 +49,41 @@ function tile(a: usize, ldaB: usize, rp: usize, kn: i32, nOff: usize, c: usize, 
 }
 
 /**
+ * Two rows of C × 16 columns over kn, as tile: for products with one or two rows of A (the 1×1×1 head of
+ * two classes), where the 4-row tile would spend half its multiplies on copies of a row.
+ */
+@inline
+function tile2(a: usize, ldaB: usize, rp: usize, kn: i32, nOff: usize, c: usize, ldcB: usize, rowsValid: i32, init: bool): void {
+  let a0 = a, a1 = rowsValid > 1 ? a + ldaB : a;
+  let c00 = f32x4.splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+  if (init) {
+    c00 = v128.load(c); c01 = v128.load(c, 16); c02 = v128.load(c, 32); c03 = v128.load(c, 48);
+    if (rowsValid > 1) { c10 = v128.load(c + ldcB); c11 = v128.load(c + ldcB, 16); c12 = v128.load(c + ldcB, 32); c13 = v128.load(c + ldcB, 48); }
+  }
+  for (let k = 0; k < kn; k++) {
+    const b = <usize>load<u32>(rp) + nOff;
+    const b0 = v128.load(b), b1 = v128.load(b, 16), b2 = v128.load(b, 32), b3 = v128.load(b, 48);
+    let av = v128.load32_splat(a0);
+    c00 = fma(av, b0, c00); c01 = fma(av, b1, c01); c02 = fma(av, b2, c02); c03 = fma(av, b3, c03);
+    av = v128.load32_splat(a1);
+    c10 = fma(av, b0, c10); c11 = fma(av, b1, c11); c12 = fma(av, b2, c12); c13 = fma(av, b3, c13);
+    a0 += 4; a1 += 4;
+    rp += 4;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16); v128.store(c, c02, 32); v128.store(c, c03, 48);
+  if (rowsValid > 1) { v128.store(c + ldcB, c10); v128.store(c + ldcB, c11, 16); v128.store(c + ldcB, c12, 32); v128.store(c + ldcB, c13, 48); }
+}
+
+/**
  * C[m, n] (=, or += with accumulate) Σ_k A[m·lda + k]·B_k[n], `rows` a u32 table of K byte addresses. Tiles read up to NR−1 floats past a B row's last
  * column (the host keeps slack there); those lanes are never stored. Work is cut by column tiles, or by
  * row blocks when C is narrow (the deep, small layers: their B panel then stays in cache while A streams).
  */
 export function gemmRows(M: i32, N: i32, K: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, accumulate: i32, tid: i32, nt: i32): void {
+  if (M <= 2) {
+    gemmTwoRows(M, N, K, a, lda, rows, c, ldc, accumulate, tid, nt);
+    return;
+  }
   const blocks = (M + MR - 1) / MR, tiles = (N + NR - 1) / NR;
   const byColumns = tiles > 8 && tiles >= 4 * nt;
   const units = byColumns ? tiles : blocks;
@@ -78,6 +108,24 @@ export function gemmRows(M: i32, N: i32, K: i32, a: usize, lda: i32, rows: usize
       for (let mb = 0; mb < blocks; mb++) {
         tile(at(a, mb * MR * lda + k0), ldaB, rp, kn, <usize>n << 2, at(c, mb * MR * ldc + n), ldcB, min(MR, M - mb * MR), width, init);
       }
+    }
+  }
+}
+
+/**
+ * gemmRows for one or two rows of A: tiles of 16 columns (tile2), the last columns that do not fill one
+ * by the 4-row tile, so that no tile reads further past a B row's end than gemmRows promises.
+ */
+function gemmTwoRows(M: i32, N: i32, K: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32, accumulate: i32, tid: i32, nt: i32): void {
+  const wide = N >> 4, units = wide + (N & 15 ? 1 : 0);
+  const u0 = share(units, tid, nt, 1), u1 = share(units, tid + 1, nt, 1);
+  const ldcB = <usize>ldc << 2, ldaB = <usize>lda << 2;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kn = min(KC, K - k0), init = accumulate != 0 || k0 > 0, rp = rows + (<usize>k0 << 2), ak = at(a, k0);
+    for (let t = u0; t < u1; t++) {
+      const n = t << 4;
+      if (t < wide) { tile2(ak, ldaB, rp, kn, <usize>n << 2, at(c, n), ldcB, M, init); continue; }
+      for (let j = n; j < N; j += NR) tile(ak, ldaB, rp, kn, <usize>j << 2, at(c, j), ldcB, M, min(NR, N - j), init);
     }
   }
 }
