@@ -4,6 +4,7 @@
 // A row-address table lets a convolution point B's rows straight into a padded input volume, each
 // kernel tap being the same volume shifted by a constant (engine/backends/wasm/conv.ts).
 import { at, fma, hsum, share, storeLanes } from './common';
+import { packedTile } from './tile';
 
 const MR = 4;      // rows of A per register tile
 const NR = 8;      // columns of C per register tile (two vectors)
@@ -343,31 +344,6 @@ function storeTransposed(q: usize, r0: v128, r1: v128, r2: v128, r3: v128): void
 }
 
 /**
- * A 4×8 tile of C = Σ_{k<kn} A[m, k]·B[k, n] from zero, A packed [k][4] (packRows4), B packed [k][8],
- * each read a step at a time from one address; rows past `rowsValid` and lanes past `width` are not stored.
- */
-@inline
-function packedTile(a: usize, b: usize, kn: i32, c: usize, ldcB: usize, rowsValid: i32, width: i32): void {
-  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  for (let k = 0; k < kn; k++) {
-    const b0 = v128.load(b), b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a);
-    c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
-    av = v128.load32_splat(a, 4);
-    c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
-    av = v128.load32_splat(a, 8);
-    c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
-    av = v128.load32_splat(a, 12);
-    c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
-    a += 16; b += 32;
-  }
-  storeLanes(c, c00, width); storeLanes(c + 16, c01, width - 4);
-  if (rowsValid > 1) { storeLanes(c + 1 * ldcB, c10, width); storeLanes(c + 1 * ldcB + 16, c11, width - 4); }
-  if (rowsValid > 2) { storeLanes(c + 2 * ldcB, c20, width); storeLanes(c + 2 * ldcB + 16, c21, width - 4); }
-  if (rowsValid > 3) { storeLanes(c + 3 * ldcB, c30, width); storeLanes(c + 3 * ldcB + 16, c31, width - 4); }
-}
-
-/**
  * Packs rows [i0, i1) of x's rows under output rows oh0…oh0 + nr − 1 of plane (b, od), row i = (c, kd, r)
  * being x[b, c, 2·od + kd, 2·oh0 + r] (r < 2·nr, in memory order), into the panel p: strips of 8
  * positions, each [(c, kd, kh, kw), 8] (the W pairs split into even and odd taps).
@@ -450,7 +426,7 @@ export function patchConv(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, 
         const m = mb * MR, a = at(w, mb * K * MR), yb = at(yr, m * outVol), rowsValid = min(MR, M - m);
         for (let t = t0; t < t1; t++) {
           const n = t << 3;
-          packedTile(a, p + <usize>t * stripB, K, at(yb, n), ldyB, rowsValid, min(NR, positions - n));
+          packedTile(a, p + <usize>t * stripB, 32, K, at(yb, n), ldyB, rowsValid, min(NR, positions - n));
           const from = <i32>((<i64>rowsNext * done) / tiles), upto = <i32>((<i64>rowsNext * ++done) / tiles);
           if (upto > from) packPatches(x, next, C, D, plane, W, oW, bv, odv, ohv, nrv, from, upto, stripB);
         }
@@ -597,7 +573,7 @@ export function patchConvWeightChunks(x: usize, dy: usize, partials: usize, N: i
       packPatchTaps(at(x, (b * C + ci) * D * plane), p, r0, r1, oH, oW, W, plane);
       for (let mb = 0; mb < mBlocks; mb++) {
         const m = mb * MR;
-        packedTile(at(a, m * positions), p, positions, at(out, m * K + (ci << 3)), ldcB, min(MR, M - m), NR);
+        packedTile(at(a, m * positions), p, 32, positions, at(out, m * K + (ci << 3)), ldcB, min(MR, M - m), NR);
       }
     }
   }

@@ -8,6 +8,7 @@
 // GEMM results lie fStride floats apart, which the host keeps off multiples of 4 KiB: a tile's 64 values
 // would otherwise fall in one cache set.
 import { at, fma, share, storeLanes } from './common';
+import { packedTile } from './tile';
 
 @inline function s(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
 @inline function put(p: usize, i: i32, v: v128): void { v128.store(p + (<usize>i << 4), v); }
@@ -180,31 +181,6 @@ export function winoWeight(w: usize, M: i32, K: i32, mStride: i32, kStride: i32,
 }
 
 /**
- * C[m·ld + n .. +8] = Σ_k A[m, k]·B[k·ld + n .. +8] for four rows of one transform point's product (those
- * below rowsValid stored), A's rows interleaved as a[k·4 + row]: a 4×8 register tile over the whole depth K.
- */
-@inline function blockTile(a: usize, K: i32, b: usize, ldB: usize, c: usize, rowsValid: i32): void {
-  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  const end = a + (<usize>K << 4);
-  for (; a < end; a += 16) {
-    const b0 = v128.load(b), b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a);
-    c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
-    av = v128.load32_splat(a, 4);
-    c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
-    av = v128.load32_splat(a, 8);
-    c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
-    av = v128.load32_splat(a, 12);
-    c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
-    b += ldB;
-  }
-  v128.store(c, c00); v128.store(c, c01, 16);
-  if (rowsValid > 1) { v128.store(c + ldB, c10); v128.store(c + ldB, c11, 16); }
-  if (rowsValid > 2) { v128.store(c + 2 * ldB, c20); v128.store(c + 2 * ldB, c21, 16); }
-  if (rowsValid > 3) { v128.store(c + 3 * ldB, c30); v128.store(c + 3 * ldB, c31, 16); }
-}
-
-/**
  * y = the convolution of a batch of zero-padded frames (src: n samples of K channels, channel stride srcCS,
  * sample stride srcNS, rows Wf floats, planes Hf rows, 8 floats of slack past the end) with the
  * transformed weights V (as winoWeight lays them out), into dst (n samples of M channels, channel stride dstCS,
@@ -244,7 +220,7 @@ export function winoConv(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: i32, K
       const af = at(v, f * vStride), uf = u + <usize>f * uStep, cf = c + <usize>f * cStep;
       for (let m0 = 0; m0 < M; m0 += 4) {
         const am = at(af, m0 * K), cm = at(cf, m0 * ld), rowsValid = min(4, M - m0);
-        for (let j = 0; j < N; j += 8) blockTile(am, K, at(uf, j), ldB, at(cm, j), rowsValid);
+        for (let j = 0; j < N; j += 8) packedTile(am, at(uf, j), ldB, K, at(cm, j), ldB, rowsValid, 8);
       }
     }
     for (let m = 0; m < M; m++) {
@@ -270,7 +246,7 @@ export function winoProduct(v: usize, vStride: i32, K: i32, M: i32, u: usize, uS
   for (let w = w0; w < w1; w++) {
     const f = w / mBlocks, m0 = (w - f * mBlocks) << 2, rowsValid = min(4, M - m0);
     const am = at(v, f * vStride + m0 * K), uf = at(u, f * uStride), cm = at(c, f * cStride + m0 * ld);
-    for (let j = 0; j < N8; j += 8) blockTile(am, K, at(uf, j), ldB, at(cm, j), rowsValid);
+    for (let j = 0; j < N8; j += 8) packedTile(am, at(uf, j), ldB, K, at(cm, j), ldB, rowsValid, 8);
   }
 }
 

@@ -47,10 +47,8 @@ const GROUPS_PER_THREAD = 4;
 function frames(dev: Device, src: number, n: number, channels: number, srcDims: Triple, dims: Triple, offset: Triple) {
   const srcVol = srcDims[0] * srcDims[1] * srcDims[2], vol = dims[0] * dims[1] * dims[2], floats = n * channels * vol;
   const ptr = dev.temp(floats + SLACK);
-  for (let b = 0; b < n; b++) {
-    dev.call('window3d', [src + b * channels * srcVol * 4, srcVol, ...srcDims, ptr + b * channels * vol * 4, vol, ...dims,
-                          ...offset, channels], channels * vol);
-  }
+  // the batch's channels are consecutive both in src and in the frames: one call takes them all
+  dev.call('window3d', [src, srcVol, ...srcDims, ptr, vol, ...dims, ...offset, n * channels], floats);
   dev.call('fill', [ptr + floats * 4, SLACK, 0], SLACK);
   return { ptr, vol, release: () => dev.release(ptr, floats + SLACK) };
 }
