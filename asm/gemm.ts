@@ -262,28 +262,22 @@ function storeColumns(base: usize, cCol: usize, n: i32, r0: v128, r1: v128, r2: 
  * in n (read up to 7 floats past a row's last column). A convolution then reads its input and writes its
  * output where they lie, in place of an im2col matrix and transposes. Units are 4×8 tiles over the whole
  * depth, cut by rows and by columns, so that narrow and short products both spread over the threads;
- * each is summed in k order, however the work is cut. With nTiles > 0 the column tiles are given as
- * u32 quadruples (first column, width ≤ 8, first k, count of k) at `tiles`: each tile sums only its own
- * run of the k tables (N and K unused), so that columns whose B rows are zero for some k skip them.
+ * each is summed in k order, however the work is cut.
  */
 export function gemmGather(M: i32, N: i32, K: i32, a: usize, aRow: usize, aCol: usize, rows: usize,
-                           c: usize, cRow: usize, cCol: usize, tiles: usize, nTiles: i32, tid: i32, nt: i32): void {
-  const blocks = (M + MR - 1) / MR, perBlock = nTiles > 0 ? nTiles : (N + NR - 1) / NR;
+                           c: usize, cRow: usize, cCol: usize, tid: i32, nt: i32): void {
+  const blocks = (M + MR - 1) / MR, perBlock = (N + NR - 1) / NR;
   const u0 = share(blocks * perBlock, tid, nt, 1), u1 = share(blocks * perBlock, tid + 1, nt, 1);
   for (let u = u0; u < u1; u++) {
     const mb = u / perBlock, tile = u - mb * perBlock, m = mb * MR, rowsValid = min(MR, M - m);
-    let n = tile * NR, width = min(NR, N - n), k0 = 0, depth = K;
-    if (nTiles > 0) {
-      const t = tiles + (<usize>tile << 4);
-      n = load<u32>(t); width = load<u32>(t, 4); k0 = load<u32>(t, 8); depth = load<u32>(t, 12);
-    }
+    const n = tile * NR, width = min(NR, N - n);
     const nOff = <usize>n << 2;
     // rows past the edge of A repeat its last row; their results are not stored
     const a0 = a + offset(aRow, m), a1 = rowsValid > 1 ? a + offset(aRow, m + 1) : a0;
     const a2 = rowsValid > 2 ? a + offset(aRow, m + 2) : a1, a3 = rowsValid > 3 ? a + offset(aRow, m + 3) : a2;
     let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-    let rp = rows + (<usize>k0 << 2), kp = aCol + (<usize>k0 << 2);
-    for (let k = 0; k < depth; k++) {
+    let rp = rows, kp = aCol;
+    for (let k = 0; k < K; k++) {
       const b = <usize>load<u32>(rp) + nOff, o = <usize>load<u32>(kp) << 2;
       const b0 = v128.load(b), b1 = v128.load(b, 16);
       let av = v128.load32_splat(a0 + o);

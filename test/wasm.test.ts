@@ -244,9 +244,11 @@ const convCases: ConvGeometry[] = [
   geometry(3, 3, 13, [5, 7, 21], t3(2), t3(2), t3(0), t3(1)),
   geometry(1, 13, 1, [4, 6, 7], t3(2), t3(2), t3(0), t3(1)),
   geometry(3, 40, 6, [6, 5, 9], t3(2), t3(2), t3(0), t3(1)),    // 320 taps, a deep down-conv's depth
-  // tiny volumes that skip the taps falling in the padding (skip-padding.ts): groups of 2–15 columns
-  geometry(3, 6, 7, [2, 5, 2], t3(3), t3(1), t3(1), t3(1)),
-  geometry(2, 9, 4, [3, 2, 2], t3(3), t3(1), [1, 2, 1], t3(1)),
+  // tiny volumes that skip the taps falling in the padding (skip-padding.ts): groups of 2–15 columns,
+  // and odd columns per group with output channels over three blocks of 16 and input channels over five chunks
+  geometry(3, 16, 16, [2, 5, 2], t3(3), t3(1), t3(1), t3(1)),
+  geometry(3, 37, 35, [2, 3, 2], t3(3), t3(1), t3(1), t3(1)),
+  geometry(2, 16, 14, [3, 2, 2], t3(3), t3(1), [1, 2, 1], t3(1)),
 ];
 
 const describe = (g: ConvGeometry) =>
@@ -272,9 +274,9 @@ test('conv3d forward, input gradient and weight gradient', async () => {
 });
 
 test('tiny volumes take the route that skips the padding, forward and input gradient', () => {
-  const [deepest, [wide, padded]] = [convCases[11], convCases.slice(-2)];
-  for (const g of [deepest, wide, padded]) assert.ok(tapGroups(g), `forward ${describe(g)}`);
-  for (const g of [deepest, wide]) assert.ok(tapGroups(inputGradientForm(g)), `input gradient ${describe(g)}`);
+  const [deepest, [wide, deep, padded]] = [convCases[11], convCases.slice(-3)];
+  for (const g of [deepest, wide, deep, padded]) assert.ok(tapGroups(g), `forward ${describe(g)}`);
+  for (const g of [deepest, wide, deep, padded]) assert.ok(tapGroups(inputGradientForm(g)), `input gradient ${describe(g)}`);
   assert.is(tapGroups(convCases[1]), null, 'a 7×6×9 volume keeps the dense product');
 });
 

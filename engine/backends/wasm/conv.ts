@@ -173,7 +173,7 @@ function gatheredForward(dev: Device, x: number, w: number, y: number, g: ConvGe
   const l = lowering(g), src = paddedInput(dev, x, g, l), K = g.cin * l.tapOffsets.length, L = l.starts.length;
   const wT = dev.transposed(w, g.cout, K), rows = evenRows(dev, wT, K, g.cout);
   withTables(dev, [l.starts, rowOffsets(l, g.cin, l.chan), positionOffsets(g, g.cout), evenOffsets(g.cout, volume(g.out))],
-    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, g.cout, K, src, aRow, aCol, rows, y, cRow, cCol, 0, 0], L * g.cout * K));
+    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, g.cout, K, src, aRow, aCol, rows, y, cRow, cCol], L * g.cout * K));
   dev.release(rows, K);
   dev.release(wT, g.cout * K);
   if (src !== x) dev.release(src, g.n * g.cin * l.chan);
@@ -193,7 +193,7 @@ function gatheredBackwardInput(dev: Device, dy: number, w: number, dx: number, g
   if (!covered) dev.call('fill', [dx, g.n * g.cin * inVol, 0], g.n * g.cin * inVol);
   const rows = evenRows(dev, w, g.cout, K);
   withTables(dev, [positionOffsets(g, g.cout), evenOffsets(g.cout, outVol), l.starts, rowOffsets(l, g.cin, inVol)],
-    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, K, g.cout, dy, aRow, aCol, rows, dx, cRow, cCol, 0, 0], L * K * g.cout));
+    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, K, g.cout, dy, aRow, aCol, rows, dx, cRow, cCol], L * K * g.cout));
   dev.release(rows, g.cout);
 }
 
@@ -404,7 +404,7 @@ function gatheredWeightGrad(dev: Device, x: number, dy: number, dw: number, g: C
   const l = lowering(g), src = paddedInput(dev, x, g, l), K = g.cin * l.tapOffsets.length, L = l.starts.length;
   const dyT = positionMajor(dev, dy, g), rows = evenRows(dev, dyT, L, g.cout);
   withTables(dev, [rowOffsets(l, g.cin, l.chan), l.starts, evenOffsets(K, 1), evenOffsets(g.cout, K)],
-    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [K, g.cout, L, src, aRow, aCol, rows, dw, cRow, cCol, 0, 0], K * g.cout * L));
+    ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [K, g.cout, L, src, aRow, aCol, rows, dw, cRow, cCol], K * g.cout * L));
   dev.release(rows, L);
   dev.release(dyT, L * g.cout);
   if (src !== x) dev.release(src, g.n * g.cin * l.chan);

@@ -48,14 +48,15 @@ export interface Kernels {
   channelAffine(x: I, scale: I, shift: I, residual: I, out: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
   channelAffineBackward(gy: I, x: I, scale: I, shift: I, sums: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
   channelAffineBackwardInput(gy: I, x: I, scale: I, shift: I, a: I, b: I, gx: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
-  gemmGather(m: I, n: I, k: I, a: I, aRow: I, aCol: I, rows: I, c: I, cRow: I, cCol: I, tiles: I, nTiles: I,
-             tid: I, nt: I): void;
+  gemmGather(m: I, n: I, k: I, a: I, aRow: I, aCol: I, rows: I, c: I, cRow: I, cCol: I, tid: I, nt: I): void;
   flipTaps(w: I, cout: I, cin: I, taps: I, dst: I, tid: I, nt: I): void;
   gatherCols(src: I, chanStride: I, c: I, tapOff: I, taps: I, posOff: I, l: I, col: I, transposed: I, tid: I, nt: I): void;
   scatterCols(col: I, transposed: I, c: I, tapOff: I, taps: I, posOff: I, l: I, dst: I, chanStride: I, tid: I, nt: I): void;
   patchConv(x: I, w: I, y: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, rows: I, slots: I,
             tid: I, nt: I): void;
   packRows4(a: I, m: I, k: I, dst: I, tid: I, nt: I): void;
+  gemmGatherChannels(m: I, a: I, c: I, t: I, rowStride: I, cStride: I, tStart: I, tStep: I, slots: I, src: I, start: I, kOff: I,
+                     srcOff: I, groups: I, nGroups: I, l: I, out: I, cRow: I, cCol: I, tid: I, nt: I): void;
   patchConvInput(dy: I, wT: I, dx: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, slots: I,
                  tid: I, nt: I): void;
   patchConvWeight(x: I, dy: I, dw: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, chunkRows: I, slots: I,
@@ -69,7 +70,7 @@ export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'c
   'gemmRows', 'gemmDot', 'sumChunks', 'window3d', 'windowCopies', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv',
   'winoProduct', 'winoOutput', 'winoGradOutput', 'winoDot', 'winoGradDirect', 'winoGradBlocks', 'winoWeightGrad', 'channelMoments',
   'channelAffine', 'channelAffineBackward', 'channelAffineBackwardInput', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather', 'patchConv',
-  'packRows4', 'patchConvInput', 'patchConvWeight', 'patchConvWeightChunks'];
+  'packRows4', 'gemmGatherChannels', 'patchConvInput', 'patchConvWeight', 'patchConvWeightChunks'];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;
