@@ -1,8 +1,9 @@
 """PyTorch CPU anchor for bench/wasm-conv.ts: times conv3d forward, input gradient and weight gradient.
 
-Usage: /usr/bin/python3 bench/torch_conv.py THREADS LAYERS_JSON
-LAYERS_JSON is a list of {name, n, cin, cout, in: [D,H,W], kernel, stride, padding}; prints one JSON list
-of {name, fwd, dx, dw} in seconds (best of the timed repetitions).
+Usage: /usr/bin/python3 bench/torch_conv.py THREADS
+Reads one layer a line from stdin, as JSON {name, n, cin, cout, in: [D,H,W], kernel, stride, padding},
+and answers each with a line {name, fwd, dx, dw} in seconds (best of the timed repetitions), so that the
+caller can time its own kernels and these in turn, layer by layer, under the same load.
 """
 import json
 import sys
@@ -22,32 +23,32 @@ def best_time(fn, min_time=0.3, min_reps=3):
     return min(times)  # the least disturbed run, as bench/wasm-conv.ts does
 
 
+def layer_times(layer, gen):
+    x = torch.randn(layer["n"], layer["cin"], *layer["in"], generator=gen)
+    w = torch.randn(layer["cout"], layer["cin"], *layer["kernel"], generator=gen)
+    stride, padding = layer["stride"], layer["padding"]
+    y = torch.nn.functional.conv3d(x, w, None, stride, padding)
+    dy = torch.randn(y.shape, generator=gen)
+
+    def backward(mask):
+        return torch.ops.aten.convolution_backward(
+            dy, x, w, None, stride, padding, [1, 1, 1], False, [0, 0, 0], 1, mask)
+
+    with torch.no_grad():
+        return {
+            "name": layer["name"],
+            "fwd": best_time(lambda: torch.nn.functional.conv3d(x, w, None, stride, padding)),
+            "dx": best_time(lambda: backward([True, False, False])),
+            "dw": best_time(lambda: backward([False, True, False])),
+        }
+
+
 def main():
-    threads = int(sys.argv[1])
-    layers = json.loads(sys.argv[2])
-    torch.set_num_threads(threads)
+    torch.set_num_threads(int(sys.argv[1]))
     gen = torch.Generator().manual_seed(0)
-    results = []
-    for layer in layers:
-        x = torch.randn(layer["n"], layer["cin"], *layer["in"], generator=gen)
-        w = torch.randn(layer["cout"], layer["cin"], *layer["kernel"], generator=gen)
-        stride, padding = layer["stride"], layer["padding"]
-        y = torch.nn.functional.conv3d(x, w, None, stride, padding)
-        dy = torch.randn(y.shape, generator=gen)
-
-        def backward(mask):
-            return torch.ops.aten.convolution_backward(
-                dy, x, w, None, stride, padding, [1, 1, 1], False, [0, 0, 0], 1, mask)
-
-        with torch.no_grad():
-            results.append({
-                "name": layer["name"],
-                "fwd": best_time(lambda: torch.nn.functional.conv3d(x, w, None, stride, padding)),
-                "dx": best_time(lambda: backward([True, False, False])),
-                "dw": best_time(lambda: backward([False, True, False])),
-            })
-        print(f"torch {layer['name']} done", file=sys.stderr, flush=True)
-    print(json.dumps(results))
+    for line in sys.stdin:
+        if line.strip():
+            print(json.dumps(layer_times(json.loads(line), gen)), flush=True)
 
 
 if __name__ == "__main__":

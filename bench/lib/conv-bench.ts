@@ -1,7 +1,10 @@
 // conv3d forward, input gradient and weight gradient on the wasm backend at given layer shapes, against
 // PyTorch CPU (bench/torch_conv.py) at the same thread count and tfjs-backend-cpu (one thread: it has no
-// others; one timed run per layer and op, it is slow).
-import { execFileSync } from 'node:child_process';
+// others; one timed run per layer and op, it is slow). Ours and PyTorch's are timed in turn, layer by
+// layer, for a number of rounds, keeping each one's best: on a shared machine whose load drifts over a
+// run, a ratio then compares two timings taken under the same load.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import type * as TF from '@tensorflow/tfjs-core';
 import * as vg from '../../index.ts';
 import type { WasmBackend } from '../../engine/backends/wasm/backend.ts';
@@ -39,9 +42,26 @@ function wasmTimes(wasm: WasmBackend, l: Layer): Times & { flop: number } {
     dw: bestTime(() => wasm.conv3dBackwardWeight(x, dy, dw, g)),
   };
   for (const b of [x, w, y, dx, dw, dy]) wasm.free(b);
-  console.error(`wasm ${l.name} done`);
   return r;
 }
+
+/** bench/torch_conv.py as a process that times one layer per request. */
+function torchTimer(threads: number) {
+  const child = spawn('/usr/bin/python3', ['bench/torch_conv.py', String(threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async time(l: Layer): Promise<Times> {
+      child.stdin.write(`${JSON.stringify(l)}\n`);
+      const next = await lines.next();
+      if (next.done) throw new Error(`bench/torch_conv.py exited (code ${child.exitCode}) before timing ${l.name}`);
+      return JSON.parse(next.value);
+    },
+    close: () => child.stdin.end(),
+  };
+}
+
+const best = (a: Times | undefined, b: Times): Times =>
+  a ? { ...a, fwd: Math.min(a.fwd, b.fwd), dx: Math.min(a.dx, b.dx), dw: Math.min(a.dw, b.dw) } : b;
 
 /** One timed run of each op on tfjs-backend-cpu (NDHWC layout, filters [kD, kH, kW, in, out]). */
 async function tfjsTimes(tf: typeof TF, l: Layer): Promise<Times> {
@@ -76,6 +96,8 @@ export interface ConvBenchOptions {
   threads: number;
   layers: Layer[];
   torch: boolean;
+  /** Times each layer is timed (ours, then PyTorch's), keeping the best of each. */
+  rounds: number;
   /** Layers also timed on tfjs-backend-cpu (minutes per op at the LA patch, so usually a subset). */
   tfjsLayers: Layer[];
 }
@@ -86,12 +108,16 @@ export async function convBench(opts: ConvBenchOptions) {
   await vg.setBackend('wasm');
   const wasm = vg.getBackend() as WasmBackend;
   console.error(`wasm backend: ${wasm.threads} threads, ${wasm.device.relaxed ? 'relaxed' : 'plain'} SIMD`);
-  const ours = opts.layers.map((l) => wasmTimes(wasm, l));
-
-  const torch: Times[] | null = opts.torch
-    ? JSON.parse(execFileSync('/usr/bin/python3', ['bench/torch_conv.py', String(opts.threads), JSON.stringify(opts.layers)],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!)
-    : null;
+  const ours: (Times & { flop: number })[] = [], torch: Times[] | null = opts.torch ? [] : null;
+  const timer = opts.torch ? torchTimer(opts.threads) : null;
+  for (let round = 0; round < opts.rounds; round++) {
+    for (const [i, l] of opts.layers.entries()) {
+      ours[i] = best(ours[i], wasmTimes(wasm, l)) as Times & { flop: number };
+      if (timer) torch![i] = best(torch![i], await timer.time(l));
+      console.error(`round ${round + 1}/${opts.rounds}: ${l.name} done`);
+    }
+  }
+  timer?.close();
   let tfjs: Times[] | null = null;
   if (opts.tfjsLayers.length) {
     // loaded only when timed: in paired runs (k2s2 down-conv forward, one thread), the wasm kernels ran
