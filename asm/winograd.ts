@@ -397,38 +397,41 @@ export function winoDot(M: i32, K: i32, T: i32, ld: i32, d: usize, dStride: i32,
 
 /** Blocks of four output channels that a unit of winoGradDirect sums at once. */
 const DIRECT_BLOCKS = 4;
+/** Input channels that a unit of winoGradDirect sums at once. */
+const DIRECT_KS = 8;
 
 /**
  * dw[(m·K + k)·27 + tap] = the adjoint weight transform of Σ_{t<T} D[f·dStride + m·ld + t]·U[f·uStride + k·ld + t]
  * over every tile at once, as winoDot followed by winoWeightGrad (the same sums in the same order), but
- * without the sums' buffer: a unit takes DIRECT_BLOCKS blocks of four output channels and two input
- * channels, sums their 64 points into the part's 9 KiB of scratch (scratch + part·9 KiB: 8 KiB of sums,
- * 1 KiB for the transform) and transforms them straight to dw. Units go input channels innermost, so a
- * part's rows of D stay in cache (for T up to ~128) while the rows of U stream past.
+ * without the sums' buffer: a unit takes DIRECT_BLOCKS blocks of four output channels and DIRECT_KS input
+ * channels, sums their 64 points into the part's 33 KiB of scratch (32 KiB of sums, 1 KiB for the
+ * transform) and transforms them straight to dw. Per point, the unit's rows of D and U (T up to ~128)
+ * stay in L1 while every pair of input channels runs over them; the units go input channels innermost,
+ * so that a part's rows of D stay in L2 while the rows of U stream past.
  */
 export function winoGradDirect(M: i32, K: i32, T: i32, ld: i32, d: usize, dStride: i32, u: usize, uStride: i32,
                                dw: usize, scratch: usize, tid: i32, nt: i32): void {
-  const mBlocks = (M + 3) >> 2, groups = (mBlocks + DIRECT_BLOCKS - 1) / DIRECT_BLOCKS, kBlocks = (K + 1) >> 1;
-  const w0 = share(groups * kBlocks, tid, nt, 1), w1 = share(groups * kBlocks, tid + 1, nt, 1);
-  const sums = scratch + <usize>tid * 9216, b = sums + 8192, tB = <usize>ld << 2, kB = <usize>K * 108;
+  const mBlocks = (M + 3) >> 2, groups = (mBlocks + DIRECT_BLOCKS - 1) / DIRECT_BLOCKS, kUnits = (K + DIRECT_KS - 1) / DIRECT_KS;
+  const w0 = share(groups * kUnits, tid, nt, 1), w1 = share(groups * kUnits, tid + 1, nt, 1);
+  // block j's sums at j·8 KiB: per input channel of the unit its 64 points, 1 KiB each
+  const sums = scratch + <usize>tid * 33792, b = sums + 32768, tB = <usize>ld << 2, kB = <usize>K * 108;
   for (let w = w0; w < w1; w++) {
-    const grp = w / kBlocks, k = (w - grp * kBlocks) << 1, two = k + 1 < K;
+    const grp = w / kUnits, k0 = (w - grp * kUnits) * DIRECT_KS, k1 = min(K, k0 + DIRECT_KS);
     const mb0 = grp * DIRECT_BLOCKS, mb1 = min(mBlocks, mb0 + DIRECT_BLOCKS);
-    // block j's sums: input channel k's 64 points, then k + 1's, 2 KiB per block
     for (let f = 0; f < 64; f++) {
       const df = at(d, f * dStride), uf = at(u, f * uStride);
-      const pb0 = uf + <usize>k * tB, pb1 = uf + <usize>min(k + 1, K - 1) * tB;
-      for (let mb = mb0; mb < mb1; mb++) {
-        const m = mb << 2;
-        dotTile(df + <usize>m * tB, df + <usize>min(m + 1, M - 1) * tB, df + <usize>min(m + 2, M - 1) * tB,
-                df + <usize>min(m + 3, M - 1) * tB, pb0, pb1, T, sums + (<usize>(mb - mb0) << 11) + (<usize>f << 4), 1024,
-                two, false);
+      for (let k = k0; k < k1; k += 2) {
+        const pb0 = uf + <usize>k * tB, pb1 = uf + <usize>min(k + 1, K - 1) * tB, e = sums + (<usize>(k - k0) << 10) + (<usize>f << 4);
+        for (let mb = mb0; mb < mb1; mb++) {
+          const m = mb << 2;
+          dotTile(df + <usize>m * tB, df + <usize>min(m + 1, M - 1) * tB, df + <usize>min(m + 2, M - 1) * tB,
+                  df + <usize>min(m + 3, M - 1) * tB, pb0, pb1, T, e + (<usize>(mb - mb0) << 13), 1024, k + 1 < K, false);
+        }
       }
     }
     for (let mb = mb0; mb < mb1; mb++) {
-      const m0 = mb << 2, lanes = min(4, M - m0), e = sums + (<usize>(mb - mb0) << 11);
-      adjointWeight(e, 16, 1, 0, b, at(dw, (m0 * K + k) * 27), kB, lanes);
-      if (two) adjointWeight(e + 1024, 16, 1, 0, b, at(dw, (m0 * K + k + 1) * 27), kB, lanes);
+      const m0 = mb << 2, lanes = min(4, M - m0), e = sums + (<usize>(mb - mb0) << 13);
+      for (let k = k0; k < k1; k++) adjointWeight(e + (<usize>(k - k0) << 10), 16, 1, 0, b, at(dw, (m0 * K + k) * 27), kB, lanes);
     }
   }
 }

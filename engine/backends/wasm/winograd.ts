@@ -38,8 +38,8 @@ const BLOCK_FLOATS = 1 << 17;
  * transformed dy (16 channels × 64 points × tiles) stay in a core's L2 cache.
  */
 const DIRECT_TILES = 128;
-/** winoGradDirect's scratch per part: 8 KiB of sums, 1 KiB of intermediate values. */
-const DIRECT_SCRATCH = 2304;
+/** winoGradDirect's scratch per part: 32 KiB of sums, 1 KiB of intermediate values. */
+const DIRECT_SCRATCH = 8448;
 /** Groups (partial sums) per thread of the blocked weight gradient: enough for the threads to balance. */
 const GROUPS_PER_THREAD = 4;
 
@@ -134,7 +134,7 @@ export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: numbe
   const dyp = frames(dev, dy, p.n, p.m, p.out, gradDims, [0, 0, 0]);
   const blocked = p.cin * p.m < 32 * 32, direct = !blocked && total * tW <= DIRECT_TILES;
   const nr = direct ? total : Math.max(1, Math.min(total, Math.floor(chunkFloats / (64 * (p.cin + p.m) * tW))));
-  const scratchFloats = direct ? MAX_PARTS * DIRECT_SCRATCH : SCRATCH_FLOATS, scratch = dev.temp(scratchFloats);
+  const scratchFloats = direct ? dev.pool.parts * DIRECT_SCRATCH : SCRATCH_FLOATS, scratch = dev.temp(scratchFloats);
   // the sums as E[64][cin][m rounded up to 4] (winoDot's layout), per group
   const eStride = Math.ceil(p.m / 4) * 4 * p.cin + SKEW, eGroup = 64 * eStride;
   const slot = blocked ? slots(dev, p.cin, p.m, tW) : null;
