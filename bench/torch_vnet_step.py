@@ -1,5 +1,7 @@
 """PyTorch CPU anchor for bench/vnet-step.ts: one V-Net training step (forward, loss, backward) at
-the same shape, configuration and thread count. Prints one JSON line: the best step time in seconds.
+the same shape, configuration and thread count. After one warm-up step it prints a line
+{torch, threads}, then answers each line read from stdin with a line {seconds}: the best of --reps
+timed steps. The caller times its own steps and these in turn, under the same load.
   /usr/bin/python3 bench/torch_vnet_step.py --threads 2 --batch 2 --patch 32,48,32 --filters 16 --reps 3
 """
 import argparse
@@ -39,9 +41,11 @@ def step():
 
 
 step()
-times = []
-for _ in range(a.reps):
-    t0 = time.perf_counter()
-    step()
-    times.append(time.perf_counter() - t0)
-print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'seconds': min(times)}))
+print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads()}), flush=True)
+for _ in sys.stdin:
+    times = []
+    for _ in range(a.reps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    print(json.dumps({'seconds': min(times)}), flush=True)

@@ -13,6 +13,6 @@ const args = process.argv.slice(2);
 const threads = Number(args[args.indexOf('--threads') + 1]) || availableParallelism();
 const hippocampus = hippocampusLayers();
 const conv = await convBench({ threads, layers: [...hippocampus, ...laLayers()], torch: true, rounds: 2, tfjsLayers: hippocampus });
-const step = await stepBench({ backend: 'wasm', threads, batch: 2, patch: [32, 48, 32], filters: 16, reps: 3 });
+const step = await stepBench({ backend: 'wasm', threads, batch: 2, patch: [32, 48, 32], filters: 16, reps: 3, rounds: 3 });
 console.log(JSON.stringify({ bench: 'wasm', conv, step }));
 vg.disposeBackends();

@@ -1,11 +1,33 @@
 // One V-Net training step (forward, cross-entropy + SDM penalty, backward) on a voxgrad backend, beside
-// PyTorch CPU (bench/torch_vnet_step.py) with the same shape and thread count.
-import { execFileSync } from 'node:child_process';
+// PyTorch CPU (bench/torch_vnet_step.py) with the same shape and thread count: ours and PyTorch's timed
+// in turn over rounds, keeping each one's best, so that the ratio compares steps under the same load.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import * as vg from '../../index.ts';
 import type { Triple } from './vnet-layers.ts';
 
 export interface StepBenchOptions {
   backend: string; threads: number; batch: number; patch: Triple; filters: number; reps: number;
+  /** Rounds of (our reps, PyTorch's reps). */
+  rounds: number;
+}
+
+/** bench/torch_vnet_step.py as a process that times `reps` steps per request. */
+async function torchStepTimer(o: StepBenchOptions) {
+  const child = spawn('/usr/bin/python3', ['bench/torch_vnet_step.py', '--threads', String(o.threads), '--batch', String(o.batch),
+    '--patch', o.patch.join(','), '--filters', String(o.filters), '--reps', String(o.reps)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const line = await lines.next();
+    if (line.done) throw new Error(`bench/torch_vnet_step.py exited (code ${child.exitCode})`);
+    return JSON.parse(line.value);
+  };
+  const { torch: version } = await next();
+  return {
+    version: version as string,
+    async time(): Promise<number> { child.stdin.write('time\n'); return (await next()).seconds; },
+    close: () => child.stdin.end(),
+  };
 }
 
 /** Convolution multiply-adds of one forward pass (ugmcl-spec §8 formulas), for GFLOP/s. */
@@ -18,7 +40,7 @@ function forwardMacs({ batch, patch, filters: f }: StepBenchOptions): number {
   return macs + 2 * f * 2 * vox(0); // the two 1×1×1 heads
 }
 
-/** Times the step (best of reps, after one warm-up), then PyTorch's; prints a summary, returns the JSON. */
+/** Times our step (best of reps, after one warm-up) and PyTorch's in turn; prints a summary, returns the JSON. */
 export async function stepBench(o: StepBenchOptions) {
   if (o.backend === 'wasm') await vg.setWasmThreads(o.threads);
   await vg.setBackend(o.backend);
@@ -40,18 +62,20 @@ export async function stepBench(o: StepBenchOptions) {
     net.zeroGrad();
   };
   await step();
-  const times: number[] = [];
-  for (let i = 0; i < o.reps; i++) {
-    const t0 = performance.now();
-    await step();
-    times.push((performance.now() - t0) / 1000);
+  const timer = await torchStepTimer(o);
+  let ours = Infinity, theirs = Infinity;
+  for (let round = 0; round < o.rounds; round++) {
+    for (let i = 0; i < o.reps; i++) {
+      const t0 = performance.now();
+      await step();
+      ours = Math.min(ours, (performance.now() - t0) / 1000);
+    }
+    theirs = Math.min(theirs, await timer.time());
   }
-  const ours = Math.min(...times);
+  timer.close();
   net.dispose();
   for (const t of [x, y]) t.dispose();
-  const torch = JSON.parse(execFileSync('/usr/bin/python3', ['bench/torch_vnet_step.py', '--threads', String(o.threads),
-    '--batch', String(o.batch), '--patch', o.patch.join(','), '--filters', String(o.filters), '--reps', String(o.reps)],
-    { encoding: 'utf8' }));
+  const torch = { torch: timer.version, seconds: theirs };
   const gflop = (3 * 2 * forwardMacs(o)) / 1e9; // forward + two backward products per convolution
   const result = {
     bench: 'vnet-step', backend: vg.getBackend().name, threads: o.threads, batch: o.batch, patch: o.patch, filters: o.filters,
