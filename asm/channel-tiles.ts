@@ -3,7 +3,7 @@
 // often one position each: a group of a batch of two is two columns, too narrow for a tile that is a
 // vector wide in columns. A tile here is 16 channels × 2 columns: each step of the depth loads 16 packed
 // weights and broadcasts one input value per column, read in place from the zero-padded input.
-import { at, fma, share } from './common';
+import { at, fma, share, storeTransposed } from './common';
 
 const CB = 16;  // output channels per block (four vectors)
 const CC = 8;   // input channels per chunk of the depth
@@ -57,15 +57,6 @@ function packRowScalar(a: usize, m: i32, M: i32, C: i32, T: i32, rowStride: i32,
 @inline
 function reversed(v: v128): v128 {
   return i32x4.shuffle(v, v, 3, 2, 1, 0);
-}
-
-/** Stores the 4 × 4 block whose rows are r0…r3 as its columns, at q, q + strideB, … */
-@inline
-function storeTransposed(q: usize, strideB: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
-  const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
-  const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-  v128.store(q, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5)); v128.store(q + strideB, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7));
-  v128.store(q + 2 * strideB, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5)); v128.store(q + 3 * strideB, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7));
 }
 
 /** Stores the 4 lanes of v (rows m…m + 3, those below M) of one column. */

@@ -34,6 +34,15 @@ export function storeLanes(p: usize, v: v128, n: i32): void {
   if (n > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
 }
 
+/** Stores the 4 × 4 block whose rows are r0…r3 as its columns, at q, q + strideB, q + 2·strideB, q + 3·strideB. */
+@inline
+export function storeTransposed(q: usize, strideB: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
+  const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(q, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5)); v128.store(q + strideB, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7));
+  v128.store(q + 2 * strideB, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5)); v128.store(q + 3 * strideB, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7));
+}
+
 /** Byte address of float element i of the buffer at base. */
 @inline
 export function at(base: usize, i: i32): usize {

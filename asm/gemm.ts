@@ -3,7 +3,7 @@
 //   gemmDot:  C[m, j] += Σ_l A[m, l] · B_j[l]  (both operands contiguous along the reduction)
 // A row-address table lets a convolution point B's rows straight into a padded input volume, each
 // kernel tap being the same volume shifted by a constant (engine/backends/wasm/conv.ts).
-import { at, fma, hsum, share, storeLanes } from './common';
+import { at, fma, hsum, share, storeLanes, storeTransposed } from './common';
 import { packedTile } from './tile';
 
 const MR = 4;      // rows of A per register tile
@@ -318,7 +318,7 @@ export function packRows4(a: usize, M: i32, K: i32, dst: usize, tid: i32, nt: i3
       const s0 = at(a, m * K), s1 = s0 + (<usize>K << 2), s2 = s1 + (<usize>K << 2), s3 = s2 + (<usize>K << 2);
       for (; k + 4 <= K; k += 4) {
         const o = <usize>k << 2;
-        storeTransposed(d + (o << 2), v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o));
+        storeTransposed(d + (o << 2), 16, v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o));
       }
     }
     for (let r = 0; r < MR; r++) {
@@ -326,15 +326,6 @@ export function packRows4(a: usize, M: i32, K: i32, dst: usize, tid: i32, nt: i3
       for (let kk = k; kk < K; kk++) store<f32>(at(d, kk * MR + r), m + r < M ? load<f32>(at(s, kk)) : 0);
     }
   }
-}
-
-/** Stores the 4 × 4 block whose rows are r0…r3 as its columns, 16 consecutive floats at q. */
-@inline
-function storeTransposed(q: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
-  const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
-  const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-  v128.store(q, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5)); v128.store(q, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7), 16);
-  v128.store(q, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5), 32); v128.store(q, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7), 48);
 }
 
 /**
@@ -551,7 +542,7 @@ export function patchConvWeightChunks(x: usize, dy: usize, partials: usize, N: i
       if (m + 3 < M) {
         for (; l + 4 <= positions; l += 4) {
           const o = <usize>l << 2;
-          storeTransposed(d + (o << 2), v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o));
+          storeTransposed(d + (o << 2), 16, v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o));
         }
       }
       for (; l < positions; l++) {

@@ -7,7 +7,7 @@
 // own 1 KiB of the scratch block the host passes (`scratch + part·1024`). The 64 planes of V, U and the
 // GEMM results lie fStride floats apart, which the host keeps off multiples of 4 KiB: a tile's 64 values
 // would otherwise fall in one cache set.
-import { at, fma, share, storeLanes } from './common';
+import { at, fma, share, storeLanes, storeTransposed } from './common';
 import { packedTile } from './tile';
 
 @inline function s(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
@@ -82,12 +82,17 @@ export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, row0
   }
 }
 
-/** The floats at p0 + o, p1 + o, p2 + o, p3 + o as one vector. */
-@inline function gather(p0: usize, p1: usize, p2: usize, p3: usize, o: usize): v128 {
-  let g = f32x4.splat(load<f32>(p0 + o));
-  g = f32x4.replace_lane(g, 1, load<f32>(p1 + o));
-  g = f32x4.replace_lane(g, 2, load<f32>(p2 + o));
-  return f32x4.replace_lane(g, 3, load<f32>(p3 + o));
+/**
+ * The 27 taps of the four kernels at g0…g3 as 27 vectors at t (tap i: the four kernels' values), loaded
+ * a vector of taps at a time and transposed; the last three from the vector of taps 23–26, so that no
+ * read passes a kernel's end.
+ */
+@inline function kernelTaps(g0: usize, g1: usize, g2: usize, g3: usize, t: usize): void {
+  for (let o: usize = 0; o < 96; o += 16) storeTransposed(t + (o << 2), 16, v128.load(g0 + o), v128.load(g1 + o), v128.load(g2 + o), v128.load(g3 + o));
+  storeTransposed(t + 384, 16, i32x4.shuffle(v128.load(g0 + 92), v128.load(g0 + 92), 1, 2, 3, 3),
+                  i32x4.shuffle(v128.load(g1 + 92), v128.load(g1 + 92), 1, 2, 3, 3),
+                  i32x4.shuffle(v128.load(g2 + 92), v128.load(g2 + 92), 1, 2, 3, 3),
+                  i32x4.shuffle(v128.load(g3 + 92), v128.load(g3 + 92), 1, 2, 3, 3));
 }
 
 /** 0.5·(g0 + g1 + g2) and 0.5·(g0 − g1 + g2): the middle rows of G. */
@@ -99,25 +104,26 @@ export function winoInput(src: usize, srcCS: i32, Hf: i32, Wf: i32, C: i32, row0
  * taps each, in reverse order with flip: the input gradient's kernels are the forward's, flipped, with
  * the channels swapped): four output channels interleaved, so that the product's register tile finds
  * its four rows of A in one 16-byte step. Lanes take those four channels (past M, copies of the last,
- * whose products are never stored). Threads take (four channels, k) pairs.
+ * whose products are never stored). Threads take (four channels, k) pairs; each part keeps 2 KiB of
+ * `scratch`: the intermediate values, then the four kernels' taps.
  */
 export function winoWeight(w: usize, M: i32, K: i32, mStride: i32, kStride: i32, flip: bool, v: usize, fStride: i32,
                            scratch: usize, tid: i32, nt: i32): void {
   const n = ((M + 3) >> 2) * K;
   const i0 = share(n, tid, nt, 1), i1 = share(n, tid + 1, nt, 1);
-  const b = scratch + (<usize>tid << 10); // [3 z][3 y][4 x] after x at 16, [3 z][4 y][4 x] after y at 0:
+  const b = scratch + (<usize>tid << 11); // [3 z][3 y][4 x] after x at 16, [3 z][4 y][4 x] after y at 0:
   // slice z of the second overwrites only the first's slices up to z, already read
-  const fStep = <usize>fStride << 2;
+  const taps = b + 1024, fStep = <usize>fStride << 2;
   for (let i = i0; i < i1; i++) {
     const mb = i / K, k = i - mb * K, m0 = mb * 4;
     // lanes 4 channels, mStride floats apart, clamped to the last channel
     const g0 = at(w, m0 * mStride + k * kStride), mB = <usize>mStride << 2;
     const g1 = m0 + 1 < M ? g0 + mB : g0, g2 = m0 + 2 < M ? g1 + mB : g1, g3 = m0 + 3 < M ? g2 + mB : g2;
+    kernelTaps(g0, g1, g2, g3, taps);
     // along x per kernel row, then y, then z (the order of the scalar transform: the same roundings)
     for (let zy = 0; zy < 9; zy++) {
       const o0 = flip ? 26 - zy * 3 : zy * 3, step = flip ? -1 : 1;
-      const r0 = gather(g0, g1, g2, g3, <usize>o0 << 2), r1 = gather(g0, g1, g2, g3, <usize>(o0 + step) << 2);
-      const r2 = gather(g0, g1, g2, g3, <usize>(o0 + 2 * step) << 2);
+      const r0 = s(taps, o0), r1 = s(taps, o0 + step), r2 = s(taps, o0 + 2 * step);
       put(b, 16 + zy * 4, r0);
       put(b, 16 + zy * 4 + 1, gPlus(r0, r1, r2));
       put(b, 16 + zy * 4 + 2, gMinus(r0, r1, r2));

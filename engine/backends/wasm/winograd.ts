@@ -20,8 +20,8 @@ export interface WinogradConv {
  * (one thread: 32→32 @16×24×16 6.6 ms in chunks of 4 MiB, 14 ms in chunks of 16 or 32 MiB).
  */
 const CHUNK_FLOATS = 1 << 20;
-/** Each kernel part keeps 1 KiB of intermediate values. */
-const SCRATCH_FLOATS = MAX_PARTS * 256;
+/** Each kernel part keeps 1 KiB of intermediate values (winoWeight 2 KiB). */
+const SCRATCH_FLOATS = MAX_PARTS * 512;
 /** Slack past U, D and the frames: the kernels read a few floats past a row's end. */
 const SLACK = 8;
 /** Floats between consecutive transform planes beyond their data: one cache line, so planes do not alias. */
