@@ -114,6 +114,30 @@ export function gemmRows(M: i32, N: i32, K: i32, a: usize, lda: i32, rows: usize
 }
 
 /**
+ * C[m, r·rowLen + j] = Σ_k A[m·lda + k]·B_k[pl·bPlane + q·bRow + j] for the R rows r = pl·planeRows + q
+ * of rowLen columns: gemmRows whose columns are a volume's rows of outputs and whose B rows are a frame
+ * with a wider pitch (a stride-1 convolution's zero-padded input), so that outputs go straight to their
+ * place, without columns for the frame's pitch or a copy of the input per kernel tap. Tiles of 8 columns
+ * stay within a row; parts take them by columns.
+ */
+export function gemmFrame(M: i32, R: i32, rowLen: i32, K: i32, a: usize, lda: i32, rows: usize, c: usize, ldc: i32,
+                          planeRows: i32, bRow: i32, bPlane: i32, tid: i32, nt: i32): void {
+  const perRow = (rowLen + NR - 1) / NR, tiles = R * perRow, blocks = (M + MR - 1) / MR;
+  const u0 = share(tiles, tid, nt, 1), u1 = share(tiles, tid + 1, nt, 1);
+  const ldcB = <usize>ldc << 2, ldaB = <usize>lda << 2;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kn = min(KC, K - k0), init = k0 > 0, rp = rows + (<usize>k0 << 2);
+    for (let t = u0; t < u1; t++) {
+      const r = t / perRow, j = (t - r * perRow) * NR, width = min(NR, rowLen - j), pl = r / planeRows;
+      const bOff = <usize>(pl * bPlane + (r - pl * planeRows) * bRow + j) << 2, cCol = r * rowLen + j;
+      for (let mb = 0; mb < blocks; mb++) {
+        tile(at(a, mb * MR * lda + k0), ldaB, rp, kn, bOff, at(c, mb * MR * ldc + cCol), ldcB, min(MR, M - mb * MR), width, init);
+      }
+    }
+  }
+}
+
+/**
  * gemmRows for one or two rows of A: tiles of 16 columns (tile2), the last columns that do not fill one
  * by the 4-row tile, so that no tile reads further past a B row's end than gemmRows promises.
  */

@@ -106,8 +106,30 @@ function frameSample(dev: Device, x: number, p: Stride1, f: Frame, scratch: numb
 
 const frameFloats = (p: Stride1, f: Frame) => (f.direct ? 0 : p.cin * f.copies * f.vol);
 
-/** y = conv(x) for a stride-1 plan, with the weights as a row-major [m, cin·taps] matrix at a. */
+/**
+ * y = conv(x) for a stride-1 plan, with the weights as a row-major [m, cin·taps] matrix at a: over the
+ * zero-padded input (x itself without padding), whose rows gemmFrame reads at the frame's pitch while
+ * writing the outputs in place. With one or two outputs (gemmRows' two-row tiles), on the given frame.
+ */
 function stride1Forward(dev: Device, x: number, a: number, y: number, p: Stride1, f: Frame) {
+  if (p.m <= 2 && !(f.direct && f.directOut)) return stride1ForwardOnFrame(dev, x, a, y, p, f);
+  const padded = frame(p, false, false), K = p.cin * padded.rowOffsets.length, inVol = volume(p.in), outVol = volume(p.out);
+  const [oD, oH, oW] = p.out, [, Hf, Wf] = padded.dims, floats = p.n * p.cin * padded.vol + FRAME_SLACK;
+  const xp = padded.direct ? 0 : dev.temp(floats);
+  if (xp) {
+    const [D, H, W] = p.in, [pD, pH, pW] = p.pad;
+    dev.call('window3d', [x, inVol, D, H, W, xp, padded.vol, ...padded.dims, -pD, -pH, -pW, p.n * p.cin], floats);
+  }
+  for (let b = 0; b < p.n; b++) {
+    const src = xp ? xp + b * p.cin * padded.vol * 4 : x + b * p.cin * inVol * 4, rows = shiftedRows(dev, src, p.cin, padded);
+    dev.call('gemmFrame', [p.m, oD * oH, oW, K, a, K, rows, y + b * p.m * outVol * 4, outVol, oH, Wf, Hf * Wf], p.m * outVol * K);
+    dev.release(rows, K);
+  }
+  if (xp) dev.release(xp, floats);
+}
+
+/** stride1Forward on the frame f: its GEMM's columns follow the frame's pitch, cropped after where that is wider. */
+function stride1ForwardOnFrame(dev: Device, x: number, a: number, y: number, p: Stride1, f: Frame) {
   const K = p.cin * f.rowOffsets.length, inVol = volume(p.in), outVol = volume(p.out);
   const xp = f.direct ? 0 : dev.temp(frameFloats(p, f));
   const yp = f.directOut ? 0 : dev.temp(p.m * f.pitchVol);
@@ -122,6 +144,9 @@ function stride1Forward(dev: Device, x: number, a: number, y: number, p: Stride1
   if (xp) dev.release(xp, frameFloats(p, f));
   if (yp) dev.release(yp, p.m * f.pitchVol);
 }
+
+/** Floats past the padded frames: gemmFrame's last tile of a row reads up to 7 past its end. */
+const FRAME_SLACK = 8;
 
 const isStride1 = (g: ConvGeometry) => g.stride.every((s) => s === 1);
 const taps = (g: ConvGeometry) => volume(g.kernel);

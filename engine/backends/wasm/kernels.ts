@@ -21,6 +21,7 @@ export interface Kernels {
   reduce(op: I, x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
   argmax(x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
   gemmRows(m: I, n: I, k: I, a: I, lda: I, rows: I, c: I, ldc: I, accumulate: I, tid: I, nt: I): void;
+  gemmFrame(m: I, r: I, rowLen: I, k: I, a: I, lda: I, rows: I, c: I, ldc: I, planeRows: I, bRow: I, bPlane: I, tid: I, nt: I): void;
   gemmDot(m: I, j: I, a: I, lda: I, rows: I, c: I, ldc: I, count: I, chunks: I, partials: I, tid: I, nt: I): void;
   sumChunks(m: I, j: I, chunks: I, partials: I, c: I, ldc: I, tid: I, nt: I): void;
   window3d(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, dD: I, dH: I, dW: I,
@@ -67,7 +68,7 @@ export interface Kernels {
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
-  'gemmRows', 'gemmDot', 'sumChunks', 'window3d', 'windowCopies', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv',
+  'gemmRows', 'gemmFrame', 'gemmDot', 'sumChunks', 'window3d', 'windowCopies', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv',
   'winoProduct', 'winoOutput', 'winoGradOutput', 'winoDot', 'winoGradDirect', 'winoGradBlocks', 'winoWeightGrad', 'channelMoments',
   'channelAffine', 'channelAffineBackward', 'channelAffineBackwardInput', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather', 'patchConv',
   'packRows4', 'gemmGatherChannels', 'patchConvInput', 'patchConvWeight', 'patchConvWeightChunks'];
