@@ -1,8 +1,10 @@
 // 3D convolution and its two gradients as GEMMs on the kernels of asm/gemm.ts, by one of three routes.
-// Shifted rows (stride 1): the input is zero-padded once per sample; every kernel tap is then the padded
-// volume shifted by a constant, so the GEMM's B rows point straight into it and no im2col matrix is
-// built. Outputs are computed on the padded frame's row pitch (wasted columns) and cropped; on small
-// volumes the W (or H and W) taps are first spread into shifted copies, which shrinks the pitch.
+// Shifted rows (stride 1): the input is zero-padded once; every kernel tap is then the padded volume
+// shifted by a constant, so the GEMM's B rows point straight into it and no im2col matrix is built. The
+// forward's tiles (gemmFrame) run along the output rows, reading the frame at its pitch and writing
+// the outputs in place. Elsewhere (the weight gradient, products of one or two rows) outputs follow
+// the frame's pitch (wasted columns, cropped after); on small volumes the W (or H and W) taps are first
+// spread into shifted copies, which shrinks the pitch.
 // Patches (kernel = stride = 2, the V-Net's down- and up-convs): a GEMM over the disjoint 2×2×2 patches,
 // packed a row of outputs (or a chunk of positions) at a time into a panel that stays in cache.
 // Lowered (other strides, and where a cost estimate prefers it): an im2col matrix over the whole batch,
