@@ -293,18 +293,18 @@ const patches2 = (g: ConvGeometry) =>
 
 /**
  * Floats of a forward panel: whole rows of one plane up to this (a whole plane at the first down-conv),
- * so that each channel's rows of x are read in long runs (faster than blocks of 32 positions), while a
- * panel and the one packed beside it stay in L2.
+ * so that each channel's rows of x are read in long runs (faster than blocks of 32 positions), while the
+ * panel stays in L2.
  */
 const PATCH_PANEL = 1 << 16;
 
 /**
  * y = conv(x) over 2×2×2 patches (asm/gemm.ts patchConv), w packed in blocks of 4 rows: each part packs
- * blocks of rows of patches into its own slot of two panels.
+ * blocks of rows of patches into its own panel.
  */
 function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
   const [, oH, oW] = g.out, K = g.cin * 8, rows = Math.max(1, Math.min(oH, Math.floor(PATCH_PANEL / (K * oW))));
-  const panel = 2 * K * Math.ceil((rows * oW) / 8) * 8, slots = dev.pool.parts;
+  const panel = K * Math.ceil((rows * oW) / 8) * 8, slots = dev.pool.parts;
   const p = dev.temp(slots * panel);
   const packed = Math.ceil(g.cout / 4) * 4 * K, wp = dev.temp(packed);
   dev.call('packRows4', [w, g.cout, K, wp], packed);
