@@ -114,7 +114,7 @@ const frameFloats = (p: Stride1, f: Frame) => (f.direct ? 0 : p.cin * f.copies *
  * writing the outputs in place. With one or two outputs (gemmRows' two-row tiles), on the given frame.
  */
 function stride1Forward(dev: Device, x: number, a: number, y: number, p: Stride1, f: Frame) {
-  if (p.m <= 2 && !(f.direct && f.directOut)) return stride1ForwardOnFrame(dev, x, a, y, p, f);
+  if (p.m <= 2) return stride1ForwardOnFrame(dev, x, a, y, p, f);
   const padded = frame(p, false, false), K = p.cin * padded.rowOffsets.length, inVol = volume(p.in), outVol = volume(p.out);
   const [oD, oH, oW] = p.out, [, Hf, Wf] = padded.dims, floats = p.n * p.cin * padded.vol + FRAME_SLACK;
   const xp = padded.direct ? 0 : dev.temp(floats);
