@@ -401,38 +401,80 @@ export function winoDot(M: i32, K: i32, T: i32, ld: i32, d: usize, dStride: i32,
   }
 }
 
+/**
+ * Ut[f·utStride + (k >> 3)·8T + 8t + (k & 7)] = U[f·uStride + k·ld + t] for t < T and k < K rounded up to 8
+ * (rows past K repeat the last): per point and block of 8 input channels, the 8 channels of each tile in
+ * turn, winoGradDirect's B operand read 32 contiguous bytes a step. Parts take (point, four channels)
+ * units, transposed four tiles at a time.
+ */
+export function winoTransposeU(u: usize, uStride: i32, K: i32, T: i32, ld: i32, ut: usize, utStride: i32, tid: i32, nt: i32): void {
+  const Kp = (K + 7) & ~7, quads = Kp >> 2, w0 = share(64 * quads, tid, nt, 1), w1 = share(64 * quads, tid + 1, nt, 1);
+  const rowB = <usize>ld << 2;
+  for (let w = w0; w < w1; w++) {
+    const f = w / quads, k = (w - f * quads) << 2, uf = at(u, f * uStride);
+    const s0 = uf + <usize>min(k, K - 1) * rowB, s1 = uf + <usize>min(k + 1, K - 1) * rowB;
+    const s2 = uf + <usize>min(k + 2, K - 1) * rowB, s3 = uf + <usize>min(k + 3, K - 1) * rowB;
+    let q = at(ut, f * utStride + (k >> 3) * 8 * T + (k & 7)), t = 0;
+    for (; t + 4 <= T; t += 4, q += 128) {
+      const o = <usize>t << 2;
+      storeTransposed(q, 32, v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o));
+    }
+    for (; t < T; t++, q += 32) {
+      const o = <usize>t << 2;
+      store<f32>(q, load<f32>(s0 + o)); store<f32>(q, load<f32>(s1 + o), 4);
+      store<f32>(q, load<f32>(s2 + o), 8); store<f32>(q, load<f32>(s3 + o), 12);
+    }
+  }
+}
+
 /** Blocks of four output channels that a unit of winoGradDirect sums at once. */
 const DIRECT_BLOCKS = 4;
-/** Input channels that a unit of winoGradDirect sums at once. */
+/** Input channels that a unit of winoGradDirect sums at once: one tile's width. */
 const DIRECT_KS = 8;
 
 /**
  * dw[(m·K + k)·27 + tap] = the adjoint weight transform of Σ_{t<T} D[f·dStride + m·ld + t]·U[f·uStride + k·ld + t]
- * over every tile at once, as winoDot followed by winoWeightGrad (the same sums in the same order), but
- * without the sums' buffer: a unit takes DIRECT_BLOCKS blocks of four output channels and DIRECT_KS input
- * channels, sums their 64 points into the part's 33 KiB of scratch (32 KiB of sums, 1 KiB for the
- * transform) and transforms them straight to dw. Per point, the unit's rows of D and U (T up to ~128)
- * stay in L1 while every pair of input channels runs over them; the units go input channels innermost,
- * so that a part's rows of D stay in L2 while the rows of U stream past.
+ * over every tile at once, U read as winoTransposeU's Ut, with no buffer of sums: a unit takes DIRECT_BLOCKS
+ * blocks of four output channels and DIRECT_KS input channels, sums their 64 points as 4 × 8 register
+ * tiles over the tiles t (rows of D broadcast, rows of Ut as vectors), keeps them in the part's 33 KiB of
+ * scratch (32 KiB of sums, 1 KiB for the transform) and transforms them straight to dw. (Dot products
+ * over t, as winoDot, were slower at these 48–128 tiles: 128→128 @4×6×4 2.7 against 2.1 ms.) Units go
+ * input channels innermost, so that a part's rows of D stay in L2 while Ut streams past. Every sum runs
+ * in t order, however the work is cut.
  */
-export function winoGradDirect(M: i32, K: i32, T: i32, ld: i32, d: usize, dStride: i32, u: usize, uStride: i32,
+export function winoGradDirect(M: i32, K: i32, T: i32, ld: i32, d: usize, dStride: i32, ut: usize, utStride: i32,
                                dw: usize, scratch: usize, tid: i32, nt: i32): void {
   const mBlocks = (M + 3) >> 2, groups = (mBlocks + DIRECT_BLOCKS - 1) / DIRECT_BLOCKS, kUnits = (K + DIRECT_KS - 1) / DIRECT_KS;
   const w0 = share(groups * kUnits, tid, nt, 1), w1 = share(groups * kUnits, tid + 1, nt, 1);
   // block j's sums at j·8 KiB: per input channel of the unit its 64 points, 1 KiB each
-  const sums = scratch + <usize>tid * 33792, b = sums + 32768, tB = <usize>ld << 2, kB = <usize>K * 108;
+  const sums = scratch + <usize>tid * 33792, b = sums + 32768, rowB = <usize>ld << 2, kB = <usize>K * 108;
   for (let w = w0; w < w1; w++) {
     const grp = w / kUnits, k0 = (w - grp * kUnits) * DIRECT_KS, k1 = min(K, k0 + DIRECT_KS);
     const mb0 = grp * DIRECT_BLOCKS, mb1 = min(mBlocks, mb0 + DIRECT_BLOCKS);
     for (let f = 0; f < 64; f++) {
-      const df = at(d, f * dStride), uf = at(u, f * uStride);
-      for (let k = k0; k < k1; k += 2) {
-        const pb0 = uf + <usize>k * tB, pb1 = uf + <usize>min(k + 1, K - 1) * tB, e = sums + (<usize>(k - k0) << 10) + (<usize>f << 4);
-        for (let mb = mb0; mb < mb1; mb++) {
-          const m = mb << 2;
-          dotTile(df + <usize>m * tB, df + <usize>min(m + 1, M - 1) * tB, df + <usize>min(m + 2, M - 1) * tB,
-                  df + <usize>min(m + 3, M - 1) * tB, pb0, pb1, T, e + (<usize>(mb - mb0) << 13), 1024, k + 1 < K, false);
+      const df = at(d, f * dStride), bf = at(ut, f * utStride + k0 * T), e = sums + (<usize>f << 4);
+      for (let mb = mb0; mb < mb1; mb++) {
+        const m = mb << 2;
+        // rows past M repeat the last; their lanes are not transformed
+        let a0 = df + <usize>m * rowB, a1 = df + <usize>min(m + 1, M - 1) * rowB;
+        let a2 = df + <usize>min(m + 2, M - 1) * rowB, a3 = df + <usize>min(m + 3, M - 1) * rowB, bp = bf;
+        let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        for (let t = 0; t < T; t++) {
+          const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+          let av = v128.load32_splat(a0);
+          c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
+          av = v128.load32_splat(a1);
+          c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
+          av = v128.load32_splat(a2);
+          c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
+          av = v128.load32_splat(a3);
+          c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
+          a0 += 4; a1 += 4; a2 += 4; a3 += 4; bp += 32;
         }
+        // per input channel of the unit, the block's four output channels as one vector
+        const q = e + (<usize>(mb - mb0) << 13);
+        storeTransposed(q, 1024, c00, c10, c20, c30);
+        storeTransposed(q + 4096, 1024, c01, c11, c21, c31);
       }
     }
     for (let mb = mb0; mb < mb1; mb++) {

@@ -34,7 +34,8 @@ export interface Kernels {
   winoWeight(w: I, m: I, k: I, mStride: I, kStride: I, flip: I, v: I, fStride: I, scratch: I, tid: I, nt: I): void;
   winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, d: I, ld: I, fStride: I, tid: I, nt: I): void;
   winoDot(m: I, k: I, t: I, ld: I, d: I, dStride: I, u: I, uStride: I, e: I, eStride: I, accumulate: I, tid: I, nt: I): void;
-  winoGradDirect(m: I, k: I, t: I, ld: I, d: I, dStride: I, u: I, uStride: I, dw: I, scratch: I, tid: I, nt: I): void;
+  winoGradDirect(m: I, k: I, t: I, ld: I, d: I, dStride: I, ut: I, utStride: I, dw: I, scratch: I, tid: I, nt: I): void;
+  winoTransposeU(u: I, uStride: I, k: I, t: I, ld: I, ut: I, utStride: I, tid: I, nt: I): void;
   winoGradBlocks(src: I, srcCS: I, srcNS: I, hf: I, wf: I, gd: I, gCS: I, gNS: I, k: I, m: I, n: I, tD: I, tH: I, tW: I,
                  r: I, g: I, e: I, eStride: I, eGroup: I, slots: I, slotFloats: I, ld: I, uF: I, dF: I, flags: I, nSlots: I,
                  tid: I, nt: I): void;
@@ -69,7 +70,7 @@ export interface Kernels {
 export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
 export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
   'gemmRows', 'gemmFrame', 'gemmDot', 'sumChunks', 'window3d', 'windowCopies', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv',
-  'winoProduct', 'winoOutput', 'winoGradOutput', 'winoDot', 'winoGradDirect', 'winoGradBlocks', 'winoWeightGrad', 'channelMoments',
+  'winoProduct', 'winoOutput', 'winoGradOutput', 'winoDot', 'winoGradDirect', 'winoTransposeU', 'winoGradBlocks', 'winoWeightGrad', 'channelMoments',
   'channelAffine', 'channelAffineBackward', 'channelAffineBackwardInput', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather', 'patchConv',
   'packRows4', 'gemmGatherChannels', 'patchConvInput', 'patchConvWeight', 'patchConvWeightChunks'];
 

@@ -123,7 +123,7 @@ export function winogradConv(dev: Device, x: number, a: number, y: number, p: Wi
  * transform. Partial tiles see zeros in dy past its edge. With few channel pairs the sums are small:
  * groups of blocks transform and multiply in cache, each into its own sums (winoGradBlocks). Otherwise
  * the tiles are transformed by all threads: where there are at most DIRECT_TILES, all at once, and their
- * sums go straight into the weight transform (winoGradDirect); else in chunks of whole tile rows (across
+ * sums go straight into the weight transform (winoGradDirect, over U transposed by winoTransposeU); else in chunks of whole tile rows (across
  * samples) of about chunkFloats values, each adding to a buffer of sums (winoDot).
  */
 export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: number, p: WinogradConv,
@@ -160,8 +160,13 @@ export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: numbe
         gr += n;
       }
       const T = (g1 - g0) * tW;
-      if (direct) dev.call('winoGradDirect', [p.m, p.cin, T, ld, d, dStride, u, uStride, dw, scratch], 64 * p.m * T * p.cin);
-      else dev.call('winoDot', [p.m, p.cin, T, ld, d, dStride, u, uStride, e, eStride, +(g0 > 0)], 64 * p.m * T * p.cin);
+      if (direct) {
+        // the tiles' rows of U turned into rows of input channels: winoGradDirect's register tiles read 8 of them a step
+        const utStride = T * Math.ceil(p.cin / 8) * 8 + SKEW, ut = dev.temp(64 * utStride);
+        dev.call('winoTransposeU', [u, uStride, p.cin, T, ld, ut, utStride], 64 * p.cin * T);
+        dev.call('winoGradDirect', [p.m, p.cin, T, ld, d, dStride, ut, utStride, dw, scratch], 64 * p.m * T * p.cin);
+        dev.release(ut, 64 * utStride);
+      } else dev.call('winoDot', [p.m, p.cin, T, ld, d, dStride, u, uStride, e, eStride, +(g0 > 0)], 64 * p.m * T * p.cin);
     }
     dev.release(d, dFloats);
     dev.release(u, uFloats);
