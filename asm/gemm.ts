@@ -404,7 +404,7 @@ function packPatches(x: usize, p: usize, C: i32, D: i32, plane: i32, W: i32, oW:
  * block's patches into its slot of `slots`, a panel of C·8·ldp floats (ldp = R·oW rounded up to 8;
  * packPatches: a tile reads its B values a step from one address), then runs every 4 × 8 tile of
  * w·panel over it. (Packing the next block a few rows after each tile, to overlap its reads of x with
- * the multiply-adds, measured slower: 2.7 against 2.4 ms for down 16→32 on one thread.) Every output is
+ * the multiply-adds, was no faster: down 16→32 on one thread 2.86 against 2.97 ms.) Every output is
  * summed in (c, tap) order, however the work is cut.
  */
 export function patchConv(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, D: i32, H: i32, W: i32,
@@ -438,15 +438,6 @@ export function patchConv(x: usize, w: usize, y: usize, N: i32, C: i32, M: i32, 
   }
 }
 
-/** Stores the pairs (e[i], o[i]) of lanes [0, width) as 2·width consecutive floats at p. */
-@inline
-function storePairs(p: usize, e: v128, o: v128, width: i32): void {
-  const lo = i32x4.shuffle(e, o, 0, 4, 1, 5), hi = i32x4.shuffle(e, o, 2, 6, 3, 7);
-  if (width >= 4) { v128.store(p, lo); v128.store(p, hi, 16); return; }
-  if (width >= 2) { v128.store(p, lo); storeLanes(p + 16, hi, 2 * width - 4); return; }
-  if (width == 1) v128.store64_lane(p, lo, 0);
-}
-
 /**
  * The input gradient of patchConv: dx[b, c, 2·od + kd, 2·oh + kh, 2·ow + kw] = Σ_m wT[(c, kd, kh, kw), m]·dy[b, m, od, oh, ow],
  * with wT = [C·8, M] packed by packRows4: block (c, kd) holds the four (kh, kw) taps, [m, 4]. A part
@@ -476,31 +467,15 @@ export function patchConvInput(dy: usize, wT: usize, dx: usize, N: i32, C: i32, 
     for (let ci = 0; ci < C; ci++) {
       for (let kd = 0; kd < 2; kd++) {
         const ak = wT + <usize>((ci << 1) + kd) * blockB;
-        const d0 = at(dx, ((b * C + ci) * D + 2 * od + kd) * plane + 2 * oh * W), d1 = d0 + rowB;
+        const d0 = at(dx, ((b * C + ci) * D + 2 * od + kd) * plane + 2 * oh * W);
         for (let t = 0; t < strips; t++) {
-          let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-          let a = ak, bp = dyr + <usize>t * stripB;
-          for (let m = 0; m < M; m++) {
-            const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-            let av = v128.load32_splat(a);
-            c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
-            av = v128.load32_splat(a, 4);
-            c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
-            av = v128.load32_splat(a, 8);
-            c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
-            av = v128.load32_splat(a, 12);
-            c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
-            a += 16; bp += 32;
-          }
-          const n = t << 3, width = min(NR, oW - n), e = at(d0, 2 * n), f = at(d1, 2 * n);
-          storePairs(e, c00, c10, width); storePairs(e + 32, c01, c11, width - 4);
-          storePairs(f, c20, c30, width); storePairs(f + 32, c21, c31, width - 4);
+          const n = t << 3;
+          packedTile(ak, dyr + <usize>t * stripB, 32, M, at(d0, 2 * n), rowB, 4, min(NR, oW - n), true);
         }
       }
     }
   }
 }
-
 
 /**
  * Packs the patches of channel xc (one sample's [D, H, W]) for output rows r0…r1 − 1 of the sample

@@ -4,7 +4,8 @@
 //   weight V[f][co][ci]  = (G g Gᵀ) over each axis of the 3×3×3 kernel g
 //   output y[2·tile + o] = (Aᵀ m A) over each axis of the 64 GEMM results m of a tile
 // Vector lanes hold four neighbouring tiles along W. Each part keeps its 64 intermediate vectors in its
-// own 1 KiB of the scratch block the host passes (`scratch + part·1024`). The 64 planes of V, U and the
+// own 1 KiB of the scratch block the host passes (`scratch + part·1024`; winoWeight 2 KiB, winoGradDirect
+// 33 KiB). The 64 planes of V, U and the
 // GEMM results lie fStride floats apart, which the host keeps off multiples of 4 KiB: a tile's 64 values
 // would otherwise fall in one cache set.
 import { at, fma, share, storeLanes, storeTransposed } from './common';
@@ -557,11 +558,6 @@ export function winoGradBlocks(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: 
 @inline function gt2(d1: v128, d2: v128, d3: v128): v128 { return f32x4.add(f32x4.mul(f32x4.splat(0.5), f32x4.add(d1, d2)), d3); }
 
 /**
- * dw[(m·K + k)·27 + tap] = (Gᵀ e G) over each axis of e = Σ_g E[g·eGroup + f·fStride + k·Mp + m] (G groups
- * of winoDot's layout, Mp = M rounded up to 4): the adjoint of winoWeight. Lanes take four output
- * channels. Threads take (k, four channels) pairs.
- */
-/**
  * The kernels g[lane·K·27 + tap] (the first `lanes` lanes) = (Gᵀ e G) over each axis of e = Σ_g the
  * vectors at e + f·fStep + g·gB (G groups), lanes being four output channels: the adjoint of winoWeight's
  * transform. b: 1 KiB of scratch.
@@ -604,6 +600,11 @@ export function winoGradBlocks(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: 
   }
 }
 
+/**
+ * dw[(m·K + k)·27 + tap] = (Gᵀ e G) over each axis of e = Σ_g E[g·eGroup + f·fStride + k·Mp + m] (G groups
+ * of winoDot's layout, Mp = M rounded up to 4): the adjoint of winoWeight. Lanes take four output
+ * channels. Threads take (k, four channels) pairs.
+ */
 export function winoWeightGrad(v: usize, fStride: i32, G: i32, eGroup: i32, M: i32, K: i32, dw: usize, scratch: usize,
                                tid: i32, nt: i32): void {
   const mBlocks = (M + 3) >> 2, n = mBlocks * K, Mp = mBlocks << 2, gB = <usize>eGroup << 2;

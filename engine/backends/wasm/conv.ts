@@ -15,7 +15,7 @@
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
 import { tilesOf, winogradConv, winogradWeightGrad, type WinogradConv } from './winograd.ts';
-import { evenOffsets, lowering, paddedDims, paddedInput, unpadded, withTables, type Lowering } from './lowering.ts';
+import { evenOffsets, frames, lowering, paddedDims, paddedInput, unpadded, withTables, type Lowering } from './lowering.ts';
 import { inputGradientForm, skipPaddingBackwardInput, skipPaddingForward, tapGroups } from './skip-padding.ts';
 
 type Triple = [number, number, number];
@@ -116,18 +116,14 @@ const frameFloats = (p: Stride1, f: Frame) => (f.direct ? 0 : p.cin * f.copies *
 function stride1Forward(dev: Device, x: number, a: number, y: number, p: Stride1, f: Frame) {
   if (p.m <= 2) return stride1ForwardOnFrame(dev, x, a, y, p, f);
   const padded = frame(p, false, false), K = p.cin * padded.rowOffsets.length, inVol = volume(p.in), outVol = volume(p.out);
-  const [oD, oH, oW] = p.out, [, Hf, Wf] = padded.dims, floats = p.n * p.cin * padded.vol + FRAME_SLACK;
-  const xp = padded.direct ? 0 : dev.temp(floats);
-  if (xp) {
-    const [D, H, W] = p.in, [pD, pH, pW] = p.pad;
-    dev.call('window3d', [x, inVol, D, H, W, xp, padded.vol, ...padded.dims, -pD, -pH, -pW, p.n * p.cin], floats);
-  }
+  const [oD, oH, oW] = p.out, [, Hf, Wf] = padded.dims;
+  const xp = padded.direct ? null : frames(dev, x, p.n, p.cin, p.in, padded.dims, p.pad.map((q) => -q) as Triple);
   for (let b = 0; b < p.n; b++) {
-    const src = xp ? xp + b * p.cin * padded.vol * 4 : x + b * p.cin * inVol * 4, rows = shiftedRows(dev, src, p.cin, padded);
+    const src = xp ? xp.ptr + b * p.cin * xp.vol * 4 : x + b * p.cin * inVol * 4, rows = shiftedRows(dev, src, p.cin, padded);
     dev.call('gemmFrame', [p.m, oD * oH, oW, K, a, K, rows, y + b * p.m * outVol * 4, outVol, oH, Wf, Hf * Wf], p.m * outVol * K);
     dev.release(rows, K);
   }
-  if (xp) dev.release(xp, floats);
+  xp?.release();
 }
 
 /** stride1Forward on the frame f: its GEMM's columns follow the frame's pitch, cropped after where that is wider. */
@@ -146,9 +142,6 @@ function stride1ForwardOnFrame(dev: Device, x: number, a: number, y: number, p: 
   if (xp) dev.release(xp, frameFloats(p, f));
   if (yp) dev.release(yp, p.m * f.pitchVol);
 }
-
-/** Floats past the padded frames: gemmFrame's last tile of a row reads up to 7 past its end. */
-const FRAME_SLACK = 8;
 
 const isStride1 = (g: ConvGeometry) => g.stride.every((s) => s === 1);
 const taps = (g: ConvGeometry) => volume(g.kernel);
@@ -293,8 +286,8 @@ const patches2 = (g: ConvGeometry) =>
 
 /**
  * Floats of a forward panel: whole rows of one plane up to this, so that each channel's rows of x are
- * read in long runs (faster than blocks of 32 positions), while the panel stays in L2 (128 KiB; LA down
- * 16→32 on one thread, best of five: 48 ms, against 54 ms at 256 KiB).
+ * read in long runs (faster than blocks of 32 positions), while the panel stays in L2 (128 KiB: with
+ * written inputs, within noise of 256 KiB).
  */
 const PATCH_PANEL = 1 << 15;
 

@@ -1,5 +1,6 @@
 // The im2col matrix of the lowered convolution routes (conv.ts, skip-padding.ts), described by offset
-// tables into the zero-padded input instead of being copied out, and the helpers that upload such tables.
+// tables into the zero-padded input instead of being copied out, the helpers that upload such tables,
+// and the zero-padded frames that the shifted-row and Winograd routes read.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
 
@@ -49,4 +50,17 @@ export function withTables(dev: Device, arrays: Uint32Array[], fn: (tables: numb
   const tables = arrays.map((a) => dev.table(a));
   fn(tables);
   tables.forEach((t, i) => dev.release(t, arrays[i].length));
+}
+
+/** Floats past the frames: kernels that read whole vectors run up to 7 floats past a row's end. */
+const FRAME_SLACK = 8;
+
+/** The batch's frames at one address: `channels`·vol floats per sample, zeros in the slack past the last. */
+export function frames(dev: Device, src: number, n: number, channels: number, srcDims: Triple, dims: Triple, offset: Triple) {
+  const srcVol = srcDims[0] * srcDims[1] * srcDims[2], vol = dims[0] * dims[1] * dims[2], floats = n * channels * vol;
+  const ptr = dev.temp(floats + FRAME_SLACK);
+  // the batch's channels are consecutive both in src and in the frames: one call takes them all
+  dev.call('window3d', [src, srcVol, ...srcDims, ptr, vol, ...dims, ...offset, n * channels], floats);
+  dev.call('fill', [ptr + floats * 4, FRAME_SLACK, 0], FRAME_SLACK);
+  return { ptr, vol, release: () => dev.release(ptr, floats + FRAME_SLACK) };
 }

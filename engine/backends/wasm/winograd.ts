@@ -7,6 +7,7 @@
 // blocks, straight into its weight transform, or in chunks (winogradWeightGrad).
 import type { Device } from './device.ts';
 import { MAX_PARTS } from './pool.ts';
+import { frames } from './lowering.ts';
 
 type Triple = [number, number, number];
 
@@ -22,7 +23,7 @@ export interface WinogradConv {
 const CHUNK_FLOATS = 1 << 20;
 /** Each kernel part keeps 1 KiB of intermediate values (winoWeight 2 KiB). */
 const SCRATCH_FLOATS = MAX_PARTS * 512;
-/** Slack past U, D and the frames: the kernels read a few floats past a row's end. */
+/** Slack past U and D: the kernels read a few floats past a row's end. */
 const SLACK = 8;
 /** Floats between consecutive transform planes beyond their data: one cache line, so planes do not alias. */
 const SKEW = 16;
@@ -42,16 +43,6 @@ const DIRECT_TILES = 128;
 const DIRECT_SCRATCH = 8448;
 /** Groups (partial sums) per thread of the blocked weight gradient: enough for the threads to balance. */
 const GROUPS_PER_THREAD = 4;
-
-/** The batch's frames at one address: `channels`·vol floats per sample, zeros in the slack past the last. */
-function frames(dev: Device, src: number, n: number, channels: number, srcDims: Triple, dims: Triple, offset: Triple) {
-  const srcVol = srcDims[0] * srcDims[1] * srcDims[2], vol = dims[0] * dims[1] * dims[2], floats = n * channels * vol;
-  const ptr = dev.temp(floats + SLACK);
-  // the batch's channels are consecutive both in src and in the frames: one call takes them all
-  dev.call('window3d', [src, srcVol, ...srcDims, ptr, vol, ...dims, ...offset, n * channels], floats);
-  dev.call('fill', [ptr + floats * 4, SLACK, 0], SLACK);
-  return { ptr, vol, release: () => dev.release(ptr, floats + SLACK) };
-}
 
 /**
  * Per-thread slots for the blocked kernels: 1 KiB of intermediate values, then 64 planes of `aRows` rows and
@@ -123,8 +114,9 @@ export function winogradConv(dev: Device, x: number, a: number, y: number, p: Wi
  * transform. Partial tiles see zeros in dy past its edge. With few channel pairs the sums are small:
  * groups of blocks transform and multiply in cache, each into its own sums (winoGradBlocks). Otherwise
  * the tiles are transformed by all threads: where there are at most DIRECT_TILES, all at once, and their
- * sums go straight into the weight transform (winoGradDirect, over U transposed by winoTransposeU); else in chunks of whole tile rows (across
- * samples) of about chunkFloats values, each adding to a buffer of sums (winoDot).
+ * sums go straight into the weight transform (winoGradDirect, over U transposed by winoTransposeU); else
+ * in chunks of whole tile rows (across samples) of about chunkFloats values, each adding to a buffer of
+ * sums (winoDot).
  */
 export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: number, p: WinogradConv,
                                    chunkFloats = CHUNK_FLOATS) {
