@@ -243,17 +243,23 @@ export function winoConv(src: usize, srcCS: i32, srcNS: i32, Hf: i32, Wf: i32, K
 /**
  * C[f·cStride + m·ld + t] = Σ_k V[f][m][k]·U[f·uStride + k·ld + t] for the N tiles (rounded up to 8) of the
  * 64 transform points: the staged route's products. Where the transformed weights outgrow the caches,
- * winoConv would stream all of them past every block of tiles; here a part takes (point, four output
- * channels) units in order, so one point's V and U stay in cache while it works through them.
+ * winoConv would stream all of them past every block of tiles; here a part takes (point, 8 tiles) units in
+ * order, so one point's V and U stay in cache while it works through them. Within a unit the 8 columns of U
+ * stay in L1 while the point's weights stream past, 4 output channels a tile (rather than 4 channels' weights
+ * staying while all of U's columns stream: LA 256→256 @7×7×5 products 17.5–18.3 against 16.0–16.3 ms on one
+ * thread, best of five each in three alternating runs).
  */
 export function winoProduct(v: usize, vStride: i32, K: i32, M: i32, u: usize, uStride: i32, ld: i32, N: i32, c: usize,
                             cStride: i32, tid: i32, nt: i32): void {
-  const mBlocks = (M + 3) >> 2, N8 = (N + 7) & ~7, ldB = <usize>ld << 2;
-  const w0 = share(64 * mBlocks, tid, nt, 1), w1 = share(64 * mBlocks, tid + 1, nt, 1);
+  const mBlocks = (M + 3) >> 2, nTiles = (N + 7) >> 3, ldB = <usize>ld << 2;
+  const w0 = share(64 * nTiles, tid, nt, 1), w1 = share(64 * nTiles, tid + 1, nt, 1);
   for (let w = w0; w < w1; w++) {
-    const f = w / mBlocks, m0 = (w - f * mBlocks) << 2, rowsValid = min(4, M - m0);
-    const am = at(v, f * vStride + m0 * K), uf = at(u, f * uStride), cm = at(c, f * cStride + m0 * ld);
-    for (let j = 0; j < N8; j += 8) packedTile(am, at(uf, j), ldB, K, at(cm, j), ldB, rowsValid, 8);
+    const f = w / nTiles, j = (w - f * nTiles) << 3;
+    const vf = at(v, f * vStride), uj = at(u, f * uStride + j), cf = at(c, f * cStride + j);
+    for (let mb = 0; mb < mBlocks; mb++) {
+      const m0 = mb << 2;
+      packedTile(at(vf, m0 * K), uj, ldB, K, at(cf, m0 * ld), ldB, min(4, M - m0), 8);
+    }
   }
 }
 
