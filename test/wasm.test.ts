@@ -254,24 +254,27 @@ const convCases: ConvGeometry[] = [
 const describe = (g: ConvGeometry) =>
   `n${g.n} ${g.cin}->${g.cout} in[${g.in}] k[${g.kernel}] s[${g.stride}] p[${g.padding}] d[${g.dilation}]`;
 
-test('conv3d forward, input gradient and weight gradient', async () => {
-  for (const g of convCases) {
+/** conv3d and both gradients against the ref backend, each case with fresh buffers. */
+async function checkConvs(cases: ConvGeometry[], label = '') {
+  for (const g of cases) {
     const xSize = g.n * g.cin * count(g.in), ySize = g.n * g.cout * count(g.out);
     const wSize = g.cout * g.cin * count(g.kernel);
     const [rx, wx] = pair(randomData(xSize)), [rw, ww] = pair(randomData(wSize)), [rdy, wdy] = pair(randomData(ySize));
     let ro = ref.alloc(ySize), wo = wasm.alloc(ySize);
     ref.conv3d(rx, rw, ro, g); wasm.conv3d(wx, ww, wo, g);
-    await same(ro, wo, `conv3d ${describe(g)}`);
+    await same(ro, wo, `${label}conv3d ${describe(g)}`);
     ro = ref.alloc(xSize); wo = wasm.alloc(xSize);
     ref.conv3dBackwardInput(rdy, rw, ro, g); wasm.conv3dBackwardInput(wdy, ww, wo, g);
-    await same(ro, wo, `conv3dBackwardInput ${describe(g)}`);
+    await same(ro, wo, `${label}conv3dBackwardInput ${describe(g)}`);
     ro = ref.alloc(wSize); wo = wasm.alloc(wSize);
     ref.conv3dBackwardWeight(rx, rdy, ro, g); wasm.conv3dBackwardWeight(wx, wdy, wo, g);
-    await same(ro, wo, `conv3dBackwardWeight ${describe(g)}`);
+    await same(ro, wo, `${label}conv3dBackwardWeight ${describe(g)}`);
     for (const b of [rx, rw, rdy]) ref.free(b);
     for (const b of [wx, ww, wdy]) wasm.free(b);
   }
-});
+}
+
+test('conv3d forward, input gradient and weight gradient', () => checkConvs(convCases));
 
 test('tiny volumes take the route that skips the padding, forward and input gradient', () => {
   const [deepest, [wide, deep, padded]] = [convCases[11], convCases.slice(-3)];
@@ -467,10 +470,13 @@ test('weight gradients cut by chunks of positions: the reference values, the sam
 });
 
 /** Two V-Net training steps (dropout and batch-norm statistics included) on a fresh wasm backend. */
-async function vnetSteps(threads: number): Promise<Float32Array[]> {
+/** Two training steps of a small V-Net on a fresh wasm backend; `pastTwoGiB`: with every block above 2 GiB. */
+async function vnetSteps(threads: number, pastTwoGiB = false): Promise<Float32Array[]> {
   vg.disposeBackends();
   await vg.setWasmThreads(threads);
   await vg.setBackend('wasm');
+  // never written, so never committed: every later block (tensors, scratch, row tables) lies above it
+  if (pastTwoGiB) (vg.getBackend() as WasmBackend).alloc(2 ** 29 + 2 ** 16);
   const net = new vg.nn.VNet({ nChannels: 1, nClasses: 2, nFilters: 4, normalization: 'batchnorm', hasDropout: true,
                                heads: 'seg+sdm', seed: 3 });
   const gen = new vg.Generator(3);
@@ -512,6 +518,22 @@ test('heap: freed blocks are reused, buffers are counted, oversized tensors get 
   wasm.free(b);
   assert.is(wasm.liveBuffers(), live);
   assert.throws(() => wasm.alloc(2 ** 30 + 16), /does not fit in the 4 GiB WebAssembly address space/);
+});
+
+test('buffers past 2 GiB (byte addresses above 2^31): written, read back, convolved, trained on', async () => {
+  const before = wasm.threads;
+  const low = await vnetSteps(2), high = await vnetSteps(2, true);
+  for (let i = 0; i < low.length; i++) assert.equal(high[i], low[i], `result ${i} (loss or gradient) differs past 2 GiB`);
+  wasm = vg.getBackend() as WasmBackend;
+  const probe = wasm.alloc(1000) as BackendBuffer & { ptr: number };
+  assert.ok(probe.ptr >= 2 ** 31, `a block after the filler starts at ${probe.ptr}`);
+  const data = randomData(1000);
+  wasm.write(probe, data);
+  assert.equal(Array.from(await wasm.read(probe)), Array.from(data), 'read gives back what write put');
+  wasm.free(probe);
+  await checkConvs(convCases, 'past 2 GiB: ');
+  vg.disposeBackends();
+  await vg.setWasmThreads(before);
 });
 
 test.after(() => vg.disposeBackends());

@@ -13,7 +13,7 @@ export function recordWasmMasks(be: Backend): { masks: Uint8Array[]; restore: ()
   const masks: Uint8Array[] = [];
   const original = be.channelAffine;
   const heap = () => (be as any).device.heap.f32 as Float32Array;
-  const view = (b: BackendBuffer) => heap().subarray((b as any).ptr >> 2, ((b as any).ptr >> 2) + b.size);
+  const view = (b: BackendBuffer) => heap().subarray((b as any).ptr >>> 2, ((b as any).ptr >>> 2) + b.size);
   be.channelAffine = function (x, scale, shift, residual, out, n, c, vol, relu) {
     if (!relu) return original.call(be, x, scale, shift, residual, out, n, c, vol, relu);
     // without the residual, out > 0 exactly where the unit is on; adding the residual afterwards in

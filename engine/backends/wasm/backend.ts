@@ -44,11 +44,11 @@ export class WasmBackend implements Backend {
   }
 
   write(buf: BackendBuffer, data: Float32Array) {
-    this.device.heap.f32.set(data.subarray(0, buf.size), ptr(buf) >> 2);
+    this.device.heap.f32.set(data.subarray(0, buf.size), ptr(buf) >>> 2);
   }
 
   async read(buf: BackendBuffer): Promise<Float32Array> {
-    const at = ptr(buf) >> 2;
+    const at = ptr(buf) >>> 2;
     return this.device.heap.f32.slice(at, at + buf.size);
   }
 

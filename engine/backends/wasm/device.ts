@@ -37,7 +37,7 @@ export class Device {
   /** Writes i32 values at the descriptor area and returns its address. */
   describe(values: number[]): number {
     if (values.length > 256) throw new Error('voxgrad wasm backend: descriptor too long (rank too high)');
-    this.heap.i32.set(values, this.desc >> 2);
+    this.heap.i32.set(values, this.desc >>> 2);
     return this.desc;
   }
 
@@ -61,7 +61,7 @@ export class Device {
   /** A u32 table of byte addresses (B rows for the GEMM kernels). */
   table(addresses: ArrayLike<number>): number {
     const ptr = this.temp(addresses.length);
-    this.heap.u32.set(addresses, ptr >> 2);
+    this.heap.u32.set(addresses, ptr >>> 2);
     return ptr;
   }
 }
