@@ -5,9 +5,8 @@
 //   output y[2·tile + o] = (Aᵀ m A) over each axis of the 64 GEMM results m of a tile
 // Vector lanes hold four neighbouring tiles along W. Each part keeps its 64 intermediate vectors in its
 // own 1 KiB of the scratch block the host passes (`scratch + part·1024`; winoWeight 2 KiB, winoGradDirect
-// 33 KiB). The 64 planes of V, U and the
-// GEMM results lie fStride floats apart, which the host keeps off multiples of 4 KiB: a tile's 64 values
-// would otherwise fall in one cache set.
+// 33 KiB). The 64 planes of V, U and the GEMM results lie fStride floats apart, which the host keeps off
+// multiples of 4 KiB: a tile's 64 values would otherwise fall in one cache set.
 import { at, fma, share, storeLanes, storeTransposed } from './common';
 import { packedTile } from './tile';
 
@@ -121,7 +120,7 @@ export function winoWeight(w: usize, M: i32, K: i32, mStride: i32, kStride: i32,
     const g0 = at(w, m0 * mStride + k * kStride), mB = <usize>mStride << 2;
     const g1 = m0 + 1 < M ? g0 + mB : g0, g2 = m0 + 2 < M ? g1 + mB : g1, g3 = m0 + 3 < M ? g2 + mB : g2;
     kernelTaps(g0, g1, g2, g3, taps);
-    // along x per kernel row, then y, then z (the order of the scalar transform: the same roundings)
+    // along x per kernel row, then y, then z
     for (let zy = 0; zy < 9; zy++) {
       const o0 = flip ? 26 - zy * 3 : zy * 3, step = flip ? -1 : 1;
       const r0 = s(taps, o0), r1 = s(taps, o0 + step), r2 = s(taps, o0 + 2 * step);
