@@ -22,7 +22,7 @@ export interface Prediction {
 }
 
 /** Student network in eval mode, dropout off: softmax over classes, or sigmoid for one channel. */
-export async function predictVolume(net: VNet, image: Volume, opts: PredictOptions): Promise<Prediction> {
+export async function predictVolume(net: VNet, image: Pick<Volume, 'data' | 'shape'>, opts: PredictOptions): Promise<Prediction> {
   net.eval();
   const oneChannel = net.config.nClasses === 1;
   const r = await slidingWindow(image.data, image.shape, (x) => {

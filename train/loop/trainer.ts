@@ -1,0 +1,205 @@
+// The training loop, the same for every method: sample a batch, ask the method for its loss,
+// backpropagate, check the loss is finite, take the SGD step at lr(t), move the EMA teacher, log,
+// validate and checkpoint on schedule. It knows nothing of any method's terms.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scope } from '../../engine/memory.ts';
+import { Generator } from '../../engine/random.ts';
+import { getBackend } from '../../engine/registry.ts';
+import type { Tensor } from '../../engine/tensor.ts';
+import { saveCheckpoint } from '../../nn/checkpoint.ts';
+import { VNet } from '../../nn/vnet.ts';
+import { openDataset } from '../data/dataset.ts';
+import { readList } from '../data/list.ts';
+import { TwoStreamBatchSampler } from '../data/sampler.ts';
+import { GeneratorDraws } from '../draws.ts';
+import { createMethod } from '../methods/index.ts';
+import { Sgd } from '../optim/sgd.ts';
+import { emaDecay, learningRate } from '../schedules.ts';
+import { updateEma } from '../teacher/ema.ts';
+import { loadCases, makeBatch, type TrainCase } from './batches.ts';
+import type { TrainConfig } from './config.ts';
+import { loadTrainingState, modelMetadata, saveTrainingState, type TrainingParts } from './training-state.ts';
+import { validate } from './validate.ts';
+
+export interface IterationLog {
+  iteration: number;
+  loss: number;
+  terms: Record<string, number>;
+  lr: number;
+  lambda?: number;
+  threshold?: number;
+  maskFraction?: number;
+  seconds: number;
+}
+
+export interface ValidationLog {
+  iteration: number;
+  dice: number;
+  cases: number;
+}
+
+export type TrainEvent =
+  | { kind: 'info'; message: string }
+  | { kind: 'iteration'; record: IterationLog }
+  | { kind: 'validation'; record: ValidationLog }
+  | { kind: 'checkpoint'; path: string; iteration: number };
+
+export interface TrainOptions {
+  outDir: string;
+  /** Overrides the config's iteration count. */
+  iterations?: number;
+  /** Continue from outDir/checkpoint.safetensors. */
+  resume?: boolean;
+  onEvent?: (e: TrainEvent) => void;
+}
+
+export interface TrainResult {
+  checkpoint: string;
+  model: string;
+  log: string;
+  iterations: number;
+  seconds: number;
+  lastValidation?: ValidationLog;
+}
+
+export class NonFiniteLossError extends Error {}
+
+async function readCases(config: TrainConfig, list: string, count: number | null, what: string,
+                         emit: (e: TrainEvent) => void): Promise<TrainCase[]> {
+  const d = config.data;
+  const ids = await readList(list);
+  const wanted = count === null ? ids : ids.slice(0, count);
+  const ds = await openDataset({ root: d.root, list, layout: d.layout, normalization: d.normalization, binaryLabels: false });
+  emit({ kind: 'info', message: `loading ${wanted.length} ${what} case(s) from ${d.root}` });
+  return loadCases(ds, wanted, d.foreground);
+}
+
+export async function train(config: TrainConfig, opts: TrainOptions): Promise<TrainResult> {
+  const emit = opts.onEvent ?? (() => {});
+  const iterations = opts.iterations ?? config.iterations;
+  const method = createMethod(config);
+  const d = config.data;
+
+  const listed = await readList(d.train);
+  if (listed.length < d.labeled) {
+    throw new Error(`${d.train}: lists ${listed.length} case(s), but the config (${config.file}) asks for ${d.labeled} labelled`);
+  }
+  if (d.labeled < config.batch.labeled) {
+    throw new Error(`${config.file}: ${d.labeled} labelled case(s) cannot fill a labelled batch of ${config.batch.labeled}`);
+  }
+  const unlabeledBatch = method.unlabeled ? config.batch.unlabeled : 0;
+  if (listed.length - d.labeled < unlabeledBatch) {
+    throw new Error(`${d.train}: ${listed.length - d.labeled} unlabelled case(s) after the first ${d.labeled}; ` +
+                    `method "${config.method}" needs at least ${unlabeledBatch}`);
+  }
+  const cases = await readCases(config, d.train, method.unlabeled ? null : d.labeled, 'training', emit);
+  const validation = d.validation && config.validation.every > 0
+    ? await readCases(config, d.validation, config.validation.maxCases || null, 'validation', emit)
+    : [];
+
+  const backend = getBackend();
+  const netOptions = { nChannels: 1, nClasses: 2, nFilters: config.model.nFilters, normalization: config.model.normalization,
+                       hasDropout: true, heads: 'seg+sdm' as const };
+  const student = new VNet({ ...netOptions, seed: config.seed });
+  const teacher = method.teacher ? new VNet({ ...netOptions, seed: config.seed + 1 }) : null;
+  const parts: TrainingParts = {
+    config, student, teacher,
+    sgd: new Sgd(student.namedParameters(), { momentum: config.optimizer.momentum, weightDecay: config.optimizer.weightDecay }),
+    dataGenerator: new Generator(config.seed * 2 + 1),
+    drawGenerator: new Generator(config.seed * 2 + 2),
+    sampler: null as unknown as TwoStreamBatchSampler,
+  };
+  parts.sampler = new TwoStreamBatchSampler({ nLabeled: d.labeled, nTotal: cases.length, labeledBatch: config.batch.labeled,
+                                              unlabeledBatch }, parts.dataGenerator);
+  const draws = new GeneratorDraws(parts.drawGenerator, config.noise);
+
+  mkdirSync(opts.outDir, { recursive: true });
+  const checkpoint = join(opts.outDir, 'checkpoint.safetensors');
+  const logPath = join(opts.outDir, 'log.jsonl');
+  let start = 0;
+  if (opts.resume) {
+    if (!existsSync(checkpoint)) throw new Error(`${checkpoint}: no checkpoint to resume from`);
+    start = await loadTrainingState(checkpoint, parts);
+    emit({ kind: 'info', message: `resumed from ${checkpoint} at iteration ${start}` });
+    keepLogBefore(logPath, start);
+  } else {
+    writeFileSync(logPath, '');
+  }
+
+  const began = performance.now();
+  let lastValidation: ValidationLog | undefined;
+  for (let t = start; t < iterations; t++) {
+    const t0 = performance.now();
+    const indices = parts.sampler.next();
+    student.zeroGrad();
+    const terms = scope(() => {
+      const batch = makeBatch(cases, indices, config.batch.labeled, config.patch, parts.dataGenerator, method.sdf, backend);
+      const step = method.loss({ t, student, teacher, draws }, batch);
+      step.loss.backward();
+      return { loss: step.loss, ...step.terms };
+    });
+    const values = await readScalars(terms);
+    if (!Number.isFinite(values.loss)) {
+      student.zeroGrad();
+      throw new NonFiniteLossError(`iteration ${t}: the loss is ${values.loss} (${formatTerms(values)}); stopped before the ` +
+                                   `update, the last checkpoint (${existsSync(checkpoint) ? checkpoint : 'none yet'}) is intact`);
+    }
+    const lr = learningRate(t, config.optimizer);
+    parts.sgd.step(lr);
+    if (teacher) updateEma(teacher, student, emaDecay(t, config.ema.decay));
+
+    const { loss, mask, ...named } = values;
+    const record: IterationLog = { iteration: t, loss, terms: named, lr, ...method.schedule(t), seconds: (performance.now() - t0) / 1000 };
+    if (mask !== undefined) record.maskFraction = mask;
+    appendFileSync(logPath, `${JSON.stringify({ kind: 'iteration', ...record })}\n`);
+    emit({ kind: 'iteration', record });
+
+    const done = t + 1;
+    if (validation.length && (done % config.validation.every === 0 || done === iterations)) {
+      const v = await validate(student, validation, config.patch, config.validation.stride);
+      lastValidation = { iteration: done, dice: v.dice, cases: v.perCase.length };
+      appendFileSync(logPath, `${JSON.stringify({ kind: 'validation', ...lastValidation })}\n`);
+      emit({ kind: 'validation', record: lastValidation });
+    }
+    if (done % config.checkpoint.every === 0 || done === iterations) {
+      await saveTrainingState(checkpoint, done, parts);
+      emit({ kind: 'checkpoint', path: checkpoint, iteration: done });
+    }
+  }
+  const model = join(opts.outDir, 'model.safetensors');
+  await saveCheckpoint(student, model, { metadata: modelMetadata(config, student) });
+  const result = { checkpoint, model, log: logPath, iterations, seconds: (performance.now() - began) / 1000, lastValidation };
+  student.dispose();
+  teacher?.dispose();
+  parts.sgd.dispose();
+  return result;
+}
+
+async function readScalars(terms: Record<string, Tensor>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [k, t] of Object.entries(terms)) {
+    out[k] = await t.item();
+    t.dispose();
+  }
+  return out;
+}
+
+function formatTerms(v: Record<string, number>) {
+  return Object.entries(v).map(([k, x]) => `${k} ${x}`).join(', ');
+}
+
+/** On resume, the log keeps what happened before the checkpoint's iteration, so it reads as one run. */
+function keepLogBefore(path: string, iteration: number) {
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, 'utf8').split('\n').filter((line) => {
+    if (!line) return false;
+    try {
+      const r = JSON.parse(line);
+      return r.kind === 'validation' ? r.iteration <= iteration : r.iteration < iteration;
+    } catch {
+      return false;
+    }
+  });
+  writeFileSync(path, kept.map((l) => `${l}\n`).join(''));
+}
