@@ -1,0 +1,99 @@
+// One UG-MCL training iteration on a voxgrad backend beside PyTorch CPU, same shape and thread count, in one run.
+//   node build/bench/ugmcl-iteration.js [--backend wasm] [--threads N] [--patch 32,48,32] [--filters 16] [--reps 2] [--rounds 3]
+// Batch 2 labelled + 2 unlabelled, T = 8 uncertainty passes, paper variant; bench/lib/ugmcl-iteration.ts
+// is ours, bench/torch_ugmcl_iteration.py PyTorch's. Each round times --reps iterations of ours, then
+// --reps of PyTorch's, so both run under the same load; a round's figure is the median of its reps.
+// Prints Markdown tables and a JSON line; ratio = PyTorch time / voxgrad time (above 1: voxgrad is faster).
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
+import * as vg from '../index.ts';
+import { LABELED, PHASES, UNLABELED, ugmclIteration, wasmMemory, type IterationTimes, type Phase } from './lib/ugmcl-iteration.ts';
+import type { Triple } from './lib/vnet-layers.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const o = {
+  backend: opt('--backend', vg.registeredBackends().includes('wasm') ? 'wasm' : 'ref'),
+  threads: Number(opt('--threads', String(availableParallelism()))),
+  patch: opt('--patch', '32,48,32').split(',').map(Number) as Triple,
+  filters: Number(opt('--filters', '16')),
+  reps: Number(opt('--reps', '2')),
+  rounds: Number(opt('--rounds', '3')),
+};
+
+interface TorchReply { seconds: number[]; batch: number[]; maxrss_bytes: number }
+
+async function torchTimer() {
+  const child = spawn('/usr/bin/python3', ['bench/torch_ugmcl_iteration.py', '--threads', String(o.threads),
+    '--patch', o.patch.join(','), '--filters', String(o.filters), '--reps', String(o.reps)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const line = await lines.next();
+    if (line.done) throw new Error(`bench/torch_ugmcl_iteration.py exited (code ${child.exitCode})`);
+    return JSON.parse(line.value);
+  };
+  const { torch: version } = await next();
+  return {
+    version: version as string,
+    async time(): Promise<TorchReply> { child.stdin.write('time\n'); return next(); },
+    close: () => child.stdin.end(),
+  };
+}
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b), h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
+const summary = (perRound: number[]) => ({ seconds: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound), rounds: perRound });
+
+if (o.backend === 'wasm') await vg.setWasmThreads(o.threads);
+await vg.setBackend(o.backend);
+const ours = ugmclIteration(o);
+await ours.run(); // warm-up: the heap's size classes and the convolution plans settle in the first iteration
+const torch = await torchTimer();
+const ourRounds: number[] = [], theirRounds: number[] = [], theirBatch: number[] = [], all: IterationTimes[] = [];
+let torchRss = 0;
+for (let round = 0; round < o.rounds; round++) {
+  const times: IterationTimes[] = [];
+  for (let i = 0; i < o.reps; i++) times.push(await ours.run());
+  ourRounds.push(median(times.map((x) => x.seconds)));
+  all.push(...times);
+  const reply = await torch.time();
+  theirRounds.push(median(reply.seconds));
+  theirBatch.push(...reply.batch);
+  torchRss = reply.maxrss_bytes;
+}
+torch.close();
+const sdfSeconds = ours.sdfSeconds();
+const memory = { ...wasmMemory(), maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+ours.dispose();
+
+const phases = Object.fromEntries(PHASES.map((p) => [p, median(all.map((x) => x.phases[p]))])) as Record<Phase, number>;
+const voxgrad = { ...summary(ourRounds), phases, drawSeconds: median(all.map((x) => x.drawSeconds)), sdfSeconds, memory };
+const pytorch = { version: torch.version, ...summary(theirRounds), batchSeconds: median(theirBatch), maxRssBytes: torchRss };
+const result = {
+  bench: 'ugmcl-iteration', backend: vg.getBackend().name, threads: o.threads, batch: { labeled: LABELED, unlabeled: UNLABELED },
+  patch: o.patch, filters: o.filters, passes: 8, reps: o.reps, voxgrad, pytorch,
+  ratio: pytorch.seconds / voxgrad.seconds, roundRatios: theirRounds.map((s, i) => s / ourRounds[i]),
+};
+
+const s = (x: number) => `${x.toFixed(3)} s`;
+const mib = (b: number | undefined) => (b === undefined ? '–' : `${(b / 1024 ** 2).toFixed(0)} MiB`);
+const spread = (x: { seconds: number; min: number; max: number }) => `${s(x.seconds)} (${x.min.toFixed(3)}–${x.max.toFixed(3)})`;
+console.log(`UG-MCL iteration, batch ${LABELED}+${UNLABELED}, T = 8, patch ${o.patch.join('×')}, ${o.filters} filters, ` +
+            `${o.threads} threads, median (min–max) of ${o.rounds} rounds × ${o.reps}\n`);
+console.log(`| | voxgrad-${result.backend} | PyTorch ${torch.version} CPU | ratio |\n|---|---|---|---|`);
+console.log(`| iteration | ${spread(voxgrad)} | ${spread(pytorch)} | ${result.ratio.toFixed(2)}× |`);
+console.log(`| of which batch (crop + SDF) | ${s(phases['batch (crop + SDF)'])} | ${s(pytorch.batchSeconds)} | |`);
+console.log(`| peak memory | ${memory.heapPeakBytes === undefined ? 'no wasm heap' : `heap high-water ${mib(memory.heapPeakBytes)}, ` +
+            `wasm Memory ${mib(memory.memoryBytes)}`}; process maxRSS ${mib(memory.maxRssBytes)} | ` +
+            `process maxRSS ${mib(torchRss)} | |\n`);
+console.log(`| our phase | median | share |\n|---|---|---|`);
+for (const p of PHASES) console.log(`| ${p} | ${s(phases[p])} | ${((100 * phases[p]) / voxgrad.seconds).toFixed(1)}% |`);
+console.log(`| (JS noise and dropout-mask draws, in the forward phases) | ${s(voxgrad.drawSeconds)} | ` +
+            `${((100 * voxgrad.drawSeconds) / voxgrad.seconds).toFixed(1)}% |`);
+console.log(`| (computeSdf of the 2 labels, timed apart, in the batch phase) | ${s(sdfSeconds)} | ` +
+            `${((100 * sdfSeconds) / voxgrad.seconds).toFixed(1)}% |\n`);
+console.log(JSON.stringify(result));
+vg.disposeBackends();
