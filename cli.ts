@@ -4,8 +4,10 @@ import { demo } from './train/cli/demo.ts';
 import { metrics, metricsUsage } from './train/cli/metrics.ts';
 import { predict, predictUsage } from './train/cli/predict.ts';
 import { evaluate, evaluateUsage } from './train/cli/evaluate.ts';
+import { trainCommand, trainUsage } from './train/cli/train.ts';
 
 const usage = `usage: voxgrad <command> [options]
+  train      train a V-Net with UG-MCL or a baseline from a JSON config
   demo       summarise the bundled hippocampus cases, score a label-only baseline, fit a tiny net to a synthetic sphere
   metrics    Dice, Jaccard, 95HD, ASD and ASSD of a predicted mask against a label, as medpy computes them
   predict    segment volumes with a checkpoint (sliding window) and write NIfTI masks
@@ -15,9 +17,11 @@ ${metricsUsage}
 
 ${predictUsage}
 
-${evaluateUsage}`;
+${evaluateUsage}
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { demo, metrics, predict, evaluate };
+${trainUsage}`;
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = { train: trainCommand, demo, metrics, predict, evaluate };
 const [name, ...argv] = process.argv.slice(2);
 const command = commands[name];
 if (!command) {

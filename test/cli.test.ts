@@ -1,5 +1,5 @@
 // The built CLI (dist/cli.js, made by `npm run build` before the tests): metrics against the
-// scipy reference, usage and errors, and the demo end to end.
+// scipy reference, usage and errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -26,9 +26,9 @@ test('usage, unknown command, and errors that name the files', () => {
   const none = cli();
   assert.is(none.status, 0);
   assert.match(none.stderr, 'usage: voxgrad <command>');
-  const unknown = cli('train');
+  const unknown = cli('fit');
   assert.is(unknown.status, 2);
-  assert.match(unknown.stderr, 'unknown command "train"');
+  assert.match(unknown.stderr, 'unknown command "fit"');
   const a = 'data/hippocampus/labels/hippocampus_001.nii.gz', b = 'data/hippocampus/labels/hippocampus_003.nii.gz';
   const mismatch = cli('metrics', '--pred', a, '--label', b);
   assert.is(mismatch.status, 1);
@@ -38,14 +38,6 @@ test('usage, unknown command, and errors that name the files', () => {
   assert.match(missing.stderr, 'nope.nii.gz: no such file');
   assert.match(cli('metrics', '--pred', a).stderr, '--pred and --label are required');
   assert.match(cli('metrics', '--pred', a, '--label', a, '--spacing', '1,2').stderr, 'expected three positive numbers');
-});
-
-test('demo runs on the bundled data and says what it is', () => {
-  const r = cli('demo');
-  assert.is(r.status, 0, r.stderr);
-  assert.match(r.stdout, 'Demo data: 10 MSD hippocampus cases');
-  assert.match(r.stdout, /mean +Dice 0\.\d{3}/);
-  assert.match(r.stdout, 'Dice on the synthetic sphere');
 });
 
 test.run();
