@@ -3,10 +3,8 @@
 // validate and checkpoint on schedule. It knows nothing of any method's terms.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scope } from '../../engine/memory.ts';
 import { Generator } from '../../engine/random.ts';
 import { getBackend } from '../../engine/registry.ts';
-import type { Tensor } from '../../engine/tensor.ts';
 import { saveCheckpoint } from '../../nn/checkpoint.ts';
 import { VNet } from '../../nn/vnet.ts';
 import { openDataset } from '../data/dataset.ts';
@@ -16,10 +14,10 @@ import { GeneratorDraws } from '../draws.ts';
 import { createMethod } from '../methods/index.ts';
 import { Sgd } from '../optim/sgd.ts';
 import { emaDecay, learningRate } from '../schedules.ts';
-import { updateEma } from '../teacher/ema.ts';
 import { loadCases, makeBatch, type TrainCase } from './batches.ts';
 import type { TrainConfig } from './config.ts';
 import { loadTrainingState, modelMetadata, saveTrainingState, type TrainingParts } from './training-state.ts';
+import { NonFiniteLossError, trainingStep } from './step.ts';
 import { validate } from './validate.ts';
 
 export interface IterationLog {
@@ -62,8 +60,6 @@ export interface TrainResult {
   seconds: number;
   lastValidation?: ValidationLog;
 }
-
-export class NonFiniteLossError extends Error {}
 
 async function readCases(config: TrainConfig, list: string, count: number | null, what: string,
                          emit: (e: TrainEvent) => void): Promise<TrainCase[]> {
@@ -127,28 +123,23 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
     writeFileSync(logPath, '');
   }
 
+  const stepParts = { method, student, teacher, sgd: parts.sgd, draws };
   const began = performance.now();
   let lastValidation: ValidationLog | undefined;
   for (let t = start; t < iterations; t++) {
     const t0 = performance.now();
     const indices = parts.sampler.next();
-    student.zeroGrad();
-    const terms = scope(() => {
-      const batch = makeBatch(cases, indices, config.batch.labeled, config.patch, parts.dataGenerator, method.sdf, backend);
-      const step = method.loss({ t, student, teacher, draws }, batch);
-      step.loss.backward();
-      return { loss: step.loss, ...step.terms };
-    });
-    const values = await readScalars(terms);
-    if (!Number.isFinite(values.loss)) {
-      student.zeroGrad();
-      throw new NonFiniteLossError(`iteration ${t}: the loss is ${values.loss} (${formatTerms(values)}); stopped before the ` +
-                                   `update, the last checkpoint (${existsSync(checkpoint) ? checkpoint : 'none yet'}) is intact`);
-    }
     const lr = learningRate(t, config.optimizer);
-    parts.sgd.step(lr);
-    if (teacher) updateEma(teacher, student, emaDecay(t, config.ema.decay));
-
+    let values: Record<string, number>;
+    try {
+      values = await trainingStep(stepParts, t, lr, emaDecay(t, config.ema.decay),
+        () => makeBatch(cases, indices, config.batch.labeled, config.patch, parts.dataGenerator, method.sdf, backend));
+    } catch (e) {
+      if (e instanceof NonFiniteLossError) {
+        e.message += `; the last checkpoint (${existsSync(checkpoint) ? checkpoint : 'none yet'}) is intact`;
+      }
+      throw e;
+    }
     const { loss, mask, ...named } = values;
     const record: IterationLog = { iteration: t, loss, terms: named, lr, ...method.schedule(t), seconds: (performance.now() - t0) / 1000 };
     if (mask !== undefined) record.maskFraction = mask;
@@ -174,19 +165,6 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   teacher?.dispose();
   parts.sgd.dispose();
   return result;
-}
-
-async function readScalars(terms: Record<string, Tensor>): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const [k, t] of Object.entries(terms)) {
-    out[k] = await t.item();
-    t.dispose();
-  }
-  return out;
-}
-
-function formatTerms(v: Record<string, number>) {
-  return Object.entries(v).map(([k, x]) => `${k} ${x}`).join(', ');
 }
 
 /** On resume, the log keeps what happened before the checkpoint's iteration, so it reads as one run. */

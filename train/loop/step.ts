@@ -1,0 +1,52 @@
+// One training iteration as every method takes it: the method's loss and its backward, a check
+// that the loss is finite before anything changes, the SGD step at lr(t), the EMA update.
+import { scope } from '../../engine/memory.ts';
+import type { Tensor } from '../../engine/tensor.ts';
+import type { VNet } from '../../nn/vnet.ts';
+import type { Draws } from '../draws.ts';
+import type { Method, TrainBatch } from '../methods/method.ts';
+import type { Sgd } from '../optim/sgd.ts';
+import { updateEma } from '../teacher/ema.ts';
+
+export interface StepParts {
+  method: Method;
+  student: VNet;
+  teacher: VNet | null;
+  sgd: Sgd;
+  draws: Draws;
+}
+
+export class NonFiniteLossError extends Error {}
+
+/**
+ * Runs iteration t on the batch `makeBatch` builds (inside the step's scope, so its tensors are
+ * freed with the graph) and returns the loss and every term as numbers. A non-finite loss throws
+ * before the update, leaving the weights, the teacher and the optimiser as they were.
+ */
+export async function trainingStep(p: StepParts, t: number, lr: number, emaAlpha: number,
+                                   makeBatch: () => TrainBatch): Promise<Record<string, number>> {
+  p.student.zeroGrad();
+  const terms = scope(() => {
+    const step = p.method.loss({ t, student: p.student, teacher: p.teacher, draws: p.draws }, makeBatch());
+    step.loss.backward();
+    return { loss: step.loss, ...step.terms };
+  });
+  const values = await readScalars(terms);
+  if (!Number.isFinite(values.loss)) {
+    p.student.zeroGrad();
+    const list = Object.entries(values).map(([k, x]) => `${k} ${x}`).join(', ');
+    throw new NonFiniteLossError(`iteration ${t}: the loss is ${values.loss} (${list}); stopped before the update`);
+  }
+  p.sgd.step(lr);
+  if (p.teacher) updateEma(p.teacher, p.student, emaAlpha);
+  return values;
+}
+
+async function readScalars(terms: Record<string, Tensor>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [k, t] of Object.entries(terms)) {
+    out[k] = await t.item();
+    t.dispose();
+  }
+  return out;
+}
