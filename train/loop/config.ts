@@ -52,6 +52,16 @@ const TOP = ['name', 'method', 'data', 'model', 'patch', 'batch', 'iterations', 
              'ema', 'noise', 'ugmcl', 'meanTeacher', 'dtc', 'supervised', 'validation', 'checkpoint', 'comment'];
 
 export function loadConfig(path: string): TrainConfig {
+  return parseConfig(readJson(path, []), path, dirname(resolve(path)));
+}
+
+/**
+ * A config's JSON with its "extends" chain merged in: the named file (relative to this one) is the
+ * base, and every field here replaces the base's, sections merged field by field. Paths inside a
+ * base are resolved against the extending file's folder, so a chain stays in one folder.
+ */
+function readJson(path: string, chain: string[]): Json {
+  if (chain.includes(resolve(path))) throw new ConfigError(`${path}: "extends" forms a cycle (${[...chain, resolve(path)].join(' → ')})`);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -65,7 +75,18 @@ export function loadConfig(path: string): TrainConfig {
     throw new ConfigError(`${path}: not valid JSON (${(e as Error).message})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${path}: must hold a JSON object`);
-  return parseConfig(json as Json, path, dirname(resolve(path)));
+  const { extends: base, ...own } = json as Json;
+  if (base === undefined) return own;
+  if (typeof base !== 'string' || !base) throw new ConfigError(`${path}: "extends" must name a config file, got ${JSON.stringify(base)}`);
+  return merge(readJson(resolve(dirname(resolve(path)), base), [...chain, resolve(path)]), own);
+}
+
+const isSection = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function merge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isSection(v) && isSection(base[k]) ? merge(base[k] as Json, v) : v;
+  return out;
 }
 
 export function parseConfig(json: Json, file: string, baseDir: string): TrainConfig {
