@@ -1,7 +1,7 @@
 // `voxgrad train` end to end through the built CLI (dist/cli.js): short runs on the bundled
 // hippocampus cases that learn, resume bit for bit, write their outputs; and every kind of bad
 // input refused with one message naming the file and the problem, exit 1, no stack trace.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,28 @@ test('UG-MCL: every loss term logged; a run resumed from its checkpoint ends wit
   const it = records(whole)[0];
   assert.equal(Object.keys(it.terms).sort(), ['ce', 'ctc', 'dice', 'dis', 'itc', 'itc_sdm', 'itc_seg', 'sup']);
   for (const k of ['lr', 'lambda', 'threshold', 'maskFraction']) assert.type(it[k], 'number', k);
+});
+
+test('a run killed with SIGKILL mid-training resumes from its last checkpoint to the same weights', async () => {
+  const c = config('killed', { patch: [32, 48, 32], iterations: 8, checkpoint: { every: 2 }, validation: { every: 4 } });
+  const whole = join(dir, 'killed-whole'), killed = join(dir, 'killed');
+  assert.is(cli('train', '--config', c, '--backend', 'wasm', '--out', whole).status, 0);
+  const child = spawn(process.execPath, [`${repoRoot}dist/cli.js`, 'train', '--config', c, '--backend', 'wasm', '--out', killed],
+                      { cwd: dir, env: { ...process.env, VOXGRAD_THREADS: '2' }, stdio: 'ignore' });
+  // killed once the log shows iteration 4 under way, i.e. after the checkpoint at 4 iterations
+  await new Promise<void>((done, fail) => {
+    const started = Date.now();
+    const poll = setInterval(() => {
+      const log = existsSync(join(killed, 'log.jsonl')) ? readFileSync(join(killed, 'log.jsonl'), 'utf8') : '';
+      if (log.includes('"iteration":4,')) { clearInterval(poll); child.kill('SIGKILL'); }
+      else if (Date.now() - started > 60000) { clearInterval(poll); child.kill('SIGKILL'); fail(new Error('no iteration 4 in 60 s')); }
+    }, 20);
+    child.on('exit', () => { clearInterval(poll); done(); });
+  });
+  assert.ok(!existsSync(join(killed, 'model.safetensors')), 'killed before the end');
+  const r = cli('train', '--config', c, '--backend', 'wasm', '--out', killed, '--resume');
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(readFileSync(join(whole, 'model.safetensors')).equals(readFileSync(join(killed, 'model.safetensors'))), 'weights differ');
 });
 
 const bad: [string, () => string, string | RegExp][] = [

@@ -19,23 +19,11 @@ import type { TrainConfig } from './config.ts';
 import { loadTrainingState, modelMetadata, saveTrainingState, type TrainingParts } from './training-state.ts';
 import { NonFiniteLossError, trainingStep } from './step.ts';
 import { validate } from './validate.ts';
+import type { IterationRecord, ValidationRecord } from '../report/curves-svg.ts';
 
-export interface IterationLog {
-  iteration: number;
-  loss: number;
-  terms: Record<string, number>;
-  lr: number;
-  lambda?: number;
-  threshold?: number;
-  maskFraction?: number;
-  seconds: number;
-}
-
-export interface ValidationLog {
-  iteration: number;
-  dice: number;
-  cases: number;
-}
+/** The log's records are the curves picture's, with every field the loop knows filled in. */
+export type IterationLog = IterationRecord & { seconds: number };
+export type ValidationLog = Required<ValidationRecord>;
 
 export type TrainEvent =
   | { kind: 'info'; message: string }
