@@ -10,10 +10,8 @@ After one warm-up iteration it prints {torch, threads}, then answers each stdin 
 building, and ru_maxrss (the process's resident high-water, the Python runtime included).
   /usr/bin/python3 bench/torch_ugmcl_iteration.py --threads 2 --patch 32,48,32 --filters 16 --reps 2
 """
-import argparse
 import json
 import math
-import pathlib
 import resource
 import sys
 import time
@@ -24,25 +22,15 @@ import torch.nn.functional as F
 from scipy.ndimage import distance_transform_edt
 from skimage.segmentation import find_boundaries
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / 'test'))
-from vnet_reference import build  # noqa: E402
+from torch_anchor import build_vnet, parse_args
 
-p = argparse.ArgumentParser()
-p.add_argument('--threads', type=int, required=True)
-p.add_argument('--patch', default='32,48,32')
-p.add_argument('--filters', type=int, default=16)
-p.add_argument('--reps', type=int, default=2)
-a = p.parse_args()
-torch.set_num_threads(a.threads)
-torch.manual_seed(0)
+a = parse_args(reps=2)
 rng = np.random.default_rng(0)
-patch = [int(v) for v in a.patch.split(',')]
+patch = a.patch
 LABELED, UNLABELED, T, BETA, NOISE_STD, NOISE_CLIP = 2, 2, 8, 0.75, 0.1, 0.2
 MAX_ITERATIONS = 6000
 
-config = {'nChannels': 1, 'nClasses': 2, 'nFilters': a.filters, 'normalization': 'batchnorm', 'hasDropout': True,
-          'heads': 'seg+sdm'}
-student, teacher = build(config), build(config)
+student, teacher = build_vnet(a.filters), build_vnet(a.filters)
 for q in teacher.parameters():
     q.requires_grad_(False)
 student.train()

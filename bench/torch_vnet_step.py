@@ -4,30 +4,18 @@ the same shape, configuration and thread count. After one warm-up step it prints
 timed steps. The caller times its own steps and these in turn, under the same load.
   /usr/bin/python3 bench/torch_vnet_step.py --threads 2 --batch 2 --patch 32,48,32 --filters 16 --reps 3
 """
-import argparse
 import json
-import pathlib
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / 'test'))
-from vnet_reference import build  # noqa: E402
+from torch_anchor import build_vnet, parse_args
 
-p = argparse.ArgumentParser()
-p.add_argument('--threads', type=int, required=True)
-p.add_argument('--batch', type=int, default=2)
-p.add_argument('--patch', default='32,48,32')
-p.add_argument('--filters', type=int, default=16)
-p.add_argument('--reps', type=int, default=3)
-a = p.parse_args()
-torch.set_num_threads(a.threads)
-torch.manual_seed(0)
-patch = [int(v) for v in a.patch.split(',')]
-net = build({'nChannels': 1, 'nClasses': 2, 'nFilters': a.filters, 'normalization': 'batchnorm',
-             'hasDropout': True, 'heads': 'seg+sdm'})
+a = parse_args(reps=3, extra=lambda p: p.add_argument('--batch', type=int, default=2))
+patch = a.patch
+net = build_vnet(a.filters)
 net.train()
 x = torch.randn(a.batch, 1, *patch)
 y = (torch.rand(a.batch, *patch) > 0.5).long()
