@@ -4,11 +4,13 @@ import { demo } from './train/cli/demo.ts';
 import { metrics, metricsUsage } from './train/cli/metrics.ts';
 import { predict, predictUsage } from './train/cli/predict.ts';
 import { evaluate, evaluateUsage } from './train/cli/evaluate.ts';
+import { experiments, experimentsUsage } from './train/cli/experiments.ts';
 import { trainCommand, trainUsage } from './train/cli/train.ts';
 
 const usage = `usage: voxgrad <command> [options]
   train      train a V-Net with UG-MCL or a baseline from a JSON config
-  demo       summarise the bundled hippocampus cases, score a label-only baseline, fit a tiny net to a synthetic sphere
+  demo       the main job: UG-MCL and a supervised baseline trained on the bundled hippocampus cases, then scored
+  experiments  the planned experiment runs (experiments/plan.json) that have no results yet
   metrics    Dice, Jaccard, 95HD, ASD and ASSD of a predicted mask against a label, as medpy computes them
   predict    segment volumes with a checkpoint (sliding window) and write NIfTI masks
   evaluate   segment a dataset's cases and score them against their labels
@@ -19,9 +21,11 @@ ${predictUsage}
 
 ${evaluateUsage}
 
-${trainUsage}`;
+${trainUsage}
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { train: trainCommand, demo, metrics, predict, evaluate };
+${experimentsUsage}`;
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = { train: trainCommand, experiments, demo, metrics, predict, evaluate };
 const [name, ...argv] = process.argv.slice(2);
 const command = commands[name];
 if (!command) {

@@ -12,7 +12,7 @@ import { predictVolume } from '../infer/predict.ts';
 import { writeNifti } from '../io/files.ts';
 import { loadConfig } from '../loop/config.ts';
 import { binarize } from '../loop/batches.ts';
-import { caseMetrics, type CaseMetrics } from '../metrics/medpy.ts';
+import { scoreCases, type Scores } from '../infer/score-cases.ts';
 import { sliceOverlayPng } from '../report/slice-overlay.ts';
 import { loadModel } from './model.ts';
 import { runTraining } from './train.ts';
@@ -20,30 +20,15 @@ import { runTraining } from './train.ts';
 // The CLI is bundled to dist/cli.js; configs/ and data/ sit beside dist/.
 const bundledConfig = fileURLToPath(new URL('../configs/demo.json', import.meta.url));
 
-const KEYS = ['dice', 'jaccard', 'hd95', 'asd'] as const;
-
-interface Scores { mean: Record<(typeof KEYS)[number], number>; perCase: (CaseMetrics & { id: string })[]; empty: number }
-
 async function score(modelPath: string, cases: Case[], patch: [number, number, number], stride: [number, number, number]): Promise<Scores> {
   const { net } = await loadModel(modelPath, 'auto');
-  const perCase: Scores['perCase'] = [];
-  let empty = 0;
-  for (const c of cases) {
-    const pred = await predictVolume(net, c.image, { patch, stride, batch: 2 });
-    const label = binarize(c.label.data, 'nonzero');
-    // medpy has no surface distance for an empty mask; an empty prediction counts as the
-    // worst distance the volume allows, so it cannot flatter the mean as (0, 0) would.
-    if (!pred.label.some((v) => v > 0)) {
-      empty++;
-      const diag = Math.hypot(...c.image.shape);
-      perCase.push({ id: c.id, dice: 0, jaccard: 0, hd95: diag, asd: diag, assd: diag });
-    } else {
-      perCase.push({ id: c.id, ...caseMetrics(pred.label, label, c.image.shape) });
-    }
-  }
+  const byId = new Map(cases.map((c) => [c.id, c]));
+  const scores = await scoreCases(net, cases.map((c) => c.id), async (id) => {
+    const c = byId.get(id)!;
+    return { id, image: c.image, label: binarize(c.label.data, 'nonzero') };
+  }, { patch, stride, batch: 2 });
   net.dispose();
-  const mean = Object.fromEntries(KEYS.map((k) => [k, perCase.reduce((s, r) => s + r[k], 0) / perCase.length])) as Scores['mean'];
-  return { mean, perCase, empty };
+  return scores;
 }
 
 const row = (name: string, s: Scores) =>

@@ -28,7 +28,8 @@ export interface TrainRun {
 }
 
 /** The parsed flags' work, reusable by the demo: returns what ran and where it wrote. */
-export async function runTraining(config: TrainConfig, flags: { backend?: string; threads?: number; out?: string; iterations?: number; resume?: boolean },
+export async function runTraining(config: TrainConfig, flags: { backend?: string; threads?: number; out?: string; iterations?: number; resume?: boolean;
+                                           onEvent?: (e: TrainEvent) => void },
                                   label = config.name): Promise<TrainRun> {
   if (flags.threads !== undefined) await setWasmThreads(flags.threads);
   const backend = await setBackend(flags.backend ?? 'auto');
@@ -41,6 +42,7 @@ export async function runTraining(config: TrainConfig, flags: { backend?: string
     if (e.kind === 'info') progress.log(e.message);
     else if (e.kind === 'iteration') progress.update(e.record.iteration + 1, progressFields(e.record));
     else if (e.kind === 'validation') progress.log(`iteration ${e.record.iteration}: validation Dice ${e.record.dice.toFixed(4)} on ${e.record.cases} case(s)`);
+    flags.onEvent?.(e);
   };
   const result = await train(config, { outDir, iterations: flags.iterations, resume: flags.resume, onEvent });
   writeCurves(result.log, join(outDir, 'curves.svg'), `${config.name} (${config.method})`);

@@ -1,0 +1,116 @@
+// The experiment runner end to end through the built CLI: a tiny plan on the bundled hippocampus
+// cases writes its results, log and shipped model; the results equal `voxgrad evaluate` of that
+// model; a finished run is not run again; a run killed mid-training resumes to the same results;
+// a bad plan is refused with the file and the field named.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { repoRoot } from './helpers/fixtures.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'voxgrad-experiments-'));
+const data = `${repoRoot}data/hippocampus`;
+const ids = readFileSync(`${data}/train.list`, 'utf8').trim().split('\n');
+writeFileSync(join(dir, 'train.list'), ids.slice(0, 8).join('\n'));
+writeFileSync(join(dir, 'val.list'), readFileSync(`${data}/eval.list`, 'utf8').trim().split('\n').slice(0, 2).join('\n'));
+writeFileSync(join(dir, 'tiny.json'), JSON.stringify({
+  name: 'tiny', method: 'ugmcl', model: { nFilters: 4 }, patch: [32, 48, 32], iterations: 8,
+  validation: { every: 4, stride: [16, 16, 16] }, checkpoint: { every: 2 },
+  data: { root: data, train: 'train.list', labeled: 4, validation: 'val.list', foreground: 'nonzero' },
+}));
+
+/** A plan folder of its own under dir, naming ../tiny.json. */
+function plan(name: string, fields: Record<string, unknown> = {}): string {
+  mkdirSync(join(dir, name), { recursive: true });
+  const path = join(dir, name, 'plan.json');
+  writeFileSync(path, JSON.stringify({ backend: 'wasm', threads: 2, report: 'RESULTS.md', paper: 'paper.json',
+                                       runs: [{ config: '../tiny.json', seeds: [0], ship: 'models/tiny.safetensors' }], ...fields }));
+  return path;
+}
+
+const cli = (...args: string[]) => spawnSync(process.execPath, [`${repoRoot}dist/cli.js`, ...args], { cwd: dir, encoding: 'utf8' });
+const results = (p: string) => JSON.parse(readFileSync(join(p, '..', 'results', 'tiny-s0.json'), 'utf8'));
+
+const whole = plan('whole');
+
+test('a planned run writes its results, log and shipped model, and is not run twice', () => {
+  const r = cli('experiments', '--plan', whole);
+  assert.is(r.status, 0, r.stderr);
+  const res = results(whole);
+  assert.is(res.name, 'tiny-s0');
+  assert.is(res.seed, 0);
+  assert.is(res.config.seed, 0, 'the plan\'s seed replaces the config\'s');
+  assert.is(res.iterations, 8);
+  assert.is(res.validation.perCase.length, 2);
+  assert.equal(res.curve.map((c: { iteration: number }) => c.iteration), [4, 8]);
+  assert.ok(res.trainSeconds > 0 && res.threads === 2 && res.backend === 'wasm');
+  assert.is(readFileSync(join(whole, '..', res.log), 'utf8').trim().split('\n').filter((l) => l.includes('"iteration"')).length, 10);
+  assert.ok(existsSync(join(whole, '..', 'models', 'tiny.safetensors')) && existsSync(join(whole, '..', 'models', 'tiny.config.json')));
+  assert.ok(!existsSync(join(whole, '..', 'unfinished', 'tiny-s0')), 'the unfinished folder is gone');
+  const again = cli('experiments', '--plan', whole);
+  assert.is(again.status, 0, again.stderr);
+  assert.match(again.stdout, '0 of 1 run(s) to do');
+  assert.match(cli('experiments', '--plan', whole, '--list').stdout, /tiny-s0\s+done/);
+});
+
+test('the results equal voxgrad evaluate of the shipped model on the validation list', () => {
+  const res = results(whole);
+  const ev = cli('evaluate', '--checkpoint', join(whole, '..', 'models', 'tiny.safetensors'), '--data', data,
+                 '--list', join(dir, 'val.list'), '--out', join(dir, 'ev'), '--backend', 'wasm');
+  assert.is(ev.status, 0, ev.stderr);
+  const report = JSON.parse(readFileSync(join(dir, 'ev', 'evaluation.json'), 'utf8'));
+  assert.equal(report.cases, res.validation.perCase);
+  assert.equal(report.mean, res.validation.mean);
+});
+
+test('a run killed with SIGKILL resumes from its unfinished checkpoint to the same results', async () => {
+  const killed = plan('killed');
+  const work = join(killed, '..', 'unfinished', 'tiny-s0');
+  const child = spawn(process.execPath, [`${repoRoot}dist/cli.js`, 'experiments', '--plan', killed], { cwd: dir, stdio: 'ignore' });
+  await new Promise<void>((done, fail) => {
+    const started = Date.now();
+    const poll = setInterval(() => {
+      const log = existsSync(join(work, 'log.jsonl')) ? readFileSync(join(work, 'log.jsonl'), 'utf8') : '';
+      if (log.includes('"iteration":4,')) { clearInterval(poll); child.kill('SIGKILL'); }
+      else if (Date.now() - started > 90000) { clearInterval(poll); child.kill('SIGKILL'); fail(new Error('no iteration 4 in 90 s')); }
+    }, 20);
+    child.on('exit', () => { clearInterval(poll); done(); });
+  });
+  assert.ok(existsSync(join(work, 'checkpoint.safetensors')), 'killed with a checkpoint left');
+  assert.match(cli('experiments', '--plan', killed, '--list').stdout, /tiny-s0\s+unfinished/);
+  const r = cli('experiments', '--plan', killed);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout + r.stderr, 'resumed from');
+  const a = results(whole), b = results(killed);
+  assert.equal(b.validation, a.validation);
+  assert.equal(b.curve, a.curve);
+  assert.ok(readFileSync(join(whole, '..', 'models', 'tiny.safetensors')).equals(readFileSync(join(killed, '..', 'models', 'tiny.safetensors'))));
+});
+
+const bad: [string, Record<string, unknown>, RegExp][] = [
+  ['no runs', { runs: [] }, /plan\.json: "runs" must be a non-empty array/],
+  ['bad seeds', { runs: [{ config: '../tiny.json', seeds: [-1] }] }, /"runs\[0\]\.seeds" must be a non-empty array of non-negative integers/],
+  ['repeated run', { runs: [{ config: '../tiny.json', seeds: [0, 0] }] }, /"runs\[0\]\.seeds" repeats the run tiny-s0/],
+  ['missing config', { runs: [{ config: '../nope.json', seeds: [0] }] }, /nope\.json: cannot read the config/],
+  ['unknown comparison', { compare: [['tiny', 'other']] }, /"compare" must be pairs of planned config names \(tiny\)/],
+  ['misspelt field', { thread: 2 }, /"thread" is not a known field/],
+];
+for (const [what, fields, message] of bad) {
+  test(`bad plan refused clearly: ${what}`, () => {
+    const r = cli('experiments', '--plan', plan(`bad-${what.replace(/\W/g, '-')}`, fields));
+    assert.is(r.status, 1);
+    assert.match(r.stderr, message);
+    assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
+test('--only names a run or a config; an unknown name lists the runs', () => {
+  const r = cli('experiments', '--plan', whole, '--only', 'nothing');
+  assert.is(r.status, 1);
+  assert.match(r.stderr, 'no planned run is named "nothing" (runs: tiny-s0)');
+  assert.match(cli('experiments', '--plan', whole, '--only', 'tiny', '--list').stdout, 'tiny-s0');
+});
+
+test.run();

@@ -1,0 +1,80 @@
+// The experiment plan (experiments/plan.json): which configs run with which seeds, on which backend
+// and thread count, which pairs the report compares, and which seed-0 models ship. Paths in the plan
+// are relative to its folder; results, logs and unfinished runs live beside it.
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { loadConfig, type TrainConfig } from '../loop/config.ts';
+import { ConfigError, Fields } from '../loop/config-fields.ts';
+
+export interface PlannedRun {
+  /** <config name>-s<seed>: the results file's and the log's name. */
+  name: string;
+  group: string;
+  seed: number;
+  configFile: string;
+  config: TrainConfig;
+  /** Where the finished model is copied (seed 0 of an entry with "ship"). */
+  ship?: string;
+}
+
+export interface Plan {
+  file: string;
+  dir: string;
+  backend: string;
+  threads: number;
+  runs: PlannedRun[];
+  /** [semi-supervised group, supervised group] pairs for paired per-case comparisons. */
+  compare: [string, string][];
+  /** The report, and the paper's table it quotes beside ours. */
+  report: string;
+  paper: string;
+}
+
+export const resultsDir = (plan: Plan) => join(plan.dir, 'results');
+export const logsDir = (plan: Plan) => join(plan.dir, 'logs');
+export const unfinishedDir = (plan: Plan, run: PlannedRun) => join(plan.dir, 'unfinished', run.name);
+
+export function loadPlan(path: string): Plan {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${path}: cannot read the plan (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${path}: must hold a JSON object`);
+  const f = new Fields(path, json as Record<string, unknown>);
+  f.only(['comment', 'backend', 'threads', 'runs', 'compare', 'report', 'paper']);
+  const dir = dirname(resolve(path));
+  const runs: PlannedRun[] = [];
+  const list = (json as Record<string, unknown>).runs;
+  if (!Array.isArray(list) || !list.length) f.fail('runs', 'must be a non-empty array of {config, seeds, ship?}');
+  for (const [i, entry] of (list as unknown[]).entries()) {
+    const r = new Fields(path, entry as Record<string, unknown>, `runs[${i}].`);
+    r.only(['config', 'seeds', 'ship', 'comment']);
+    const configFile = join(dir, r.string('config'));
+    const base = loadConfig(configFile);
+    const seeds = (entry as { seeds?: unknown }).seeds;
+    if (!Array.isArray(seeds) || !seeds.length || seeds.some((s) => !Number.isInteger(s) || s < 0)) {
+      r.fail('seeds', `must be a non-empty array of non-negative integers, got ${JSON.stringify(seeds)}`);
+    }
+    const ship = r.optionalString('ship');
+    for (const seed of seeds as number[]) {
+      const name = `${base.name}-s${seed}`;
+      if (runs.some((p) => p.name === name)) r.fail('seeds', `repeats the run ${name}`);
+      runs.push({ name, group: base.name, seed, configFile, config: { ...base, seed },
+                  ship: ship && seed === 0 ? join(dir, ship) : undefined });
+    }
+  }
+  const groups = new Set(runs.map((r) => r.group));
+  const compare = ((json as { compare?: unknown }).compare ?? []) as [string, string][];
+  if (!Array.isArray(compare) || compare.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((g) => !groups.has(g)))) {
+    f.fail('compare', `must be pairs of planned config names (${[...groups].join(', ')})`);
+  }
+  return {
+    file: path, dir, runs, compare,
+    backend: f.string('backend', 'wasm'),
+    threads: f.number('threads', 2, { int: true, min: 1 }),
+    report: join(dir, f.string('report')),
+    paper: join(dir, f.string('paper')),
+  };
+}
