@@ -21,7 +21,8 @@ export interface RunResults {
   seed: number;
   configFile: string;
   config: Omit<TrainConfig, 'file'>;
-  /** The commit the code ran at, and whether tracked files outside the experiment outputs differed from it. */
+  /** The commit checked out when the run (or its last resumed segment) began, and whether tracked files
+   *  outside the experiment outputs differed from it. */
   commit: string | null;
   dirty: boolean;
   backend: string;
@@ -58,6 +59,8 @@ export async function runExperiment(plan: Plan, run: PlannedRun): Promise<RunRes
   const elapsedFile = join(work, 'elapsed.json');
   const resume = existsSync(join(work, 'checkpoint.safetensors'));
   const prior = resume && existsSync(elapsedFile) ? (JSON.parse(readFileSync(elapsedFile, 'utf8')).seconds as number) : 0;
+  // The code that runs is the code checked out now, not whatever is committed by the time it ends.
+  const git = gitState(plan, [plan.dir, plan.report, ...(run.ship ? [dirname(run.ship)] : [])]);
   const began = performance.now();
   const trained = await runTraining(run.config, {
     backend: plan.backend, threads: plan.threads, out: work, resume,
@@ -104,7 +107,7 @@ export async function runExperiment(plan: Plan, run: PlannedRun): Promise<RunRes
   const results: RunResults = {
     name: run.name, group: run.group, method: c.method, seed: run.seed,
     configFile: relative(plan.dir, run.configFile), config,
-    ...gitState(plan, [plan.dir, plan.report, ...(run.ship ? [dirname(run.ship)] : [])]),
+    ...git,
     backend, threads: plan.threads,
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
     finished: new Date().toISOString(), iterations: trained.result.iterations,
