@@ -3,12 +3,13 @@
 // model; a finished run is not run again; a run killed mid-training resumes to the same results;
 // a bad plan is refused with the file and the field named.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { repoRoot } from './helpers/fixtures.ts';
+import { signTestP, wilcoxon } from '../train/experiments/stats.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'voxgrad-experiments-'));
 const data = `${repoRoot}data/hippocampus`;
@@ -21,10 +22,13 @@ writeFileSync(join(dir, 'tiny.json'), JSON.stringify({
   data: { root: data, train: 'train.list', labeled: 4, validation: 'val.list', foreground: 'nonzero' },
 }));
 
+writeFileSync(join(dir, 'tiny-sup.json'), JSON.stringify({ extends: 'tiny.json', name: 'tiny-sup', method: 'supervised' }));
+
 /** A plan folder of its own under dir, naming ../tiny.json. */
 function plan(name: string, fields: Record<string, unknown> = {}): string {
   mkdirSync(join(dir, name), { recursive: true });
   const path = join(dir, name, 'plan.json');
+  copyFileSync(`${repoRoot}experiments/paper-table3.json`, join(dir, name, 'paper.json'));
   writeFileSync(path, JSON.stringify({ backend: 'wasm', threads: 2, report: 'RESULTS.md', paper: 'paper.json',
                                        runs: [{ config: '../tiny.json', seeds: [0], ship: 'models/tiny.safetensors' }], ...fields }));
   return path;
@@ -89,6 +93,28 @@ test('a run killed with SIGKILL resumes from its unfinished checkpoint to the sa
   assert.ok(readFileSync(join(whole, '..', 'models', 'tiny.safetensors')).equals(readFileSync(join(killed, '..', 'models', 'tiny.safetensors'))));
 });
 
+test('the report shows each method\'s results and the paired comparison computed from the results files', () => {
+  const paired = plan('paired', { runs: [{ config: '../tiny.json', seeds: [0] }, { config: '../tiny-sup.json', seeds: [0] }],
+                                 compare: [['tiny', 'tiny-sup']] });
+  const r = cli('experiments', '--plan', paired);
+  assert.is(r.status, 0, r.stderr);
+  const md = readFileSync(join(dir, 'paired', 'RESULTS.md'), 'utf8');
+  const read = (n: string) => JSON.parse(readFileSync(join(dir, 'paired', 'results', `${n}-s0.json`), 'utf8'));
+  const a = read('tiny'), b = read('tiny-sup');
+  assert.match(md, `| UG-MCL | 4 / 4 | 0 | ${(100 * a.validation.mean.dice).toFixed(2)} | ${(100 * a.validation.mean.jaccard).toFixed(2)} |`);
+  assert.match(md, `| Supervised (labelled only) | 4 / 0 | 0 | ${(100 * b.validation.mean.dice).toFixed(2)} |`);
+  const d = a.validation.perCase.map((c: { dice: number }, i: number) => c.dice - b.validation.perCase[i].dice);
+  const better = d.filter((v: number) => v > 0).length, worse = d.filter((v: number) => v < 0).length;
+  const fmt = (p: number) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+  const delta = (100 * d.reduce((s: number, v: number) => s + v, 0) / d.length).toFixed(2);
+  assert.match(md, `| seed 0 | ${delta} | ${better} / ${worse} / ${d.length - better - worse} | ${fmt(signTestP(better, better + worse))} | ${fmt(wilcoxon(d).p)}`);
+  assert.match(md, /\*\*tiny's mean Dice is (higher|lower|equal) than tiny-sup's\*\*/);
+  const svg = readFileSync(join(dir, 'paired', 'results', 'hippocampus.svg'), 'utf8');
+  assert.match(svg, 'data-series="sup s0"');
+  assert.match(svg, 'uncertainty mask keeps');
+  assert.match(md, '| UG-MCL (16/64) | 90.16 | 82.18 | 6.50 | 1.98 | ' + (100 * a.validation.mean.dice).toFixed(2) + ' |');
+});
+
 const bad: [string, Record<string, unknown>, RegExp][] = [
   ['no runs', { runs: [] }, /plan\.json: "runs" must be a non-empty array/],
   ['bad seeds', { runs: [{ config: '../tiny.json', seeds: [-1] }] }, /"runs\[0\]\.seeds" must be a non-empty array of non-negative integers/],
@@ -96,6 +122,7 @@ const bad: [string, Record<string, unknown>, RegExp][] = [
   ['missing config', { runs: [{ config: '../nope.json', seeds: [0] }] }, /nope\.json: cannot read the config/],
   ['unknown comparison', { compare: [['tiny', 'other']] }, /"compare" must be pairs of planned config names \(tiny\)/],
   ['misspelt field', { thread: 2 }, /"thread" is not a known field/],
+  ['missing paper table', { paper: 'nope.json' }, /"paper" names .*nope\.json, which does not exist/],
 ];
 for (const [what, fields, message] of bad) {
   test(`bad plan refused clearly: ${what}`, () => {

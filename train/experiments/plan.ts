@@ -1,7 +1,7 @@
 // The experiment plan (experiments/plan.json): which configs run with which seeds, on which backend
 // and thread count, which pairs the report compares, and which seed-0 models ship. Paths in the plan
 // are relative to its folder; results, logs and unfinished runs live beside it.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig, type TrainConfig } from '../loop/config.ts';
 import { ConfigError, Fields } from '../loop/config-fields.ts';
@@ -70,11 +70,12 @@ export function loadPlan(path: string): Plan {
   if (!Array.isArray(compare) || compare.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((g) => !groups.has(g)))) {
     f.fail('compare', `must be pairs of planned config names (${[...groups].join(', ')})`);
   }
+  const paper = join(dir, f.string('paper'));
+  if (!existsSync(paper)) f.fail('paper', `names ${paper}, which does not exist (the paper's table the report quotes)`);
   return {
-    file: path, dir, runs, compare,
+    file: path, dir, runs, compare, paper,
     backend: f.string('backend', 'wasm'),
     threads: f.number('threads', 2, { int: true, min: 1 }),
     report: join(dir, f.string('report')),
-    paper: join(dir, f.string('paper')),
   };
 }

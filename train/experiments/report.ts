@@ -1,0 +1,182 @@
+// docs/RESULTS.md from the results files and logs the runner wrote, and nothing else: per dataset the
+// setting, mean ± std over seeds per method, paired per-case comparisons with their tests, the
+// pictures, each run's provenance, and the paper's Table 3 beside ours with every difference in scale.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { parseList } from '../data/list.ts';
+import { METRIC_KEYS } from '../infer/score-cases.ts';
+import { datasetFigureSvg, type MaskTrace } from './report-figures.ts';
+import { logsDir, resultsDir, type Plan } from './plan.ts';
+import type { RunResults } from './run.ts';
+import { mean, signTestP, std, wilcoxon } from './stats.ts';
+
+interface PaperRow { method: string; label: string; labelled: number; unlabelled: number; dice: number; jaccard: number; hd95: number; asd: number }
+interface Paper { source: string; setting: Record<string, string | number>; rows: PaperRow[] }
+
+const METHOD_LABEL: Record<string, string> = {
+  supervised: 'Supervised (labelled only)', full: 'Supervised upper bound (all labelled)', mt: 'MT', uamt: 'UA-MT', dtc: 'DTC', ugmcl: 'UG-MCL',
+};
+
+function readResults(plan: Plan): RunResults[] {
+  const dir = resultsDir(plan);
+  if (!existsSync(dir)) return [];
+  const order = new Map(plan.runs.map((r, i) => [r.name, i]));
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as RunResults)
+    .sort((a, b) => (order.get(a.name) ?? 1e9) - (order.get(b.name) ?? 1e9) || a.name.localeCompare(b.name));
+}
+
+const trainCount = (plan: Plan, r: RunResults) => parseList(readFileSync(join(plan.dir, r.config.data.train), 'utf8')).length;
+/** The paper's row a run stands for: a supervised run with every training case labelled is the upper bound. */
+const kindOf = (plan: Plan, r: RunResults) => (r.method === 'supervised' && r.config.data.labeled >= trainCount(plan, r) ? 'full' : r.method);
+
+const pm = (xs: number[], scale: number, digits: number) => {
+  const m = mean(xs) * scale, s = std(xs) * scale;
+  return Number.isNaN(s) ? m.toFixed(digits) : `${m.toFixed(digits)} ± ${s.toFixed(digits)}`;
+};
+const fmtP = (p: number) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+
+function datasetName(root: string) {
+  const b = basename(root.replace(/\/cases$/, ''));
+  return b === 'hippocampus' ? 'Hippocampus (MSD Task04, label > 0)' : b === 'la' ? 'Left atrium (LA 2018)' : b;
+}
+
+function maskTraces(plan: Plan, runs: RunResults[]): MaskTrace[] {
+  const out: MaskTrace[] = [];
+  for (const r of runs) {
+    const path = join(plan.dir, r.log);
+    if (!existsSync(path)) continue;
+    const points: [number, number][] = [];
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (!line.includes('"maskFraction"')) continue;
+      const rec = JSON.parse(line);
+      points.push([rec.iteration, rec.maskFraction]);
+    }
+    if (points.length) out.push({ name: r.name, group: r.group, points });
+  }
+  return out;
+}
+
+function pairedSection(a: string, b: string, runs: RunResults[]): string[] {
+  const A = runs.filter((r) => r.group === a), B = runs.filter((r) => r.group === b);
+  const seeds = A.map((r) => r.seed).filter((s) => B.some((x) => x.seed === s));
+  if (!seeds.length) return [`*${a} − ${b}: no seed has finished for both yet.*`, ''];
+  const rows: string[] = [];
+  const line = (label: string, da: number[], db: number[]) => {
+    const d = da.map((v, i) => v - db[i]);
+    const better = d.filter((v) => v > 0).length, worse = d.filter((v) => v < 0).length;
+    const w = wilcoxon(d);
+    rows.push(`| ${label} | ${(100 * mean(d)).toFixed(2)} | ${better} / ${worse} / ${d.length - better - worse} | ${fmtP(signTestP(better, better + worse))} | ${fmtP(w.p)} (${w.method}) |`);
+    return mean(d);
+  };
+  const byCase = (r: RunResults) => new Map(r.validation.perCase.map((c) => [c.id, c.dice]));
+  const ids = A[0].validation.perCase.map((c) => c.id);
+  for (const s of seeds) {
+    const ra = byCase(A.find((r) => r.seed === s)!), rb = byCase(B.find((r) => r.seed === s)!);
+    line(`seed ${s}`, ids.map((id) => ra.get(id)!), ids.map((id) => rb.get(id)!));
+  }
+  let pooled = NaN;
+  if (seeds.length > 1) {
+    const avg = (G: RunResults[]) => ids.map((id) => mean(seeds.map((s) => byCase(G.find((r) => r.seed === s)!).get(id)!)));
+    pooled = line(`case means over seeds ${seeds.join(', ')}`, avg(A), avg(B));
+  }
+  const overall = mean(seeds.map((s) => A.find((r) => r.seed === s)!.validation.mean.dice - B.find((r) => r.seed === s)!.validation.mean.dice));
+  const verdict = overall > 0 ? `higher` : overall < 0 ? `lower` : 'equal';
+  return [
+    `Paired by validation case (${ids.length} cases), Dice of ${a} − ${b}, in points; sign test and Wilcoxon signed-rank test, two-sided:`, '',
+    `| pairing | mean Δ Dice | ${a.replace(/^[^-]+-/, '')} better / worse / tied | sign test p | Wilcoxon p |`, '|---|---|---|---|---|',
+    ...rows, '',
+    `**${a}'s mean Dice is ${verdict} than ${b}'s** by ${(100 * Math.abs(overall)).toFixed(2)} points on average over ${seeds.length} seed(s)` +
+    (Number.isNaN(pooled) ? '.' : '; the pooled row tests whether that holds case by case.'),
+    '',
+  ];
+}
+
+export function writeReport(plan: Plan): string {
+  const runs = readResults(plan);
+  const paper = JSON.parse(readFileSync(plan.paper, 'utf8')) as Paper;
+  const reportDir = dirname(plan.report);
+  const figDir = join(reportDir, 'results');
+  mkdirSync(figDir, { recursive: true });
+  const rel = (p: string) => relative(reportDir, p);
+  const out: string[] = [
+    '# voxgrad results', '',
+    `Written by \`npm run results\` from ${rel(resultsDir(plan))}/*.json and ${rel(logsDir(plan))}/*.jsonl, which \`npm run experiments\` ` +
+    `wrote; every number below comes from those files. Do not edit by hand. To rerun a run, delete its results file and run ` +
+    `\`npm run experiments -- --only NAME\` (runs are bitwise reproducible on wasm at the same seed and thread count). The plan: ${rel(plan.file)}.`, '',
+    'Metrics as medpy computes them on the binary mask of the final student (sliding window with the training patch, no ' +
+    'post-processing): Dice and Jaccard in %, 95HD and ASD in voxels; an empty prediction scores Dice 0 and the volume diagonal as each distance. ' +
+    '± is the sample standard deviation over seeds of each run\'s mean.', '',
+  ];
+  const pending = plan.runs.filter((p) => !runs.some((r) => r.name === p.name));
+  if (pending.length) out.push(`**Not run yet** (${pending.length} of ${plan.runs.length} planned): ${pending.map((p) => p.name).join(', ')}.`, '');
+
+  const datasets = [...new Set(runs.map((r) => r.config.data.root))];
+  for (const root of datasets) {
+    const ds = runs.filter((r) => r.config.data.root === root);
+    const c = ds[0].config, n = trainCount(plan, ds[0]);
+    const name = datasetName(root);
+    out.push(`## ${name}`, '',
+      `Training list ${c.data.train} (${n} cases; the first ${c.data.labeled} labelled for the semi-supervised runs), validation on ` +
+      `${ds[0].validation.perCase.length} other cases (${ds[0].validation.list}), never trained on. Crops ${c.patch.join('×')}, ` +
+      `batch ${c.batch.labeled} labelled + ${c.batch.unlabeled} unlabelled, ${c.model.nFilters} filters, ${c.iterations} iterations, ` +
+      `SGD lr ${c.optimizer.base} ×${c.optimizer.gamma} every ${c.optimizer.step} iterations, λ = ${c.consistency.weight}·ramp over ${c.consistency.rampup} steps ` +
+      `of ${c.consistency.every} iterations; ${[...new Set(ds.map((r) => `${r.backend}, ${r.threads} threads`))].join('; ')}.`, '',
+      '| method | labelled / unlabelled | seeds | Dice (%) | Jaccard (%) | 95HD (vox) | ASD (vox) | empty masks | training (min per run) |',
+      '|---|---|---|---|---|---|---|---|---|');
+    for (const g of [...new Set(ds.map((r) => r.group))]) {
+      const G = ds.filter((r) => r.group === g);
+      const k = kindOf(plan, G[0]);
+      const unl = k === 'supervised' || k === 'full' ? 0 : n - G[0].config.data.labeled;
+      const m = (key: (typeof METRIC_KEYS)[number], scale: number, digits: number) => pm(G.map((r) => r.validation.mean[key]), scale, digits);
+      out.push(`| ${METHOD_LABEL[k]} | ${G[0].config.data.labeled} / ${unl} | ${G.map((r) => r.seed).join(', ')} | ${m('dice', 100, 2)} | ` +
+        `${m('jaccard', 100, 2)} | ${m('hd95', 1, 2)} | ${m('asd', 1, 2)} | ${G.reduce((s, r) => s + r.validation.empty, 0)} | ` +
+        `${pm(G.map((r) => r.trainSeconds / 60), 1, 1)} |`);
+    }
+    out.push('');
+    for (const [a, b] of plan.compare) if (ds.some((r) => r.group === a) && ds.some((r) => r.group === b)) out.push(...pairedSection(a, b, ds));
+    const masks = maskTraces(plan, ds);
+    const fig = join(figDir, `${basename(root.replace(/\/cases$/, ''))}.svg`);
+    writeFileSync(fig, datasetFigureSvg(name, ds, masks));
+    out.push(`![Validation Dice of every run and the uncertainty mask's kept fraction](${rel(fig)})`, '');
+    for (const m of masks) {
+      const tail = m.points.slice(Math.floor(m.points.length * 0.9)).map(([, v]) => v);
+      out.push(`- ${m.name}: the uncertainty mask kept ${(100 * mean(tail)).toFixed(1)} % of the voxels on average over the last 10 % of iterations ` +
+               `(${(100 * mean(m.points.slice(0, Math.max(1, Math.floor(m.points.length * 0.1))).map(([, v]) => v))).toFixed(1)} % over the first 10 %).`);
+    }
+    if (masks.length) out.push('');
+  }
+
+  out.push('## Runs', '', '| run | method | seed | Dice (%) | empty | training (min) | scoring (s) | backend, threads | CPU | commit |', '|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of runs) {
+    out.push(`| ${r.name} | ${r.method} | ${r.seed} | ${(100 * r.validation.mean.dice).toFixed(2)} | ${r.validation.empty} | ${(r.trainSeconds / 60).toFixed(1)} | ` +
+             `${r.evaluateSeconds.toFixed(0)} | ${r.backend}, ${r.threads} | ${r.machine.cpu} (${r.machine.cores} cores) | ${r.commit?.slice(0, 7) ?? '?'}${r.dirty ? ' (uncommitted changes)' : ''} |`);
+  }
+  out.push('');
+
+  out.push('## The paper\'s Table 3 beside ours', '',
+    `Paper: ${paper.source}: ${Object.entries(paper.setting).map(([k, v]) => `${k} ${v}`).join(', ')}. Ours: the tables above. ` +
+    'The columns are not comparable as numbers; they differ in every way listed under each dataset:', '');
+  for (const root of datasets) {
+    const ds = runs.filter((r) => r.config.data.root === root), c = ds[0].config;
+    const differences = [
+      [`crops ${c.patch.join('×')}`, c.patch.join('×') === '112×112×80', 'crops 112×112×80'],
+      [`${c.model.nFilters} filters`, c.model.nFilters === 16, '16'],
+      [`${c.iterations} iterations`, c.iterations === 6000, '6000'],
+      [`${c.data.labeled} labelled of ${trainCount(plan, ds[0])}`, c.data.labeled === 16 && trainCount(plan, ds[0]) === 80, '16 of 80'],
+      [`validated on ${ds[0].validation.perCase.length} cases`, false, 'the 20 test cases'],
+    ].filter(([, same]) => !same).map(([ours, , theirs]) => `${ours} instead of ${theirs}`);
+    out.push(`- ${datasetName(root)}: ${differences.join('; ')}; seeds as listed, the paper one run.`);
+  }
+  out.push('', `| method | paper Dice | paper Jaccard | paper 95HD | paper ASD | ${datasets.map((d) => `${basename(d.replace(/\/cases$/, ''))} Dice`).join(' | ')} |`,
+           `|---|---|---|---|---|${datasets.map(() => '---|').join('')}`);
+  for (const row of paper.rows) {
+    const ours = datasets.map((root) => {
+      const G = runs.filter((r) => r.config.data.root === root && kindOf(plan, r) === row.method);
+      return G.length ? pm(G.map((r) => r.validation.mean.dice), 100, 2) : '—';
+    });
+    out.push(`| ${row.label} (${row.labelled}/${row.unlabelled}) | ${row.dice.toFixed(2)} | ${row.jaccard.toFixed(2)} | ${row.hd95.toFixed(2)} | ${row.asd.toFixed(2)} | ${ours.join(' | ')} |`);
+  }
+  out.push('');
+  writeFileSync(plan.report, out.join('\n'));
+  return plan.report;
+}
