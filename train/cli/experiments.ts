@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { loadPlan, unfinishedDir } from '../experiments/plan.ts';
 import { writeReport } from '../experiments/report.ts';
-import { resultsPath, runExperiment } from '../experiments/run.ts';
+import { gitState, resultsPath, runExperiment } from '../experiments/run.ts';
 
 export const experimentsUsage = `usage: voxgrad experiments [--plan FILE] [--only NAME] [--list | --report]
   FILE: the plan (default experiments/plan.json): configs, seeds, backend, threads, comparisons.
@@ -37,9 +37,10 @@ export async function experiments(argv: string[]): Promise<void> {
     return;
   }
   console.log(`${values.plan}: ${pending.length} of ${runs.length} run(s) to do on ${plan.backend}, ${plan.threads} thread(s)`);
+  const git = gitState(plan);
   for (const [i, r] of pending.entries()) {
     console.log(`\n[${i + 1}/${pending.length}] ${r.name}`);
-    const res = await runExperiment(plan, r);
+    const res = await runExperiment(plan, r, git);
     console.log(`${r.name}: validation Dice ${res.validation.mean.dice.toFixed(4)} on ${res.validation.perCase.length} case(s), ` +
                 `${(res.trainSeconds / 60).toFixed(1)} min training → ${resultsPath(plan, r)}`);
   }

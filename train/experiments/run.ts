@@ -21,8 +21,8 @@ export interface RunResults {
   seed: number;
   configFile: string;
   config: Omit<TrainConfig, 'file'>;
-  /** The commit checked out when the run (or its last resumed segment) began, and whether tracked files
-   *  outside the experiment outputs differed from it. */
+  /** The commit checked out when the runner that did the run (or its last resumed segment) started, and
+   *  whether tracked files outside the experiment outputs differed from it then. */
   commit: string | null;
   dirty: boolean;
   backend: string;
@@ -41,7 +41,9 @@ export interface RunResults {
 
 export const resultsPath = (plan: Plan, run: PlannedRun) => join(resultsDir(plan), `${run.name}.json`);
 
-function gitState(plan: Plan, outputs: string[]): { commit: string | null; dirty: boolean } {
+/** Read once when the runner starts: the code that runs is what was checked out then. */
+export function gitState(plan: Plan): { commit: string | null; dirty: boolean } {
+  const outputs = [plan.dir, plan.report, ...plan.runs.flatMap((r) => (r.ship ? [dirname(r.ship)] : []))];
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: plan.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const top = git('rev-parse', '--show-toplevel').trim();
@@ -54,13 +56,11 @@ function gitState(plan: Plan, outputs: string[]): { commit: string | null; dirty
   }
 }
 
-export async function runExperiment(plan: Plan, run: PlannedRun): Promise<RunResults> {
+export async function runExperiment(plan: Plan, run: PlannedRun, git: { commit: string | null; dirty: boolean }): Promise<RunResults> {
   const work = unfinishedDir(plan, run);
   const elapsedFile = join(work, 'elapsed.json');
   const resume = existsSync(join(work, 'checkpoint.safetensors'));
   const prior = resume && existsSync(elapsedFile) ? (JSON.parse(readFileSync(elapsedFile, 'utf8')).seconds as number) : 0;
-  // The code that runs is the code checked out now, not whatever is committed by the time it ends.
-  const git = gitState(plan, [plan.dir, plan.report, ...(run.ship ? [dirname(run.ship)] : [])]);
   const began = performance.now();
   const trained = await runTraining(run.config, {
     backend: plan.backend, threads: plan.threads, out: work, resume,
