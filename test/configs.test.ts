@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readList } from '../train/data/list.ts';
-import { loadConfig } from '../train/loop/config.ts';
+import { configJson, loadConfig } from '../train/loop/config.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 
 const dir = `${repoRoot}configs`;
@@ -16,7 +16,8 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     const c = loadConfig(join(dir, file));
     assert.ok(existsSync(c.data.root), `${c.data.root} exists`);
     const train = await readList(c.data.train);
-    assert.ok(train.length > c.data.labeled, `${train.length} listed for ${c.data.labeled} labelled`);
+    const unlabeled = c.method === 'supervised' ? 0 : c.batch.unlabeled;
+    assert.ok(train.length >= c.data.labeled + unlabeled, `${train.length} listed for ${c.data.labeled} labelled`);
     if (c.data.validation) {
       const val = await readList(c.data.validation);
       assert.ok(val.length > 0);
@@ -25,6 +26,16 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     }
   });
 }
+
+test('every config written back as a file (configJson, paths relative to its new folder) loads as the same config', () => {
+  const elsewhere = mkdtempSync(join(tmpdir(), 'voxgrad-config-json-'));
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+    const c = loadConfig(join(dir, file));
+    const path = join(elsewhere, file);
+    writeFileSync(path, JSON.stringify(configJson({ ...c, seed: 3 }, elsewhere)));
+    assert.equal({ ...loadConfig(path), file: '' }, { ...c, seed: 3, file: '' }, file);
+  }
+});
 
 test('the paper config is the paper setting; the supervised baseline extends the UG-MCL one', () => {
   const la = loadConfig(join(dir, 'la-16.json'));

@@ -38,6 +38,29 @@ test('LA: root + train.list, h5 layout, stored values used as they are', async (
   assert.ok(Math.abs(s - fx.image.sum) < 1e-6 * Math.abs(fx.image.sum), 'image not renormalised');
 });
 
+test('downsample 2 on a real LA case: block means of the image, block majorities of the label, spacing ×2', async () => {
+  const la = `${requireSharedData()}/la`;
+  const opts = { root: `${la}/cases`, list: `${la}/train.list`, spacing: [0.625, 0.625, 0.625] as [number, number, number] };
+  const full = await (await openDataset(opts)).load('06SR5RBREL16DQ6M8LWS');
+  const half = await (await openDataset({ ...opts, downsample: 2 })).load('06SR5RBREL16DQ6M8LWS');
+  const [X, Y, Z] = full.image.shape;
+  assert.equal(half.image.shape, [Math.ceil(X / 2), Math.ceil(Y / 2), Math.ceil(Z / 2)]);
+  assert.equal(half.image.spacing, [1.25, 1.25, 1.25]);
+  const [, h1, h2] = half.image.shape;
+  let checked = 0, fg = 0;
+  for (let i = 0; i < half.image.shape[0]; i += 7) for (let j = 0; j < h1; j += 5) for (let k = 0; k < h2; k += 3) {
+    let sum = 0, n = 0, ones = 0;
+    for (let x = 2 * i; x < Math.min(X, 2 * i + 2); x++) for (let y = 2 * j; y < Math.min(Y, 2 * j + 2); y++) for (let z = 2 * k; z < Math.min(Z, 2 * k + 2); z++) {
+      sum += full.image.data[(x * Y + y) * Z + z]; ones += full.label.data[(x * Y + y) * Z + z]; n++;
+    }
+    const at = (i * h1 + j) * h2 + k;
+    assert.ok(Math.abs(half.image.data[at] - sum / n) <= 1e-6 * Math.max(1, Math.abs(sum / n)), `image at ${i},${j},${k}`);
+    assert.is(half.label.data[at], ones * 2 > n ? 1 : 0, `label at ${i},${j},${k}`);
+    checked++; fg += half.label.data[at];
+  }
+  assert.ok(checked > 1000 && fg > 10, `${checked} blocks checked, ${fg} foreground`);
+});
+
 test('h5 layout with a case folder name containing spaces', async () => {
   const la = `${requireSharedData()}/la`;
   const id = parseList(readFileSync(`${la}/train.list`, 'utf8'))[1];

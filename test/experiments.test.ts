@@ -72,15 +72,17 @@ test('the results equal voxgrad evaluate of the shipped model on the validation 
 test('a run killed with SIGKILL resumes from its unfinished checkpoint to the same results', async () => {
   const killed = plan('killed');
   const work = join(killed, '..', 'unfinished', 'tiny-s0');
-  const child = spawn(process.execPath, [`${repoRoot}dist/cli.js`, 'experiments', '--plan', killed], { cwd: dir, stdio: 'ignore' });
+  // its own process group, so that the kill takes the runner and its run's process, as a session's end does
+  const child = spawn(process.execPath, [`${repoRoot}dist/cli.js`, 'experiments', '--plan', killed], { cwd: dir, stdio: 'ignore', detached: true });
+  const kill = () => process.kill(-child.pid!, 'SIGKILL');
   await new Promise<void>((done, fail) => {
     const started = Date.now();
     const poll = setInterval(() => {
       const log = existsSync(join(work, 'log.jsonl')) ? readFileSync(join(work, 'log.jsonl'), 'utf8') : '';
-      if (log.includes('"iteration":4,')) { clearInterval(poll); child.kill('SIGKILL'); }
-      else if (Date.now() - started > 90000) { clearInterval(poll); child.kill('SIGKILL'); fail(new Error('no iteration 4 in 90 s')); }
+      if (log.includes('"iteration":4,')) { clearInterval(poll); kill(); }
+      else if (Date.now() - started > 90000) { clearInterval(poll); kill(); fail(new Error('no iteration 4 in 90 s')); }
     }, 20);
-    child.on('exit', () => { clearInterval(poll); done(); });
+    child.on('exit', () => { clearInterval(poll); setTimeout(done, 200); });
   });
   assert.ok(existsSync(join(work, 'checkpoint.safetensors')), 'killed with a checkpoint left');
   assert.match(cli('experiments', '--plan', killed, '--list').stdout, /tiny-s0\s+unfinished/);

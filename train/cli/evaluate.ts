@@ -15,17 +15,20 @@ export const evaluateUsage = `usage: voxgrad evaluate --checkpoint C --data ROOT
   An empty prediction scores Dice 0 and the volume's diagonal as each distance (medpy has none to
   give; leaving the case out would flatter the mean). evaluation.json marks it "empty".
   --spacing sx,sy,sz   distances in mm (default: voxels, as the papers report)
+  --downsample N       score at 1/N resolution, as a model trained with "data.downsample": N was validated
 ${windowFlagUsage}`;
 
 export async function evaluate(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     ...windowFlagOptions, data: { type: 'string' }, list: { type: 'string' }, out: { type: 'string', default: '.' },
-    spacing: { type: 'string' },
+    spacing: { type: 'string' }, downsample: { type: 'string', default: '1' },
   } });
   if (!values.checkpoint || !values.data) throw new Error(`--checkpoint and --data are required\n${evaluateUsage}`);
   const spacing = values.spacing ? (values.spacing.split(',').map(Number) as [number, number, number]) : undefined;
   if (spacing && (spacing.length !== 3 || spacing.some((v) => !(v > 0)))) throw new Error(`--spacing ${values.spacing}: expected three positive numbers`);
-  const ds = await openDataset({ root: values.data, list: values.list });
+  const downsample = Number(values.downsample);
+  if (!Number.isInteger(downsample) || downsample < 1) throw new Error(`--downsample ${values.downsample}: expected a positive integer`);
+  const ds = await openDataset({ root: values.data, list: values.list, downsample });
   const model = await loadModel(values.checkpoint, values.backend);
   console.error(`${values.checkpoint}: backend ${model.backend}, ${ds.ids.length} case(s) from ${values.data}`);
   const win = windowOptions(values, model);

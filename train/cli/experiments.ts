@@ -1,6 +1,9 @@
 // voxgrad experiments: every planned run without a results file, one at a time, each resumed from
 // its unfinished checkpoint if a session ended inside it; then the report from the results files.
-// It commits nothing: the session that runs it commits what it wrote.
+// Each run is a process of its own (this command with --run NAME): a run starts from a fresh wasm
+// heap whatever the one before it left, and records the commit checked out when it started. It
+// commits nothing: the session that runs it commits what it wrote.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -15,16 +18,27 @@ export const experimentsUsage = `usage: voxgrad experiments [--plan FILE] [--onl
   then the plan's report (docs/RESULTS.md and its pictures) from all results files.
   --only NAME   just the runs whose name (config-sSEED) or config name is NAME
   --list        print each run and whether it is done, unfinished or pending; run nothing
-  --report      only write the report from the results files`;
+  --report      only write the report from the results files
+  --run NAME    do one run in this process (what the runner starts for each run)`;
 
 export async function experiments(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     plan: { type: 'string', default: 'experiments/plan.json' }, only: { type: 'string' }, list: { type: 'boolean', default: false },
-    report: { type: 'boolean', default: false },
+    report: { type: 'boolean', default: false }, run: { type: 'string' },
   } });
   const plan = loadPlan(values.plan);
   if (values.report) {
     console.log(`wrote ${writeReport(plan)}`);
+    return;
+  }
+  if (values.run) {
+    const r = plan.runs.find((p) => p.name === values.run);
+    if (!r) throw new Error(`${values.plan}: no planned run is named "${values.run}"`);
+    process.on('disconnect', () => process.exit(1));
+    process.channel?.unref(); // the channel alone must not keep the finished run alive
+    const res = await runExperiment(plan, r, gitState(plan));
+    console.log(`${r.name}: validation Dice ${res.validation.mean.dice.toFixed(4)} on ${res.validation.perCase.length} case(s), ` +
+                `${(res.trainSeconds / 60).toFixed(1)} min training → ${resultsPath(plan, r)}`);
     return;
   }
   const runs = plan.runs.filter((r) => !values.only || r.name === values.only || r.group === values.only);
@@ -37,12 +51,13 @@ export async function experiments(argv: string[]): Promise<void> {
     return;
   }
   console.log(`${values.plan}: ${pending.length} of ${runs.length} run(s) to do on ${plan.backend}, ${plan.threads} thread(s)`);
-  const git = gitState(plan);
   for (const [i, r] of pending.entries()) {
     console.log(`\n[${i + 1}/${pending.length}] ${r.name}`);
-    const res = await runExperiment(plan, r, git);
-    console.log(`${r.name}: validation Dice ${res.validation.mean.dice.toFixed(4)} on ${res.validation.perCase.length} case(s), ` +
-                `${(res.trainSeconds / 60).toFixed(1)} min training → ${resultsPath(plan, r)}`);
+    // The IPC channel closes when this process dies, and the run then stops too (see --run).
+    const child = spawn(process.execPath, [process.argv[1], 'experiments', '--plan', values.plan, '--run', r.name],
+                        { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+    const code = await new Promise<number | string>((done) => child.on('exit', (c, signal) => done(c ?? signal ?? 'unknown')));
+    if (code !== 0) throw new Error(`${r.name} failed (exit ${code}); its unfinished checkpoint, if any, is kept`);
   }
   console.log(`wrote ${writeReport(plan)}`);
 }

@@ -8,6 +8,7 @@ import { type Volume, FileFormatError } from '../io/volume.ts';
 import { parseH5 } from '../io/h5.ts';
 import { readBytes, readVolume } from '../io/files.ts';
 import { VOLUME_EXTENSIONS } from '../io/parse.ts';
+import { downsampleImage, downsampleLabel } from './downsample.ts';
 import { readList } from './list.ts';
 import { type Normalization, normalize } from './normalize.ts';
 
@@ -23,6 +24,8 @@ export interface DatasetOptions {
   binaryLabels?: boolean;
   /** Voxel size for h5 files, which store none (LA: 0.625 mm). */
   spacing?: [number, number, number];
+  /** Integer factor to downsample every case by before normalising (default 1). */
+  downsample?: number;
 }
 
 export interface Case { id: string; image: Volume; label: Volume }
@@ -81,8 +84,10 @@ export async function openDataset(opts: DatasetOptions): Promise<Dataset> {
   const finish = (id: string, image: Volume, label: Volume): Case => {
     if (image.shape.join() !== label.shape.join())
       throw new FileFormatError(label.source, `label shape ${label.shape.join('×')} differs from the image's ${image.shape.join('×')}`);
-    const labelData = binary ? label.data.map((v) => (v > 0 ? 1 : 0)) : label.data;
-    return { id, image: { ...image, data: normalize(image.data, normalization) }, label: { ...label, data: labelData } };
+    const f = opts.downsample ?? 1;
+    const small = downsampleImage(image, f), smallLabel = downsampleLabel(label, f);
+    const labelData = binary ? smallLabel.data.map((v) => (v > 0 ? 1 : 0)) : smallLabel.data;
+    return { id, image: { ...small, data: normalize(small.data, normalization) }, label: { ...smallLabel, data: labelData } };
   };
   const load = async (id: string): Promise<Case> => {
     if (layout === 'h5') {

@@ -9,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { openDataset } from '../data/dataset.ts';
 import { scoreCases, type Scores } from '../infer/score-cases.ts';
 import { binarize } from '../loop/batches.ts';
-import type { TrainConfig } from '../loop/config.ts';
+import { configJson, type TrainConfig } from '../loop/config.ts';
 import { loadModel } from '../cli/model.ts';
 import { runTraining } from '../cli/train.ts';
 import { logsDir, resultsDir, unfinishedDir, type Plan, type PlannedRun } from './plan.ts';
@@ -97,8 +97,7 @@ export async function runExperiment(plan: Plan, run: PlannedRun, git: { commit: 
   if (run.ship) {
     mkdirSync(dirname(run.ship), { recursive: true });
     copyFileSync(trained.result.model, run.ship);
-    const { file: _file, ...config } = c;
-    writeFileSync(run.ship.replace(/\.safetensors$/, '.config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    writeFileSync(run.ship.replace(/\.safetensors$/, '.config.json'), `${JSON.stringify(configJson(c, dirname(run.ship)), null, 2)}\n`);
   }
   const out = resultsPath(plan, run);
   const { file: _file, ...rest } = c;

@@ -2,7 +2,7 @@
 // options, the schedules. Paths are relative to the config file. Every field is checked here,
 // so a bad config stops before anything is loaded, with the file and field named.
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import type { Layout } from '../data/dataset.ts';
 import type { Normalization } from '../data/normalize.ts';
 import { METHOD_NAMES, type MethodName } from '../methods/method.ts';
@@ -28,6 +28,8 @@ export interface TrainConfig {
     validation?: string;
     layout?: Layout;
     normalization?: Normalization;
+    /** Train and validate at 1/downsample of the scan's resolution (absent: full resolution). */
+    downsample?: number;
     /** 'nonzero': label > 0 is foreground (hippocampus); a number k: label == k. */
     foreground: 'nonzero' | number;
   };
@@ -96,7 +98,7 @@ export function parseConfig(json: Json, file: string, baseDir: string): TrainCon
   const at = (p: string) => resolve(baseDir, p);
 
   const d = f.section('data');
-  d.only(['root', 'train', 'labeled', 'validation', 'layout', 'normalization', 'foreground']);
+  d.only(['root', 'train', 'labeled', 'validation', 'layout', 'normalization', 'downsample', 'foreground']);
   const fg = d.obj.foreground ?? 'nonzero';
   if (fg !== 'nonzero' && !(typeof fg === 'number' && Number.isInteger(fg) && fg > 0)) {
     d.fail('foreground', `must be "nonzero" or a positive label value, got ${JSON.stringify(fg)}`);
@@ -107,6 +109,8 @@ export function parseConfig(json: Json, file: string, baseDir: string): TrainCon
     validation: validationList && at(validationList),
     layout: d.has('layout') ? d.choice('layout', ['h5', 'msd'] as const) : undefined,
     normalization: d.has('normalization') ? d.choice('normalization', ['zscore', 'none'] as const) : undefined,
+    // absent rather than 1 by default, so that checkpoints of configs without it still resume
+    downsample: d.has('downsample') ? d.number('downsample', 1, { int: true, min: 1, max: 8 }) : undefined,
     foreground: fg as 'nonzero' | number,
   };
 
@@ -180,6 +184,20 @@ export function parseConfig(json: Json, file: string, baseDir: string): TrainCon
   };
   if (config.validation.every > 0 && !data.validation) v.fail('every', 'needs "data.validation", the list of cases to score');
   return config;
+}
+
+/**
+ * The config as a file again, its paths relative to `dir`: what `loadConfig` reads back into the
+ * same config (a shipped model's recipe, runnable from where it is written).
+ */
+export function configJson(c: TrainConfig, dir: string): Json {
+  const { file: _file, data, optimizer: { base, step, gamma, momentum, weightDecay }, ...rest } = c;
+  const at = (p: string | undefined) => p && relative(dir, p);
+  return {
+    ...rest,
+    data: { ...data, root: at(data.root), train: at(data.train), validation: at(data.validation) },
+    optimizer: { lr: base, momentum, weightDecay, lrStep: step, lrGamma: gamma },
+  };
 }
 
 function evenPasses(f: Fields, fallback: number): number {
