@@ -24,7 +24,7 @@ export function datasetFigureSvg(title: string, runs: RunResults[], masks: MaskT
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="20" y="28" font-family="sans-serif" font-size="18" font-weight="bold" fill="#111">${escapeXml(title)}</text>`,
     lineChart({ x: 10, y: 40, width: WIDTH - 20, height: 370, title: 'Validation Dice of the student (sliding window, every run)',
-                xLabel: 'iteration', yLabel: 'Dice', integerX: true, xDomain: [0, xMax], yDomain: [0, 1], series }),
+                xLabel: 'iteration', yLabel: 'Dice', integerX: true, xDomain: [0, xMax], series }),
   ];
   if (masks.length) {
     parts.push(lineChart({

@@ -98,11 +98,13 @@ export function writeReport(plan: Plan): string {
   const figDir = join(reportDir, 'results');
   mkdirSync(figDir, { recursive: true });
   const rel = (p: string) => relative(reportDir, p);
+  // Files named in the text read from the repository root, where the npm scripts run.
+  const fromRoot = (p: string) => relative(process.cwd(), p);
   const out: string[] = [
     '# voxgrad results', '',
-    `Written by \`npm run results\` from ${rel(resultsDir(plan))}/*.json and ${rel(logsDir(plan))}/*.jsonl, which \`npm run experiments\` ` +
+    `Written by \`npm run results\` from ${fromRoot(resultsDir(plan))}/*.json and ${fromRoot(logsDir(plan))}/*.jsonl, which \`npm run experiments\` ` +
     `wrote; every number below comes from those files. Do not edit by hand. To rerun a run, delete its results file and run ` +
-    `\`npm run experiments -- --only NAME\` (runs are bitwise reproducible on wasm at the same seed and thread count). The plan: ${rel(plan.file)}.`, '',
+    `\`npm run experiments -- --only NAME\` (runs are bitwise reproducible on wasm at the same seed and thread count). The plan: ${fromRoot(plan.file)}.`, '',
     'Metrics as medpy computes them on the binary mask of the final student (sliding window with the training patch, no ' +
     'post-processing): Dice and Jaccard in %, 95HD and ASD in voxels; an empty prediction scores Dice 0 and the volume diagonal as each distance. ' +
     '± is the sample standard deviation over seeds of each run\'s mean.', '',
@@ -116,8 +118,8 @@ export function writeReport(plan: Plan): string {
     const c = ds[0].config, n = trainCount(plan, ds[0]);
     const name = datasetName(root);
     out.push(`## ${name}`, '',
-      `Training list ${c.data.train} (${n} cases; the first ${c.data.labeled} labelled for the semi-supervised runs), validation on ` +
-      `${ds[0].validation.perCase.length} other cases (${ds[0].validation.list}), never trained on. Crops ${c.patch.join('×')}, ` +
+      `Training list ${fromRoot(join(plan.dir, c.data.train))} (${n} cases; the first ${c.data.labeled} labelled for the semi-supervised runs), validation on ` +
+      `${ds[0].validation.perCase.length} other cases (${fromRoot(join(plan.dir, ds[0].validation.list))}), never trained on. Crops ${c.patch.join('×')}, ` +
       `batch ${c.batch.labeled} labelled + ${c.batch.unlabeled} unlabelled, ${c.model.nFilters} filters, ${c.iterations} iterations, ` +
       `SGD lr ${c.optimizer.base} ×${c.optimizer.gamma} every ${c.optimizer.step} iterations, λ = ${c.consistency.weight}·ramp over ${c.consistency.rampup} steps ` +
       `of ${c.consistency.every} iterations; ${[...new Set(ds.map((r) => `${r.backend}, ${r.threads} threads`))].join('; ')}.`, '',
