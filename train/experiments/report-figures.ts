@@ -1,6 +1,6 @@
 // The report's pictures, one SVG per dataset: every run's validation Dice over training, and the
 // fraction of voxels the uncertainty mask kept (methods that have one), from the runs' logs.
-import { escapeXml, lineChart, type ChartSeries } from '../report/line-chart.ts';
+import { lineChart, svgPage, type ChartSeries } from '../report/line-chart.ts';
 import type { RunResults } from './run.ts';
 
 const GROUP_COLOURS = ['#222222', '#D55E00', '#0072B2', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#999999'];
@@ -17,23 +17,17 @@ export function datasetFigureSvg(title: string, runs: RunResults[], masks: MaskT
     points: r.curve.map((c): [number, number] => [c.iteration, c.dice]),
   }));
   const height = masks.length ? 720 : 420;
-  const parts = [
-    `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}">`,
-    `<title>${escapeXml(title)}</title>`,
-    `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
-    `<text x="20" y="28" font-family="sans-serif" font-size="18" font-weight="bold" fill="#111">${escapeXml(title)}</text>`,
+  const charts = [
     lineChart({ x: 10, y: 40, width: WIDTH - 20, height: 370, title: 'Validation Dice of the student (sliding window, every run)',
                 xLabel: 'iteration', yLabel: 'Dice', integerX: true, xDomain: [0, xMax], series }),
   ];
   if (masks.length) {
-    parts.push(lineChart({
+    charts.push(lineChart({
       x: 10, y: 420, width: WIDTH - 20, height: 290, title: 'Fraction of voxels the uncertainty mask keeps (moving average)',
       xLabel: 'iteration', yLabel: 'kept', integerX: true, xDomain: [0, xMax], yDomain: [0, 1],
       smoothWindow: Math.max(3, Math.round(xMax / 50)),
       series: masks.map((m) => ({ name: `${m.group.replace(/^[^-]+-/, '')} ${m.name.replace(/.*-/, '')}`, colour: colour(m.group), points: m.points })),
     }));
   }
-  parts.push('</svg>');
-  return parts.join('\n') + '\n';
+  return svgPage(WIDTH, height, title, charts);
 }

@@ -1,6 +1,6 @@
 // The training-curves picture: every loss term against iteration above, validation Dice below, in
 // one standalone SVG (generic sans-serif, no fonts, scripts or links to fetch).
-import { escapeXml, lineChart, type ChartSeries } from './line-chart.ts';
+import { lineChart, svgPage, type ChartSeries } from './line-chart.ts';
 
 export interface IterationRecord {
   iteration: number;
@@ -58,12 +58,7 @@ export function trainingCurvesSvg(log: TrainingLog, opts: { title?: string } = {
   for (const v of vals) if (Number.isFinite(v.dice) && (!best || v.dice > best.dice)) best = v;
 
   const title = opts.title ?? 'Training';
-  const parts = [
-    `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}">`,
-    `<title>${escapeXml(title)}</title>`,
-    `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
-    `<text x="20" y="28" font-family="sans-serif" font-size="18" font-weight="bold" fill="#111">${escapeXml(title)}</text>`,
+  return svgPage(WIDTH, HEIGHT, title, [
     lineChart({
       x: 10, y: 40, width: WIDTH - 20, height: 370, title: 'Loss terms', xLabel: 'iteration', integerX: true,
       yLabel: yScale === 'log' ? 'loss (log scale)' : 'loss', xDomain, yScale, series,
@@ -75,7 +70,5 @@ export function trainingCurvesSvg(log: TrainingLog, opts: { title?: string } = {
       series: [{ name: 'Dice', points: vals.map((v) => [v.iteration, v.dice]), colour: PALETTE[1], markers: vals.length <= 60 }],
       highlight: best && { x: best.iteration, y: best.dice, colour: PALETTE[2], label: `best ${best.dice.toFixed(4)} at ${best.iteration}` },
     }),
-    `</svg>`,
-  ];
-  return parts.join('\n') + '\n';
+  ]);
 }

@@ -35,6 +35,19 @@ const AXIS = '#444', GRID = '#e4e4e4', FONT = 'font-family="sans-serif"';
 export const escapeXml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+/** A whole SVG document: white page, bold title at the top left, then the charts. */
+export function svgPage(width: number, height: number, title: string, charts: string[]): string {
+  return [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<title>${escapeXml(title)}</title>`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="20" y="28" ${FONT} font-size="18" font-weight="bold" fill="#111">${escapeXml(title)}</text>`,
+    ...charts,
+    `</svg>`,
+  ].join('\n') + '\n';
+}
+
 const r1 = (v: number) => String(Math.round(v * 10) / 10);
 
 /** Steps of 1, 2 or 5 × 10^k giving about `target` ticks over [lo, hi]. */
