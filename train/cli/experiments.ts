@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { loadPlan, unfinishedDir } from '../experiments/plan.ts';
 import { writeReport } from '../experiments/report.ts';
-import { gitState, resultsPath, runExperiment } from '../experiments/run.ts';
+import { resultsPath, runExperiment } from '../experiments/run.ts';
 
 export const experimentsUsage = `usage: voxgrad experiments [--plan FILE] [--only NAME] [--list | --report]
   FILE: the plan (default experiments/plan.json): configs, seeds, backend, threads, comparisons.
@@ -36,7 +36,7 @@ export async function experiments(argv: string[]): Promise<void> {
     if (!r) throw new Error(`${values.plan}: no planned run is named "${values.run}"`);
     process.on('disconnect', () => process.exit(1));
     process.channel?.unref(); // the channel alone must not keep the finished run alive
-    const res = await runExperiment(plan, r, gitState(plan));
+    const res = await runExperiment(plan, r);
     console.log(`${r.name}: validation Dice ${res.validation.mean.dice.toFixed(4)} on ${res.validation.perCase.length} case(s), ` +
                 `${(res.trainSeconds / 60).toFixed(1)} min training → ${resultsPath(plan, r)}`);
     return;

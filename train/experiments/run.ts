@@ -41,8 +41,8 @@ export interface RunResults {
 
 export const resultsPath = (plan: Plan, run: PlannedRun) => join(resultsDir(plan), `${run.name}.json`);
 
-/** Read once when the runner starts: the code that runs is what was checked out then. */
-export function gitState(plan: Plan): { commit: string | null; dirty: boolean } {
+/** Read when the run's process starts: the code that runs is what was checked out then. */
+function gitState(plan: Plan): { commit: string | null; dirty: boolean } {
   const outputs = [plan.dir, plan.report, ...plan.runs.flatMap((r) => (r.ship ? [dirname(r.ship)] : []))];
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: plan.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -56,7 +56,8 @@ export function gitState(plan: Plan): { commit: string | null; dirty: boolean } 
   }
 }
 
-export async function runExperiment(plan: Plan, run: PlannedRun, git: { commit: string | null; dirty: boolean }): Promise<RunResults> {
+export async function runExperiment(plan: Plan, run: PlannedRun): Promise<RunResults> {
+  const git = gitState(plan);
   const work = unfinishedDir(plan, run);
   const elapsedFile = join(work, 'elapsed.json');
   const resume = existsSync(join(work, 'checkpoint.safetensors'));
