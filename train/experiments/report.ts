@@ -25,7 +25,13 @@ function readResults(plan: Plan): RunResults[] {
     .sort((a, b) => (order.get(a.name) ?? 1e9) - (order.get(b.name) ?? 1e9) || a.name.localeCompare(b.name));
 }
 
-const trainCount = (plan: Plan, r: RunResults) => parseList(readFileSync(join(plan.dir, r.config.data.train), 'utf8')).length;
+const listLengths = new Map<string, number>();
+/** Cases in a run's training list, each list read once. */
+function trainCount(plan: Plan, r: RunResults): number {
+  const path = join(plan.dir, r.config.data.train);
+  if (!listLengths.has(path)) listLengths.set(path, parseList(readFileSync(path, 'utf8')).length);
+  return listLengths.get(path)!;
+}
 /** The paper's row a run stands for: a supervised run with every training case labelled is the upper bound. */
 const kindOf = (plan: Plan, r: RunResults) => (r.method === 'supervised' && r.config.data.labeled >= trainCount(plan, r) ? 'full' : r.method);
 
