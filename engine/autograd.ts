@@ -1,8 +1,9 @@
 // Reverse-mode autograd over a tape of nodes. Each op records, on its output, the inputs and a
 // backward function written with other ops; backward knows nothing of backends.
 import type { Tensor } from './tensor.ts';
-import { shareStorage } from './tensor.ts';
-import { keep, scope } from './memory.ts';
+import { dropRematerialized, shareStorage } from './tensor.ts';
+import type { BackendBuffer } from './backend.ts';
+import { activationRecompute, keep, scope } from './memory.ts';
 import { add, onesLike, zerosLike } from './ops/elementwise.ts';
 
 export interface GradNode {
@@ -28,6 +29,17 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs fn recording on the tape even inside noGrad (a checkpoint's replay within backward). */
+export function withGrad<T>(fn: () => T): T {
+  const saved = noGradDepth;
+  noGradDepth = 0;
+  try {
+    return fn();
+  } finally {
+    noGradDepth = saved;
+  }
+}
+
 /** Attaches a node to `out` when recording and some input requires a gradient. */
 export function record(out: Tensor, inputs: Tensor[], name: string, backwardFn: (gy: Tensor) => (Tensor | null)[]): Tensor {
   if (noGradDepth === 0 && inputs.some((t) => t.requiresGrad)) {
@@ -35,6 +47,14 @@ export function record(out: Tensor, inputs: Tensor[], name: string, backwardFn: 
     out.node = { name, inputs, backward: backwardFn };
   }
   return out;
+}
+
+/**
+ * Lets `out` give its buffer back (Tensor.drop) while a graph is recorded through `inputs`, which the
+ * graph keeps; `compute` writes the same values again when backward reads it.
+ */
+export function allowRecompute(out: Tensor, inputs: Tensor[], compute: (buf: BackendBuffer) => void) {
+  if (activationRecompute() && noGradDepth === 0 && inputs.some((t) => t.requiresGrad)) out.recomputeWith(compute);
 }
 
 /** Tensors reachable from root that need a gradient, in reverse topological order. */
@@ -85,6 +105,7 @@ export function backward(root: Tensor, seed?: Tensor, capture?: Map<Tensor, Tens
       }
       const node = t.node;
       const grads = scope(() => node.backward(g));
+      dropRematerialized();
       const held = new Set(pending.values());
       const free = new Set<Tensor>([g]);
       grads.forEach((gi, k) => {

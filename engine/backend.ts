@@ -1,6 +1,7 @@
 // The contract between the engine and a compute backend. A backend implements only these primitive
 // kernels on flat float32 buffers; every user-facing op and every gradient is composed from them in
 // engine/ops, so a new backend gets autograd and the whole op set for free.
+import type { MemoryStats } from './memory-meter.ts';
 
 /** An opaque buffer owned by one backend. */
 export interface BackendBuffer {
@@ -47,6 +48,11 @@ export interface Backend {
   read(buf: BackendBuffer): Promise<Float32Array>;
   /** Buffers allocated and not yet freed; the memory tests watch it. */
   liveBuffers(): number;
+  /** The most bytes this backend can ever hold, where there is such a bound (wasm32's 4 GiB). */
+  readonly memoryLimit?: number;
+  /** Bytes in use and held, with their high-water marks since the last resetMemoryPeaks. */
+  memory(): MemoryStats;
+  resetMemoryPeaks(): void;
 
   fill(out: BackendBuffer, value: number): void;
   /** out[dst view] = src[src view] over an index space of the given shape. */

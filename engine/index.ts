@@ -4,7 +4,11 @@ export type { Backend, BackendBuffer, ConvGeometry } from './backend.ts';
 export { setBackend, getBackend, registerBackend, registeredBackends, disposeBackends } from './registry.ts';
 export type { BackendName, BackendFactory } from './registry.ts';
 export { Generator } from './random.ts';
-export { scope, keep } from './memory.ts';
+export { scope, keep, setActivationRecompute } from './memory.ts';
+export { censusAtPeak } from './memory-census.ts';
+export type { Census, CensusRow } from './memory-census.ts';
+export { checkpoint } from './checkpoint.ts';
+export type { MemoryStats } from './memory-meter.ts';
 export { grad, valueAndGrad, noGrad, isGradEnabled } from './autograd.ts';
 export { tensor, zeros, ones, full, zerosLike, onesLike, rand, randn, arange } from './ops/create.ts';
 export {

@@ -4,8 +4,21 @@ import type { Tensor } from './tensor.ts';
 
 const stack: Set<Tensor>[] = [];
 
+let onTrack: (() => void) | null = null;
+
 export function track(t: Tensor) {
   stack[stack.length - 1]?.add(t);
+  onTrack?.();
+}
+
+/** Called after every tensor's creation (the memory census watches the peak with it); null stops it. */
+export function setTrackHook(hook: (() => void) | null) {
+  onTrack = hook;
+}
+
+/** Every tensor an open scope will dispose of, innermost scope last. */
+export function scopedTensors(): Tensor[] {
+  return stack.flatMap((s) => [...s]);
 }
 
 /** Takes t out of every open scope, so that it outlives them. */
@@ -45,4 +58,19 @@ export function scope<T>(fn: () => T): T {
       else t.dispose();
     }
   }
+}
+
+let recompute = true;
+
+/**
+ * Whether the activations a graph can recompute (normalisation outputs, from the convolution outputs
+ * it keeps) give their buffers back between forward and backward: less memory for one extra pass over
+ * each in backward, with identical results. On by default.
+ */
+export function setActivationRecompute(on: boolean) {
+  recompute = on;
+}
+
+export function activationRecompute(): boolean {
+  return recompute;
 }

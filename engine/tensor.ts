@@ -16,28 +16,58 @@ export class Storage {
   }
 }
 
+/** Tensors whose dropped buffers a read has brought back; dropRematerialized lets them go again. */
+const rematerialized: Tensor[] = [];
+
 export class Tensor {
   readonly size: number;
   requiresGrad = false;
   grad: Tensor | null = null;
   node: GradNode | null = null;
   private _storage: Storage | null;
+  private readonly _backend: Backend;
+  /** Writes this tensor's values into a buffer again, from tensors that outlive it. */
+  private _recompute: ((out: BackendBuffer) => void) | null = null;
 
   constructor(storage: Storage, readonly shape: readonly number[]) {
     this.size = shape.reduce((a, b) => a * b, 1);
     if (storage.buf.size < this.size) throw new Error('voxgrad: storage smaller than shape');
     this._storage = storage;
+    this._backend = storage.backend;
     track(this);
   }
 
   get storage(): Storage {
-    if (!this._storage) throw new Error(`voxgrad: tensor of shape [${this.shape}] used after dispose`);
+    if (!this._storage) {
+      if (!this._recompute) throw new Error(`voxgrad: tensor of shape [${this.shape}] used after dispose`);
+      const buf = this._backend.alloc(this.size);
+      this._recompute(buf);
+      this._storage = new Storage(this._backend, buf);
+      rematerialized.push(this);
+    }
     return this._storage;
   }
   get buf(): BackendBuffer { return this.storage.buf; }
-  get backend(): Backend { return this.storage.backend; }
+  get backend(): Backend { return this._backend; }
   get rank() { return this.shape.length; }
-  get isDisposed() { return this._storage === null; }
+  /** The storage if the buffer is held now (neither disposed nor dropped), without recomputing it. */
+  get heldStorage(): Storage | null { return this._storage; }
+  get isDisposed() { return this._storage === null && this._recompute === null; }
+
+  /**
+   * Declares how to recompute the values (the same kernel on the same inputs, so bit for bit), after
+   * which drop() may let the buffer go while the graph still refers to the tensor.
+   */
+  recomputeWith(fn: (out: BackendBuffer) => void) {
+    this._recompute = fn;
+  }
+
+  /** Frees the buffer of a recomputable tensor until its next read; does nothing to any other. */
+  drop() {
+    if (!this._recompute || !this._storage) return;
+    this._storage.release();
+    this._storage = null;
+  }
 
   /** Copies the values out (row-major) on every backend. */
   async data(): Promise<Float32Array> {
@@ -51,10 +81,11 @@ export class Tensor {
   }
 
   dispose() {
+    this._recompute = null;
+    this.node = null;
     if (!this._storage) return;
     this._storage.release();
     this._storage = null;
-    this.node = null;
   }
 
   /** Fills `.grad` of every leaf that requires a gradient (accumulating, as PyTorch does). */
@@ -73,6 +104,11 @@ export class Tensor {
   }
 
   toString() { return `Tensor([${this.shape}], ${this.backend.name})`; }
+}
+
+/** Drops again every recomputable tensor that a read brought back (autograd calls it after each node). */
+export function dropRematerialized() {
+  for (const t of rematerialized.splice(0)) t.drop();
 }
 
 /** A new tensor over a fresh buffer of the current (or given) backend. */

@@ -1,4 +1,5 @@
 // Normalisation layers with PyTorch's parameters, buffers and defaults (eps 1e-5, momentum 0.1).
+import { isReplaying } from '../engine/checkpoint.ts';
 import { noGrad } from '../engine/autograd.ts';
 import { scope } from '../engine/memory.ts';
 import { ones, zeros } from '../engine/ops/create.ts';
@@ -47,7 +48,7 @@ export class BatchNorm3d extends Module {
     checkChannels('BatchNorm3d', x, this.numFeatures);
     const y = batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar,
                         { training: this.training, momentum: this.momentum, eps: this.eps, ...epilogue });
-    if (this.training) noGrad(() => scope(() => this.numBatchesTracked.assign(add(this.numBatchesTracked, 1))));
+    if (this.training && !isReplaying()) noGrad(() => scope(() => this.numBatchesTracked.assign(add(this.numBatchesTracked, 1))));
     return y;
   }
 }

@@ -5,6 +5,7 @@ import type { Generator } from '../engine/random.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { ReLU } from './activation.ts';
 import { Conv3d, ConvTranspose3d } from './conv.ts';
+import { afterLastUse } from './last-use.ts';
 import { Module } from './module.ts';
 import { BatchNorm3d, GroupNorm, InstanceNorm3d } from './norm.ts';
 import type { Layer } from './sequential.ts';
@@ -38,18 +39,23 @@ class Block extends Module {
   forward(x: Tensor, residual?: Tensor): Tensor {
     const layers = this.conv.layers;
     let h = x;
+    const step = (next: Tensor) => {
+      afterLastUse(h, next, x);
+      h = next;
+    };
     for (let i = 0; i < layers.length; i++) {
       const m = layers[i];
       if (isNorm(m) && layers[i + 1] instanceof ReLU) {
         const last = i + 2 === layers.length;
-        h = m.forward(h, { relu: true, residual: last ? residual : undefined });
+        step(m.forward(h, { relu: true, residual: last ? residual : undefined }));
         if (last) return h;
         i++;
       } else {
-        h = m.forward(h);
+        step(m.forward(h));
       }
     }
-    return residual ? add(h, residual) : h;
+    if (residual) step(add(h, residual));
+    return h;
   }
 }
 

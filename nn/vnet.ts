@@ -2,11 +2,13 @@
 // convolutions per encoder stage, additive skips, Dropout3d(0.5) on the bottleneck and before the
 // head(s). With heads 'seg+sdm' it is DTC's vnet_sdf: `out_conv` + tanh regresses the signed
 // distance map and `out_conv2` gives the segmentation logits; with 'seg' the logits come from `out_conv`.
+import { checkpoint } from '../engine/checkpoint.ts';
 import { tanh } from '../engine/ops/elementwise.ts';
 import { Generator } from '../engine/random.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import { Conv3d } from './conv.ts';
 import { Dropout3d } from './dropout.ts';
+import { afterLastUse } from './last-use.ts';
 import { Module } from './module.ts';
 import type { Normalization } from './vnet-blocks.ts';
 import { ConvBlock, DownBlock, UpBlock } from './vnet-blocks.ts';
@@ -45,6 +47,11 @@ export class VNet extends Module {
   private readonly outConv: Conv3d;
   private readonly outConv2: Conv3d | null;
   private readonly dropout: Dropout3d;
+  /**
+   * Run each block as an activation checkpoint (engine/checkpoint.ts) while a tape records: its
+   * intermediates are recomputed in backward instead of kept. Same results, less memory, more time.
+   */
+  checkpointBlocks = false;
 
   constructor(opts: VNetOptions) {
     super();
@@ -91,18 +98,37 @@ export class VNet extends Module {
     // Encoder: the convolution stages (even indices) before the bottleneck give x1…x4, the skips.
     const skips: Tensor[] = [];
     let h = x;
+    // a skip stays until its decoder stage has added it
+    const step = (next: Tensor) => {
+      if (!skips.includes(h)) afterLastUse(h, next, x);
+      h = next;
+    };
+    const run = (m: ConvBlock | DownBlock | UpBlock, input: Tensor, residual?: Tensor) =>
+      this.checkpointBlocks
+        ? checkpoint((a, r) => m.forward(a, r), residual ? [input, residual] : [input], m.parameters())
+        : m.forward(input, residual);
     this.encoder.forEach((m, i) => {
-      h = m.forward(h);
+      step(run(m, h));
       if (i % 2 === 0 && i < 8) skips.push(h);
     });
-    h = maybeDrop(h, 0);
+    step(maybeDrop(h, 0));
     // Decoder: each up-convolution (even indices) adds the encoder output of its resolution, after its ReLU.
     this.decoder.forEach((m, i) => {
-      h = m.forward(h, i % 2 === 0 ? skips.pop() : undefined);
+      const skip = i % 2 === 0 ? skips.pop() : undefined;
+      step(run(m, h, skip));
+      if (skip) afterLastUse(skip, h, x);
     });
-    h = maybeDrop(h, 1);
-    if (!this.outConv2) return { seg: this.outConv.forward(h) };
-    return { seg: this.outConv2.forward(h), sdm: tanh(this.outConv.forward(h)) };
+    step(maybeDrop(h, 1));
+    if (!this.outConv2) {
+      const seg = this.outConv.forward(h);
+      afterLastUse(h, seg, x);
+      return { seg };
+    }
+    const seg = this.outConv2.forward(h), sdmLogits = this.outConv.forward(h);
+    afterLastUse(h, seg, x);
+    const sdm = tanh(sdmLogits);
+    afterLastUse(sdmLogits, sdm, x);
+    return { seg, sdm };
   }
 
   private checkInput(x: Tensor) {

@@ -42,5 +42,22 @@ for (const backend of testBackends()) {
     assert.is(vg.getBackend().liveBuffers(), liveAt10, 'live buffers after step 1000 vs step 10');
     assert.ok(last < firstLoss, `training should lower the loss (${firstLoss} -> ${last})`);
   });
+
+  s(`memory(): live and held bytes follow a tensor's life, with high-water marks`, async () => {
+    if (!(await useBackend(backend.name))) return;
+    const b = vg.getBackend();
+    const before = b.memory();
+    b.resetMemoryPeaks();
+    const t = vg.zeros([1000, 1000]);
+    const during = b.memory();
+    assert.ok(during.live - before.live >= 4e6, `live grows by ${during.live - before.live} bytes for 10⁶ floats`);
+    assert.ok(during.reserved >= during.live && during.peakLive >= during.live);
+    t.dispose();
+    const after = b.memory();
+    assert.is(after.live, before.live, 'live bytes return when the tensor is freed');
+    assert.ok(after.peakLive >= during.live, 'the high-water mark remembers the tensor');
+    b.resetMemoryPeaks();
+    assert.is(b.memory().peakLive, after.live);
+  });
   s.run();
 }

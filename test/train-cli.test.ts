@@ -45,6 +45,11 @@ test('supervised training on real cases lowers the loss and raises validation Di
   assert.ok(val[2].dice > val[0].dice && val[2].dice > 0.3, `validation Dice ${val.map((v) => v.dice.toFixed(3))}`);
   for (const f of ['model.safetensors', 'checkpoint.safetensors', 'curves.svg']) assert.ok(existsSync(join(out, f)), f);
   assert.match(r.stdout, /last validation Dice 0\.\d{4}/);
+  // a batch of 2 patches of 32×48×32 with 8 filters holds tens of MiB; far less would mean the meter is off
+  const peaks = its.map((x) => x.peakBytes);
+  assert.ok(peaks.every((p) => p > 20 * 1024 ** 2 && p < 2 * 1024 ** 3), `iteration peaks ${Math.min(...peaks)}–${Math.max(...peaks)} bytes`);
+  assert.ok(val.every((v) => v.peakBytes > 0), 'validation peaks logged');
+  assert.match(r.stderr + r.stdout, /peak memory of an iteration \d+\.\d\d GiB/);
 });
 
 test('UG-MCL: every loss term logged; a run resumed from its checkpoint ends with the same weights, bit for bit', () => {
@@ -60,11 +65,21 @@ test('UG-MCL: every loss term logged; a run resumed from its checkpoint ends wit
   assert.ok(readFileSync(join(whole, 'model.safetensors')).equals(readFileSync(join(split, 'model.safetensors'))), 'weights differ');
   assert.ok(readFileSync(join(whole, 'checkpoint.safetensors')).equals(readFileSync(join(split, 'checkpoint.safetensors'))),
             'teacher, momentum or random state differ');
-  const strip = (xs: any[]) => xs.map(({ seconds: _s, ...x }) => x);
+  // wall time and the heap's high-water mark depend on the process, not on the run
+  const strip = (xs: any[]) => xs.map(({ seconds: _s, peakBytes: _p, ...x }) => x);
   assert.equal(strip(records(split)), strip(records(whole)), 'the resumed log reads as one run');
   const it = records(whole)[0];
   assert.equal(Object.keys(it.terms).sort(), ['ce', 'ctc', 'dice', 'dis', 'itc', 'itc_sdm', 'itc_seg', 'sup']);
   for (const k of ['lr', 'lambda', 'threshold', 'maskFraction']) assert.type(it[k], 'number', k);
+});
+
+test('UG-MCL with every V-Net block checkpointed trains to the same weights, bit for bit', () => {
+  const c = config('checkpointed', { model: { nFilters: 4, checkpoint: true } });
+  const out = join(dir, 'checkpointed');
+  const r = cli('train', '--config', c, '--backend', 'wasm', '--out', out);
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(readFileSync(join(dir, 'whole', 'model.safetensors')).equals(readFileSync(join(out, 'model.safetensors'))),
+            'weights differ from the run that keeps its activations');
 });
 
 test('a run killed with SIGKILL mid-training resumes from its last checkpoint to the same weights', async () => {
@@ -131,6 +146,14 @@ test('the demo (npm start) trains both methods, scores them side by side and wri
   }
   const evaluation = JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8'));
   assert.is(evaluation.ugmcl.perCase.length, 8);
+});
+
+test('refused clearly: an iteration too large for the wasm heap, before any case loads', () => {
+  const c = config('huge', { patch: [256, 256, 256], model: { nFilters: 16 } });
+  const r = cli('train', '--config', c, '--backend', 'wasm', '--out', join(dir, 'huge'));
+  assert.is(r.status, 1, `exit ${r.status}: ${r.stderr}`);
+  assert.match(r.stderr, /huge\.json: one ugmcl iteration at patch 256×256×256, batch 2\+2, 16 filters needs about \d+\.\d\d GiB on wasm, above its limit of 4\.00 GiB/);
+  assert.not.match(r.stdout + r.stderr, /loading \d+ training case/, 'refused before loading data');
 });
 
 test('train without --config prints its usage', () => {

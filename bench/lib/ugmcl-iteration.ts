@@ -5,7 +5,7 @@
 // work only on synchronous backends (wasm, ref); on webgpu they show dispatch, and the device's work
 // lands in "read terms".
 import * as vg from '../../index.ts';
-import type { WasmBackend } from '../../engine/backends/wasm/backend.ts';
+import type { Backend } from '../../engine/backend.ts';
 import type { Generator } from '../../engine/random.ts';
 import type { Tensor } from '../../engine/tensor.ts';
 import { VNet, type VNetForwardOptions, type VNetOutput } from '../../nn/vnet.ts';
@@ -57,10 +57,31 @@ function syntheticCases(patch: Triple, g: Generator): TrainCase[] {
 /** The EMA teacher, noting when each of its forwards ends. */
 class TimedVNet extends VNet {
   lastForwardEnd = 0;
+  onForwardEnd?: () => void;
   forward(x: Tensor, opts?: VNetForwardOptions): VNetOutput {
     const out = super.forward(x, opts);
     this.lastForwardEnd = performance.now();
+    this.onForwardEnd?.();
     return out;
+  }
+}
+
+/**
+ * The backend's high-water marks per phase: each mark closes the stretch since the last one, files
+ * its peak under the phase that was running, and starts the next stretch at the current bytes.
+ */
+class PhaseMemory {
+  readonly peaks: Partial<Record<Phase, { live: number; reserved: number }>> = {};
+  private current: Phase | null = null;
+  constructor(private readonly backend: Backend) {}
+
+  mark(next: Phase | null) {
+    if (this.current) {
+      const m = this.backend.memory(), p = this.peaks[this.current];
+      this.peaks[this.current] = { live: Math.max(p?.live ?? 0, m.peakLive), reserved: Math.max(p?.reserved ?? 0, m.peakReserved) };
+    }
+    this.backend.resetMemoryPeaks();
+    this.current = next;
   }
 }
 
@@ -68,6 +89,8 @@ class TimedVNet extends VNet {
 class TimedDraws extends GeneratorDraws {
   noiseStarts: number[] = [];
   drawMs = 0;
+  /** Called with the draw's number in this iteration (1: the target pass, then the uncertainty passes). */
+  onNoise?: (n: number) => void;
   dropoutMasks(n: number, channels: readonly [number, number]): [Float32Array, Float32Array] {
     const t0 = performance.now();
     const masks = super.dropoutMasks(n, channels);
@@ -77,6 +100,7 @@ class TimedDraws extends GeneratorDraws {
   inputNoise(count: number): Float32Array {
     const t0 = performance.now();
     this.noiseStarts.push(t0);
+    this.onNoise?.(this.noiseStarts.length);
     const noise = super.inputNoise(count);
     this.drawMs += performance.now() - t0;
     return noise;
@@ -86,12 +110,15 @@ class TimedDraws extends GeneratorDraws {
 export interface IterationTimes {
   seconds: number;
   phases: Record<Phase, number>;
+  /** Per phase, the most bytes in use (live) and held (reserved) at any moment of it. */
+  memory: Record<Phase, { live: number; reserved: number }>;
   /** Of the teacher phases and the student's forward: JS time drawing noise and dropout masks. */
   drawSeconds: number;
 }
 
-function time<T>(phases: Partial<Record<Phase, number>>, phase: Phase, f: () => T): T {
+function time<T>(phases: Partial<Record<Phase, number>>, memory: PhaseMemory, phase: Phase, f: () => T): T {
   const t0 = performance.now();
+  memory.mark(phase);
   const out = f();
   phases[phase] = (performance.now() - t0) / 1000;
   return out;
@@ -112,29 +139,36 @@ export function ugmclIteration({ patch, filters }: UgmclIterationOptions) {
   const indices = cases.map((_, i) => i);
   const backend = vg.getBackend();
   let t = 0;
+  let memory = new PhaseMemory(backend);
+  // inside the loss: the teacher's passes start at their noise draws; the student's work resumes after each
+  draws.onNoise = (n) => memory.mark(n === 1 ? 'teacher target' : 'uncertainty passes');
+  teacher.onForwardEnd = () => memory.mark('student forward + loss terms');
 
   return {
     async run(): Promise<IterationTimes> {
       const phases: Partial<Record<Phase, number>> = {};
       draws.noiseStarts = [];
       draws.drawMs = 0;
+      memory = new PhaseMemory(backend);
       const t0 = performance.now();
       student.zeroGrad();
       const terms = vg.scope(() => {
-        const batch = time(phases, 'batch (crop + SDF)', () =>
+        const batch = time(phases, memory, 'batch (crop + SDF)', () =>
           makeBatch(cases, indices, LABELED, patch, dataGenerator, method.sdf, backend));
-        const step = time(phases, 'student forward + loss terms', () => method.loss({ t, student, teacher, draws }, batch));
-        time(phases, 'backward', () => step.loss.backward());
+        const step = time(phases, memory, 'student forward + loss terms', () => method.loss({ t, student, teacher, draws }, batch));
+        time(phases, memory, 'backward', () => step.loss.backward());
         return { loss: step.loss, ...step.terms };
       });
       const r0 = performance.now();
+      memory.mark('read terms');
       for (const v of Object.values(terms)) {
         await v.item();
         v.dispose();
       }
       phases['read terms'] = (performance.now() - r0) / 1000;
-      time(phases, 'SGD step', () => sgd.step(learningRate(t, LR)));
-      time(phases, 'EMA update', () => updateEma(teacher, student, emaDecay(t)));
+      time(phases, memory, 'SGD step', () => sgd.step(learningRate(t, LR)));
+      time(phases, memory, 'EMA update', () => updateEma(teacher, student, emaDecay(t)));
+      memory.mark(null);
       const seconds = (performance.now() - t0) / 1000;
       // The target pass starts at the first noise draw, the uncertainty passes at the second and end
       // with the last teacher forward; their last softmax, mean and entropy stay with the loss terms.
@@ -143,7 +177,8 @@ export function ugmclIteration({ patch, filters }: UgmclIterationOptions) {
       phases['uncertainty passes'] = (teacher.lastForwardEnd - passes) / 1000;
       phases['student forward + loss terms']! -= phases['teacher target'] + phases['uncertainty passes'];
       t++;
-      return { seconds, phases: phases as Record<Phase, number>, drawSeconds: draws.drawMs / 1000 };
+      return { seconds, phases: phases as Record<Phase, number>, drawSeconds: draws.drawMs / 1000,
+               memory: memory.peaks as Record<Phase, { live: number; reserved: number }> };
     },
 
     /** computeSdf of the labelled cases' central patches, timed apart: its share of the batch phase. */
@@ -163,8 +198,3 @@ export function ugmclIteration({ patch, filters }: UgmclIterationOptions) {
   };
 }
 
-/** The wasm heap's high-water mark (its bump pointer: freed blocks are reused, never returned) and Memory size. */
-export function wasmMemory(): { heapPeakBytes: number; memoryBytes: number } | null {
-  const device = (vg.getBackend() as Partial<WasmBackend>).device;
-  return device ? { heapPeakBytes: device.heap.extent, memoryBytes: device.heap.memory.buffer.byteLength } : null;
-}

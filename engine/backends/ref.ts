@@ -1,6 +1,7 @@
 // The oracle: every kernel written as plainly as possible, accumulating in double precision.
 // With Float64Array storage it doubles as the high-precision engine behind finite-difference checks.
 import type { Backend, BackendBuffer, BinaryOp, ConvGeometry, ReduceOp, UnaryOp, View } from '../backend.ts';
+import { MemoryMeter } from '../memory-meter.ts';
 
 type Store = Float32Array | Float64Array;
 class RefBuffer implements BackendBuffer {
@@ -59,10 +60,22 @@ function forEachIndex(shape: number[], strideSets: number[][], bases: number[], 
 
 export class RefBackend implements Backend {
   private live = 0;
+  private readonly meter = new MemoryMeter();
   constructor(readonly name: string, private readonly Store: Float32ArrayConstructor | Float64ArrayConstructor) {}
 
-  alloc(size: number): RefBuffer { this.live++; return new RefBuffer(new this.Store(size)); }
-  free(_buf: BackendBuffer) { this.live--; }
+  alloc(size: number): RefBuffer {
+    this.live++;
+    const bytes = size * this.Store.BYTES_PER_ELEMENT;
+    this.meter.change(bytes, bytes);
+    return new RefBuffer(new this.Store(size));
+  }
+  free(buf: BackendBuffer) {
+    this.live--;
+    const bytes = (buf as RefBuffer).data.byteLength;
+    this.meter.change(-bytes, -bytes);
+  }
+  memory() { return this.meter.read(); }
+  resetMemoryPeaks() { this.meter.resetPeaks(); }
   write(buf: BackendBuffer, data: Float32Array) { (buf as RefBuffer).data.set(data); }
   async read(buf: BackendBuffer) { return Float32Array.from((buf as RefBuffer).data); }
   /** Full-precision read-out, for the finite-difference checks on the float64 variant. */

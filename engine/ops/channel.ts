@@ -3,7 +3,8 @@
 // scale and shift stay ordinary [c] tensors made by ordinary ops, so autograd carries gradients from
 // them to γ, β and to the channel statistics; only the two big passes over x are written here.
 import { keep } from '../memory.ts';
-import { record } from '../autograd.ts';
+import { allowRecompute, record } from '../autograd.ts';
+import type { BackendBuffer } from '../backend.ts';
 import { empty, shareStorage, Tensor } from '../tensor.ts';
 import { full } from './create.ts';
 import { mul, sub } from './elementwise.ts';
@@ -52,8 +53,13 @@ function affineNode(x: Tensor, scale: Tensor, shift: Tensor, v: ChannelView, opt
   }
   const be = x.backend;
   const out = empty(x.shape, be);
-  be.channelAffine(x.buf, scale.buf, shift.buf, residual?.buf ?? null, out.buf, v.n, v.c, v.vol, relu);
+  const compute = (buf: BackendBuffer) =>
+    be.channelAffine(x.buf, scale.buf, shift.buf, residual?.buf ?? null, buf, v.n, v.c, v.vol, relu);
+  compute(out.buf);
   const inputs = residual ? [x, scale, shift, residual] : [x, scale, shift];
+  // the graph keeps x, scale, shift (and the residual) for this node's backward: out need not be kept
+  // as well when a later node saves it (a convolution's input), since it comes back from those
+  allowRecompute(out, inputs, compute);
   return record(out, inputs, 'channelAffine', (g) => {
     const sums = empty([2, v.c], be);
     be.channelAffineBackward(g.buf, x.buf, scale.buf, shift.buf, sums.buf, v.n, v.c, v.vol, relu);

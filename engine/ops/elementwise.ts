@@ -1,6 +1,6 @@
 // Elementwise ops with PyTorch broadcasting, and their gradients.
-import type { BinaryOp, UnaryOp } from '../backend.ts';
-import { record } from '../autograd.ts';
+import type { BackendBuffer, BinaryOp, UnaryOp } from '../backend.ts';
+import { allowRecompute, record } from '../autograd.ts';
 import { empty, Tensor } from '../tensor.ts';
 import { broadcastShapes, broadcastStrides } from '../shape.ts';
 import { full, tensor } from './create.ts';
@@ -26,7 +26,10 @@ function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   }
   const shape = broadcastShapes(a.shape, b.shape);
   const out = empty(shape, a.backend);
-  a.backend.binary(op, a.buf, broadcastStrides(a.shape, shape), b.buf, broadcastStrides(b.shape, shape), out.buf, shape);
+  const compute = (buf: BackendBuffer) =>
+    a.backend.binary(op, a.buf, broadcastStrides(a.shape, shape), b.buf, broadcastStrides(b.shape, shape), buf, shape);
+  compute(out.buf);
+  allowRecompute(out, [a, b], compute);
   return out;
 }
 

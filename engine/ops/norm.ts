@@ -3,6 +3,7 @@
 // computed on [channels]-sized tensors, so gradients flow through mean and variance exactly. The
 // epilogue optionally applies ReLU and adds a residual, which the V-Net's blocks use.
 import { noGrad } from '../autograd.ts';
+import { isReplaying } from '../checkpoint.ts';
 import { scope } from '../memory.ts';
 import type { Tensor } from '../tensor.ts';
 import { add, div, mul, neg, sqrt, sub } from './elementwise.ts';
@@ -53,7 +54,8 @@ export function batchNorm(x: Tensor, weight?: Tensor, bias?: Tensor, runningMean
   const count = v.n * v.vol;
   if (count < 2) throw new Error(`voxgrad: batchNorm in training needs more than one value per channel, got [${x.shape}]`);
   return normalizeChannels(x, v, (mean, variance) => {
-    noGrad(() => scope(() => {
+    // a checkpoint's replay sees the same batch again: the statistics moved the first time
+    if (!isReplaying()) noGrad(() => scope(() => {
       if (runningMean) runningMean.assign(reshape(add(mul(runningMean, 1 - momentum), mul(mean, momentum)), runningMean.shape));
       if (runningVar) {
         const unbiased = mul(variance, count / (count - 1));

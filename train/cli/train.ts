@@ -1,5 +1,6 @@
 // voxgrad train: one config, one output folder with the log, checkpoints, the final model and a
 // picture of the curves; a live progress line on a terminal, plain lines in a log.
+import { formatGiB } from '../../engine/memory-meter.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,15 +39,22 @@ export async function runTraining(config: TrainConfig, flags: { backend?: string
   const progress = createProgress({ total, label });
   progress.log(`${label}: method ${config.method}, backend ${backend}, ${total} iterations, patch ${config.patch.join('×')}, ` +
                `${config.model.nFilters} filters → ${outDir}`);
+  let trainingPeak = 0;
   const onEvent = (e: TrainEvent) => {
     if (e.kind === 'info') progress.log(e.message);
-    else if (e.kind === 'iteration') progress.update(e.record.iteration + 1, progressFields(e.record));
-    else if (e.kind === 'validation') progress.log(`iteration ${e.record.iteration}: validation Dice ${e.record.dice.toFixed(4)} on ${e.record.cases} case(s)`);
+    else if (e.kind === 'iteration') {
+      trainingPeak = Math.max(trainingPeak, e.record.peakBytes);
+      progress.update(e.record.iteration + 1, progressFields(e.record));
+    } else if (e.kind === 'validation') {
+      progress.log(`iteration ${e.record.iteration}: validation Dice ${e.record.dice.toFixed(4)} on ${e.record.cases} case(s), ` +
+                   `peak memory ${formatGiB(e.record.peakBytes)}`);
+    }
     flags.onEvent?.(e);
   };
   const result = await train(config, { outDir, iterations: flags.iterations, resume: flags.resume, onEvent });
   writeCurves(result.log, join(outDir, 'curves.svg'), `${config.name} (${config.method})`);
-  progress.done(`${label}: ${result.iterations} iterations in ${result.seconds.toFixed(0)} s`);
+  progress.done(`${label}: ${result.iterations} iterations in ${result.seconds.toFixed(0)} s` +
+                (trainingPeak ? `, peak memory of an iteration ${formatGiB(trainingPeak)}` : ''));
   return { config, backend, result, outDir };
 }
 

@@ -33,7 +33,8 @@ export interface TrainConfig {
     /** 'nonzero': label > 0 is foreground (hippocampus); a number k: label == k. */
     foreground: 'nonzero' | number;
   };
-  model: { nFilters: number; normalization: 'batchnorm' | 'instancenorm' | 'groupnorm' | 'none' };
+  /** checkpoint: recompute each V-Net block's forward in backward (less memory, more time); absent is off. */
+  model: { nFilters: number; normalization: 'batchnorm' | 'instancenorm' | 'groupnorm' | 'none'; checkpoint?: boolean };
   patch: Shape3;
   batch: { labeled: number; unlabeled: number };
   iterations: number;
@@ -115,10 +116,12 @@ export function parseConfig(json: Json, file: string, baseDir: string): TrainCon
   };
 
   const m = f.section('model');
-  m.only(['nFilters', 'normalization']);
+  m.only(['nFilters', 'normalization', 'checkpoint']);
   const model = {
     nFilters: m.number('nFilters', 16, { int: true, min: 1 }),
     normalization: m.choice('normalization', ['batchnorm', 'instancenorm', 'groupnorm', 'none'] as const, 'batchnorm'),
+    // absent rather than false by default, so that checkpoints of configs without it still resume
+    checkpoint: m.has('checkpoint') ? m.boolean('checkpoint', false) : undefined,
   };
   const patch = f.triple('patch', undefined, (v) => (v % 16 ? 'must be divisible by 16 in every dimension (four 2× downsamplings)' : null));
 

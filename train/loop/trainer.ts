@@ -1,6 +1,7 @@
 // The training loop, the same for every method: sample a batch, ask the method for its loss,
 // backpropagate, check the loss is finite, take the SGD step at lr(t), move the EMA teacher, log,
 // validate and checkpoint on schedule. It knows nothing of any method's terms.
+import { formatGiB } from '../../engine/memory-meter.ts';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Generator } from '../../engine/random.ts';
@@ -17,13 +18,18 @@ import { emaDecay, learningRate } from '../schedules.ts';
 import { loadCases, makeBatch, type TrainCase } from './batches.ts';
 import type { TrainConfig } from './config.ts';
 import { loadTrainingState, modelMetadata, saveTrainingState, type TrainingParts } from './training-state.ts';
+import { checkIterationMemory } from './memory-estimate.ts';
 import { NonFiniteLossError, trainingStep } from './step.ts';
 import { validate } from './validate.ts';
 import type { IterationRecord, ValidationRecord } from '../report/curves-svg.ts';
 
-/** The log's records are the curves picture's, with every field the loop knows filled in. */
-export type IterationLog = IterationRecord & { seconds: number };
-export type ValidationLog = Required<ValidationRecord>;
+/**
+ * The log's records are the curves picture's, with every field the loop knows filled in, and the
+ * backend's high-water mark of held bytes during that iteration or validation (the wasm heap's extent,
+ * the GPU buffers created; see engine/memory-meter.ts).
+ */
+export type IterationLog = IterationRecord & { seconds: number; peakBytes: number };
+export type ValidationLog = Required<ValidationRecord> & { peakBytes: number };
 
 export type TrainEvent =
   | { kind: 'info'; message: string }
@@ -77,16 +83,21 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
     throw new Error(`${d.train}: ${listed.length - d.labeled} unlabelled case(s) after the first ${d.labeled}; ` +
                     `method "${config.method}" needs at least ${unlabeledBatch}`);
   }
+  const backend = getBackend();
+  const estimate = checkIterationMemory(config, method, backend);
+  if (estimate) {
+    emit({ kind: 'info', message: `memory: one iteration needs about ${formatGiB(estimate.bytes)} of ${backend.name}'s ${formatGiB(estimate.limit)}` });
+  }
   const cases = await readCases(config, d.train, method.unlabeled ? null : d.labeled, 'training', emit);
   const validation = d.validation && config.validation.every > 0
     ? await readCases(config, d.validation, config.validation.maxCases || null, 'validation', emit)
     : [];
 
-  const backend = getBackend();
   const netOptions = { nChannels: 1, nClasses: 2, nFilters: config.model.nFilters, normalization: config.model.normalization,
                        hasDropout: true, heads: 'seg+sdm' as const };
   const student = new VNet({ ...netOptions, seed: config.seed });
   const teacher = method.teacher ? new VNet({ ...netOptions, seed: config.seed + 1 }) : null;
+  student.checkpointBlocks = config.model.checkpoint ?? false;
   const parts: TrainingParts = {
     config, student, teacher,
     sgd: new Sgd(student.namedParameters(), { momentum: config.optimizer.momentum, weightDecay: config.optimizer.weightDecay }),
@@ -116,6 +127,7 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   let lastValidation: ValidationLog | undefined;
   for (let t = start; t < iterations; t++) {
     const t0 = performance.now();
+    backend.resetMemoryPeaks();
     const indices = parts.sampler.next();
     const lr = learningRate(t, config.optimizer);
     let values: Record<string, number>;
@@ -129,15 +141,17 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
       throw e;
     }
     const { loss, mask, ...named } = values;
-    const record: IterationLog = { iteration: t, loss, terms: named, lr, ...method.schedule(t), seconds: (performance.now() - t0) / 1000 };
+    const record: IterationLog = { iteration: t, loss, terms: named, lr, ...method.schedule(t), seconds: (performance.now() - t0) / 1000,
+                                 peakBytes: backend.memory().peakReserved };
     if (mask !== undefined) record.maskFraction = mask;
     appendFileSync(logPath, `${JSON.stringify({ kind: 'iteration', ...record })}\n`);
     emit({ kind: 'iteration', record });
 
     const done = t + 1;
     if (validation.length && (done % config.validation.every === 0 || done === iterations)) {
+      backend.resetMemoryPeaks();
       const v = await validate(student, validation, config.patch, config.validation.stride);
-      lastValidation = { iteration: done, dice: v.dice, cases: v.perCase.length };
+      lastValidation = { iteration: done, dice: v.dice, cases: v.perCase.length, peakBytes: backend.memory().peakReserved };
       appendFileSync(logPath, `${JSON.stringify({ kind: 'validation', ...lastValidation })}\n`);
       emit({ kind: 'validation', record: lastValidation });
     }

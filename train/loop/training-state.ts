@@ -2,6 +2,7 @@
 // as any V-Net checkpoint), the EMA teacher and the SGD momentum as tensor groups, and in the
 // metadata everything else a resumed run needs to continue bit for bit: the next iteration, both
 // generators' states and the batch sampler's state.
+import { dirname, relative, resolve } from 'node:path';
 import { applyCheckpoint, readCheckpoint, saveCheckpoint } from '../../nn/checkpoint.ts';
 import type { Module } from '../../nn/module.ts';
 import type { VNet } from '../../nn/vnet.ts';
@@ -31,10 +32,16 @@ export function modelMetadata(config: TrainConfig, student: VNet): Record<string
   };
 }
 
-/** What must agree between a checkpoint and the config resuming it. */
+/**
+ * What must agree between a checkpoint and the config resuming it. Data paths count relative to the
+ * config's folder, so that a checkout moved or cloned elsewhere resumes its committed checkpoints.
+ */
 function fingerprint(config: TrainConfig): string {
-  const { file: _file, iterations: _iterations, validation: _validation, checkpoint: _checkpoint, ...rest } = config;
-  return JSON.stringify(rest);
+  const { file, iterations: _iterations, validation: _validation, checkpoint: _checkpoint, ...rest } = config;
+  const from = dirname(resolve(file)), d = rest.data;
+  const data = { ...d, root: relative(from, d.root), train: relative(from, d.train),
+                 validation: d.validation ? relative(from, d.validation) : d.validation };
+  return JSON.stringify({ ...rest, data });
 }
 
 export async function saveTrainingState(path: string, iteration: number, parts: TrainingParts) {

@@ -14,7 +14,7 @@ import { slice } from '../../engine/ops/shape.ts';
 import { softmax } from '../../engine/ops/softmax.ts';
 import { crossTaskConsistency, diceLoss, maskedConsistency, sdmToMask } from '../losses.ts';
 import { consistencyWeight, uncertaintyThreshold, type ConsistencySchedule } from '../schedules.ts';
-import { forwardWithDraws, teacherTarget, teacherUncertainty } from '../teacher/passes.ts';
+import { dropoutChannels, teacherTarget, teacherUncertainty } from '../teacher/passes.ts';
 import type { Method, StepContext, StepLoss, TrainBatch } from './method.ts';
 import { asChannel, foreground, segmentationTerms } from './segmentation-terms.ts';
 
@@ -64,11 +64,14 @@ export class Ugmcl implements Method {
 
   loss({ t, student, teacher, draws }: StepContext, batch: TrainBatch): StepLoss {
     const o = this.opts, nL = batch.nLabeled, x = batch.image;
-    const out = forwardWithDraws(student, x, draws);
-    const z = out.seg, d = out.sdm!;
-    const p = softmax(z, 1);
+    // The student's masks are drawn first, as the reference does, but its forward runs after the teacher's
+    // passes, so that their activations never sit on top of the student's graph (same draws, same order).
+    const studentMasks = draws.dropoutMasks(x.shape[0], dropoutChannels(student));
     const target = teacherTarget(teacher!, x, draws);
     const u = teacherUncertainty(teacher!, x, draws, o.passes);
+    const out = student.forward(x, { dropoutMasks: studentMasks });
+    const z = out.seg, d = out.sdm!;
+    const p = softmax(z, 1);
     const m = o.mask ? lt(u, this.threshold(t)) : ones(u.shape, u.backend);
 
     const { ce, dice } = segmentationTerms(z, p, batch.label, nL);

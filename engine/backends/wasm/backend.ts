@@ -1,7 +1,9 @@
 // The WebAssembly backend: buffers in the wasm heap, kernels from asm/ run on the thread pool.
 import type { Backend, BackendBuffer, BinaryOp, ConvGeometry, ReduceOp, UnaryOp, View } from '../../backend.ts';
 import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward } from './conv.ts';
+import type { MemoryStats } from '../../memory-meter.ts';
 import type { Device } from './device.ts';
+import { MAX_BYTES } from './heap.ts';
 import { contiguousStrides, descriptor } from './layout.ts';
 
 class WasmBuffer implements BackendBuffer {
@@ -22,6 +24,7 @@ const elements = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
+  readonly memoryLimit = MAX_BYTES;
   private live = 0;
 
   constructor(readonly device: Device) {}
@@ -39,7 +42,7 @@ export class WasmBackend implements Backend {
     const b = buf as WasmBuffer;
     if (b.freed) throw new Error('voxgrad wasm backend (engine/backends/wasm/backend.ts): buffer freed twice');
     b.freed = true;
-    this.device.heap.release(b.ptr, b.size * 4);
+    this.device.heap.release(b.ptr);
     this.live--;
   }
 
@@ -53,6 +56,12 @@ export class WasmBackend implements Backend {
   }
 
   liveBuffers() { return this.live; }
+
+  memory(): MemoryStats {
+    const h = this.device.heap.stats;
+    return { live: h.live, peakLive: h.peakLive, reserved: h.extent, peakReserved: h.peakExtent };
+  }
+  resetMemoryPeaks() { this.device.heap.resetPeaks(); }
 
   fill(out: BackendBuffer, value: number) {
     if (out.size) this.device.call('fill', [ptr(out), out.size, value], out.size);
@@ -138,9 +147,9 @@ export class WasmBackend implements Backend {
       for (let p = 0; p < k; p++) rows[p] = bm + p * n * 4;
       const table = dev.table(rows);
       dev.call('gemmRows', [m, n, k, am, k, table, ptr(out) + t * m * n * 4, n, 0], m * n * k);
-      dev.release(table, k);
-      if (transA) dev.release(am, m * k);
-      if (transB) dev.release(bm, k * n);
+      dev.release(table);
+      if (transA) dev.release(am);
+      if (transB) dev.release(bm);
     }
   }
 

@@ -121,7 +121,7 @@ function stride1Forward(dev: Device, x: number, a: number, y: number, p: Stride1
   for (let b = 0; b < p.n; b++) {
     const src = xp ? xp.ptr + b * p.cin * xp.vol * 4 : x + b * p.cin * inVol * 4, rows = shiftedRows(dev, src, p.cin, padded);
     dev.call('gemmFrame', [p.m, oD * oH, oW, K, a, K, rows, y + b * p.m * outVol * 4, outVol, oH, Wf, Hf * Wf], p.m * outVol * K);
-    dev.release(rows, K);
+    dev.release(rows);
   }
   xp?.release();
 }
@@ -136,11 +136,11 @@ function stride1ForwardOnFrame(dev: Device, x: number, a: number, y: number, p: 
     const yb = y + b * p.m * outVol * 4;
     const rows = shiftedRows(dev, frameSample(dev, x + b * p.cin * inVol * 4, p, f, xp), p.cin, f);
     dev.call('gemmRows', [p.m, f.span, K, a, K, rows, f.directOut ? yb : yp, f.pitchVol, 0], p.m * f.span * K);
-    dev.release(rows, K);
+    dev.release(rows);
     if (!f.directOut) dev.call('window3d', [yp, f.pitchVol, oD, Hf, Wf, yb, outVol, oD, oH, oW, 0, 0, 0, p.m], p.m * outVol);
   }
-  if (xp) dev.release(xp, frameFloats(p, f));
-  if (yp) dev.release(yp, p.m * f.pitchVol);
+  if (xp) dev.release(xp);
+  if (yp) dev.release(yp);
 }
 
 const isStride1 = (g: ConvGeometry) => g.stride.every((s) => s === 1);
@@ -194,9 +194,9 @@ function gatheredForward(dev: Device, x: number, w: number, y: number, g: ConvGe
   const wT = dev.transposed(w, g.cout, K), rows = evenRows(dev, wT, K, g.cout);
   withTables(dev, [l.starts, rowOffsets(l, g.cin, l.chan), positionOffsets(g, g.cout), evenOffsets(g.cout, volume(g.out))],
     ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, g.cout, K, src, aRow, aCol, rows, y, cRow, cCol], L * g.cout * K));
-  dev.release(rows, K);
-  dev.release(wT, g.cout * K);
-  if (src !== x) dev.release(src, g.n * g.cin * l.chan);
+  dev.release(rows);
+  dev.release(wT);
+  if (src !== x) dev.release(src);
 }
 
 /** Whether every input element is read by at most one tap of one output position (k ≤ s, no padding). */
@@ -214,7 +214,7 @@ function gatheredBackwardInput(dev: Device, dy: number, w: number, dx: number, g
   const rows = evenRows(dev, w, g.cout, K);
   withTables(dev, [positionOffsets(g, g.cout), evenOffsets(g.cout, outVol), l.starts, rowOffsets(l, g.cin, inVol)],
     ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [L, K, g.cout, dy, aRow, aCol, rows, dx, cRow, cCol], L * K * g.cout));
-  dev.release(rows, g.cout);
+  dev.release(rows);
 }
 
 function geometryDescriptor(dev: Device, g: ConvGeometry): number {
@@ -240,7 +240,7 @@ function gatherColumns(dev: Device, x: number, g: ConvGeometry, col: number, tra
   const l = lowering(g), src = paddedInput(dev, x, g, l), T = l.tapOffsets.length;
   withTables(dev, [l.tapOffsets, l.starts], ([taps, starts]) =>
     dev.call('gatherCols', [src, l.chan, g.cin, taps, T, starts, L, col, +transposed], K * L));
-  if (src !== x) dev.release(src, g.n * g.cin * l.chan);
+  if (src !== x) dev.release(src);
 }
 
 /** dx = the adjoint of gatherColumns applied to col. */
@@ -260,7 +260,7 @@ function scatterColumns(dev: Device, col: number, transposed: boolean, g: ConvGe
   if (padded) {
     const [D, H, W] = g.in, [Dp, Hp, Wp] = paddedDims(g), [pD, pH, pW] = g.padding;
     dev.call('window3d', [dst, l.chan, Dp, Hp, Wp, dx, inVol, D, H, W, pD, pH, pW, channels], channels * inVol);
-    dev.release(dst, channels * l.chan);
+    dev.release(dst);
   }
 }
 
@@ -302,8 +302,8 @@ function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeome
   const packed = Math.ceil(g.cout / 4) * 4 * K, wp = dev.temp(packed);
   dev.call('packRows4', [w, g.cout, K, wp], packed);
   dev.call('patchConv', [x, wp, y, g.n, g.cin, g.cout, ...g.in, ...g.out, rows, p], g.n * volume(g.out) * g.cout * K);
-  dev.release(wp, packed);
-  dev.release(p, slots * panel);
+  dev.release(wp);
+  dev.release(p);
 }
 
 /** dx for 2×2×2 patches (asm/gemm.ts patchConvInput), with w transposed to [cin·8, cout] and a dy panel slot per part. */
@@ -315,9 +315,9 @@ function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: C
   const wp = dev.temp(K * g.cout);
   dev.call('packRows4', [wT, K, g.cout, wp], K * g.cout);
   dev.call('patchConvInput', [dy, wp, dx, g.n, g.cin, g.cout, ...g.in, ...g.out, p], g.n * volume(g.out) * g.cout * K);
-  dev.release(wp, K * g.cout);
-  dev.release(p, slots * panel);
-  dev.release(wT, g.cout * K);
+  dev.release(wp);
+  dev.release(p);
+  dev.release(wT);
 }
 
 /** Output positions per chunk of the patch weight gradient: a panel of 32 KiB, in cache while every tile of 4 outputs reads it. */
@@ -342,13 +342,13 @@ function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: 
     const slot = (Math.ceil(g.cout / 4) * 4 + 8) * chunkRows * oW, p = dev.temp(slots * slot), sums = dev.temp(partials);
     dev.call('patchConvWeightChunks', [x, dy, sums, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], work);
     dev.call('sumChunks', [g.cout, K, chunks, sums, dw, K], partials);
-    dev.release(sums, partials);
-    dev.release(p, slots * slot);
+    dev.release(sums);
+    dev.release(p);
     return;
   }
   const panel = chunkRows * oW * 8, p = dev.temp(slots * panel);
   dev.call('patchConvWeight', [x, dy, dw, g.n, g.cin, g.cout, ...g.in, ...g.out, chunkRows, p], work);
-  dev.release(p, slots * panel);
+  dev.release(p);
 }
 
 function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
@@ -365,10 +365,10 @@ function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeo
   dev.call('gemmRows', [g.cout, L, K, w, K, rows, ym, L, 0], g.cout * L * K);
   if (ym !== y) {
     swapBatchAndChannels(dev, ym, y, g.n, g.cout, outVol, false);
-    dev.release(ym, g.cout * L);
+    dev.release(ym);
   }
-  dev.release(rows, K);
-  dev.release(col, K * L);
+  dev.release(rows);
+  dev.release(col);
 }
 
 /** Below this many output positions in the batch, the lowered gradients take their transposed forms. */
@@ -391,9 +391,9 @@ function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g:
     const rows = evenRows(dev, w, g.cout, K), colT = dev.temp(L * K);
     dev.call('gemmRows', [L, K, g.cout, dyT, g.cout, rows, colT, K, 0], L * K * g.cout);
     scatterColumns(dev, colT, true, g, dx);
-    dev.release(colT, L * K);
-    dev.release(rows, g.cout);
-    dev.release(dyT, L * g.cout);
+    dev.release(colT);
+    dev.release(rows);
+    dev.release(dyT);
     return;
   }
   // col[(ci, t), (b, pos)] = Σ_co w[co, ci, t]·dy[b, co, pos], then scattered back onto dx
@@ -402,10 +402,10 @@ function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g:
   const rows = evenRows(dev, dym, g.cout, L), col = dev.temp(K * L);
   dev.call('gemmRows', [K, L, g.cout, wT, g.cout, rows, col, L, 0], K * L * g.cout);
   scatterColumns(dev, col, false, g, dx);
-  dev.release(col, K * L);
-  dev.release(rows, g.cout);
-  if (dym !== dy) dev.release(dym, g.cout * L);
-  dev.release(wT, K * g.cout);
+  dev.release(col);
+  dev.release(rows);
+  if (dym !== dy) dev.release(dym);
+  dev.release(wT);
 }
 
 /** dy [n, cout, outVol] as [(b, pos), cout]; the caller releases it. */
@@ -425,9 +425,9 @@ function gatheredWeightGrad(dev: Device, x: number, dy: number, dw: number, g: C
   const dyT = positionMajor(dev, dy, g), rows = evenRows(dev, dyT, L, g.cout);
   withTables(dev, [rowOffsets(l, g.cin, l.chan), l.starts, evenOffsets(K, 1), evenOffsets(g.cout, K)],
     ([aRow, aCol, cRow, cCol]) => dev.call('gemmGather', [K, g.cout, L, src, aRow, aCol, rows, dw, cRow, cCol], K * g.cout * L));
-  dev.release(rows, L);
-  dev.release(dyT, L * g.cout);
-  if (src !== x) dev.release(src, g.n * g.cin * l.chan);
+  dev.release(rows);
+  dev.release(dyT);
+  if (src !== x) dev.release(src);
 }
 
 function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
@@ -441,9 +441,9 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
     const dym = channelMajor(dev, dy, g, g.cout, outVol), rows = evenRows(dev, col, K, L);
     dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
     dotProducts(dev, g.cout, K, evenChunks(L), dym, L, rows, dw, K);
-    if (dym !== dy) dev.release(dym, g.cout * L);
-    dev.release(rows, K);
-    dev.release(col, K * L);
+    if (dym !== dy) dev.release(dym);
+    dev.release(rows);
+    dev.release(col);
     return;
   }
   // short reduction: dw[co, k] = Σ_l dy[co, l]·colT[l, k], the transposed im2col (gathered) giving B rows along k
@@ -452,9 +452,9 @@ function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g
   const dym = channelMajor(dev, dy, g, g.cout, outVol);
   const rows = evenRows(dev, colT, L, K);
   dev.call('gemmRows', [g.cout, K, L, dym, L, rows, dw, K, 0], g.cout * K * L);
-  if (dym !== dy) dev.release(dym, g.cout * L);
-  dev.release(rows, L);
-  dev.release(colT, L * K);
+  if (dym !== dy) dev.release(dym);
+  dev.release(rows);
+  dev.release(colT);
 }
 
 /** Positions per chunk of gemmDot's sums: their order depends on it, not on the thread count. */
@@ -495,7 +495,7 @@ function dotProducts(dev: Device, M: number, J: number, chunks: Uint32Array, a: 
   withTables(dev, [chunks], ([table]) => dev.call('gemmDot', [M, J, a, lda, rows, c, ldc, count, table, partials], work));
   if (!partials) return;
   dev.call('sumChunks', [M, J, count, partials, c, ldc], floats);
-  dev.release(partials, floats);
+  dev.release(partials);
 }
 
 /** Stride-1, dilation-1 3×3×3: the convolutions (and input gradients) that Winograd can take. */
@@ -549,7 +549,7 @@ export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: numb
   const pad = g.kernel.map((k, i) => (k - 1) * g.dilation[i] - g.padding[i]) as Triple;
   const p: Stride1 = { n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, kernel: g.kernel, pad, dilation: g.dilation };
   stride1Forward(dev, dy, wt, dx, p, bestFrame(p).f);
-  dev.release(wt, g.cout * K);
+  dev.release(wt);
 }
 export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry,
                                      winograd = winogradFits(g) && preferWinogradWeightGrad(forwardPlan(g))) {
@@ -576,8 +576,8 @@ export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: num
       a = dyp;
     }
     dotProducts(dev, g.cout, K, chunks, a, byRows ? outVol : f.pitchVol, rows, dw, K);
-    dev.release(rows, K);
+    dev.release(rows);
   }
-  if (xp) dev.release(xp, frameFloats(p, f));
-  if (dyp) dev.release(dyp, g.cout * f.pitchVol);
+  if (xp) dev.release(xp);
+  if (dyp) dev.release(dyp);
 }

@@ -46,8 +46,8 @@ export class Device {
     return this.heap.alloc(floats * 4);
   }
 
-  release(ptr: number, floats: number) {
-    this.heap.release(ptr, floats * 4);
+  release(ptr: number) {
+    this.heap.release(ptr);
   }
 
   /** A scratch copy of the [rows, cols] matrix at src, transposed to [cols, rows]. */

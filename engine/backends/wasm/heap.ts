@@ -1,31 +1,46 @@
-// The wasm heap: every tensor and scratch block lives in one WebAssembly.Memory. Blocks come in size
-// classes (eight per power of two); a freed block waits on its class's list for the next request of
-// that class, so a training loop that allocates the same shapes every step stops growing after one.
+// The wasm heap: every tensor and scratch block lives in one WebAssembly.Memory, which can grow but never
+// shrink. Freed blocks merge with free neighbours (and a free block at the top lowers the top), requests
+// take the smallest free block that fits, and only then does the top move up: so the memory a run needs
+// follows its live bytes, not the history of its shapes (size classes that never merged let one
+// training run's leftovers fill the 4 GiB address space before a validation pass of other shapes).
+import { formatGiB } from '../../memory-meter.ts';
+
 const PAGE = 65536;
-const MAX_BYTES = 4 * 1024 ** 3; // wasm32 address space
+/** wasm32's address space. */
+export const MAX_BYTES = 4 * 1024 ** 3;
 const ALIGN = 64;
 /** Kept readable past the top block: vector loops may read (never write) a few floats past a buffer's end. */
 const SLACK = 256;
 
-export function sizeClass(bytes: number): number {
-  if (bytes <= ALIGN) return ALIGN;
-  const step = Math.max(ALIGN, 2 ** (Math.floor(Math.log2(bytes - 1)) - 3));
-  return Math.ceil(bytes / step) * step;
+const blockSize = (bytes: number) => Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+
+/** Byte counts of the heap now and at its high-water marks (since the last resetPeaks). */
+export interface HeapStats {
+  /** Bytes in blocks handed out and not yet released. */
+  live: number;
+  peakLive: number;
+  /** Bytes from the heap's base to its top: the address space in use, free gaps included. */
+  extent: number;
+  peakExtent: number;
 }
 
-const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(2);
-
 export class Heap {
+  private readonly base: number;
   private top: number;
-  private readonly freeLists = new Map<number, number[]>();
-  /** Blocks handed out from a larger class than their request's, with that class. */
-  private readonly oversized = new Map<number, number>();
+  /** Free blocks by address, by end address (to find a freed block's left neighbour) and by size. */
+  private readonly freeAt = new Map<number, number>();
+  private readonly freeEnding = new Map<number, number>();
+  private readonly bySize = new Map<number, number[]>();
+  private readonly used = new Map<number, number>();
+  private liveBytes = 0;
+  private peakLive = 0;
+  private peakTop: number;
   private f32View: Float32Array;
   private u32View: Uint32Array;
   private i32View: Int32Array;
 
   constructor(readonly memory: WebAssembly.Memory, base: number) {
-    this.top = Math.ceil(base / ALIGN) * ALIGN;
+    this.base = this.top = this.peakTop = Math.ceil(base / ALIGN) * ALIGN;
     this.f32View = new Float32Array(memory.buffer);
     this.u32View = new Uint32Array(memory.buffer);
     this.i32View = new Int32Array(memory.buffer);
@@ -34,37 +49,81 @@ export class Heap {
 
   /** Byte address of a block of at least `bytes` bytes, 64-byte aligned. */
   alloc(bytes: number): number {
-    const cls = sizeClass(bytes);
-    const list = this.freeLists.get(cls);
-    if (list && list.length) return list.pop()!;
-    if (this.top + cls + SLACK > MAX_BYTES) return this.reuseLarger(cls, bytes);
-    const ptr = this.top;
-    this.ensure(ptr + cls + SLACK);
-    this.top = ptr + cls;
+    const size = blockSize(bytes);
+    const ptr = this.takeFree(size) ?? this.bump(size, bytes);
+    this.used.set(ptr, size);
+    this.liveBytes += size;
+    if (this.liveBytes > this.peakLive) this.peakLive = this.liveBytes;
     return ptr;
   }
 
-  release(ptr: number, bytes: number) {
-    const real = this.oversized.get(ptr);
-    if (real !== undefined) this.oversized.delete(ptr);
-    const cls = real ?? sizeClass(bytes);
-    let list = this.freeLists.get(cls);
-    if (!list) this.freeLists.set(cls, (list = []));
-    list.push(ptr);
-  }
-
-  /** Near the 4 GiB limit: serve the request from the smallest free block of a larger class. */
-  private reuseLarger(cls: number, bytes: number): number {
-    let best = 0;
-    for (const [c, list] of this.freeLists) if (c > cls && list.length && (!best || c < best)) best = c;
-    if (!best) {
-      throw new Error(`voxgrad wasm backend (engine/backends/wasm/heap.ts): a tensor of ${bytes / 4} floats ` +
-        `(${gib(bytes)} GiB) does not fit in the 4 GiB WebAssembly address space (${gib(this.top)} GiB in use)`);
+  release(ptr: number) {
+    let size = this.used.get(ptr);
+    if (size === undefined) throw new Error(`voxgrad wasm backend (engine/backends/wasm/heap.ts): release of ${ptr}, which is not an allocated block`);
+    this.used.delete(ptr);
+    this.liveBytes -= size;
+    const right = this.freeAt.get(ptr + size);
+    if (right !== undefined) {
+      this.unlist(ptr + size, right);
+      size += right;
     }
-    // the block keeps its larger class: it returns to that list when freed
-    const ptr = this.freeLists.get(best)!.pop()!;
-    this.oversized.set(ptr, best);
+    const left = this.freeEnding.get(ptr);
+    if (left !== undefined) {
+      const leftSize = ptr - left;
+      this.unlist(left, leftSize);
+      ptr = left;
+      size += leftSize;
+    }
+    if (ptr + size === this.top) this.top = ptr;
+    else this.list(ptr, size);
+  }
+
+  /** The smallest free block that holds `size` bytes, split so that the rest stays free. */
+  private takeFree(size: number): number | undefined {
+    let best = 0;
+    if (!this.bySize.has(size)) {
+      for (const s of this.bySize.keys()) if (s > size && (!best || s < best)) best = s;
+      if (!best) return undefined;
+    } else best = size;
+    const ptr = this.bySize.get(best)!.at(-1)!;
+    this.unlist(ptr, best);
+    if (best > size) this.list(ptr + size, best - size);
     return ptr;
+  }
+
+  private bump(size: number, bytes: number): number {
+    if (this.top + size + SLACK > MAX_BYTES) {
+      let largest = 0;
+      for (const s of this.bySize.keys()) largest = Math.max(largest, s);
+      throw new Error(`voxgrad wasm backend (engine/backends/wasm/heap.ts): a tensor of ${bytes / 4} floats ` +
+        `(${formatGiB(bytes)}) does not fit in the 4 GiB WebAssembly address space: ${formatGiB(this.liveBytes)} live ` +
+        `in ${this.used.size} blocks, the largest free gap ${formatGiB(largest)}`);
+    }
+    const ptr = this.top;
+    this.ensure(ptr + size + SLACK);
+    this.top = ptr + size;
+    if (this.top > this.peakTop) this.peakTop = this.top;
+    return ptr;
+  }
+
+  private list(ptr: number, size: number) {
+    this.freeAt.set(ptr, size);
+    this.freeEnding.set(ptr + size, ptr);
+    const same = this.bySize.get(size);
+    if (same) same.push(ptr);
+    else this.bySize.set(size, [ptr]);
+  }
+
+  private unlist(ptr: number, size: number) {
+    this.freeAt.delete(ptr);
+    this.freeEnding.delete(ptr + size);
+    const same = this.bySize.get(size)!;
+    if (same.length === 1) this.bySize.delete(size);
+    else {
+      const at = same.lastIndexOf(ptr);
+      same[at] = same[same.length - 1];
+      same.pop();
+    }
   }
 
   private ensure(bytes: number) {
@@ -74,7 +133,7 @@ export class Heap {
     try {
       this.memory.grow(pages);
     } catch (err) {
-      throw new Error(`voxgrad wasm backend (engine/backends/wasm/heap.ts): cannot grow the heap to ${gib(bytes)} GiB: ` +
+      throw new Error(`voxgrad wasm backend (engine/backends/wasm/heap.ts): cannot grow the heap to ${formatGiB(bytes)}: ` +
         `${(err as Error).message}`);
     }
   }
@@ -99,6 +158,13 @@ export class Heap {
     this.i32View = new Int32Array(this.memory.buffer);
   }
 
-  /** Bytes spanned by the heap, for the memory tests and benchmarks. */
-  get extent(): number { return this.top; }
+  get stats(): HeapStats {
+    return { live: this.liveBytes, peakLive: this.peakLive, extent: this.top - this.base, peakExtent: this.peakTop - this.base };
+  }
+
+  /** Starts new high-water marks at the current values (to measure one phase of a run). */
+  resetPeaks() {
+    this.peakLive = this.liveBytes;
+    this.peakTop = this.top;
+  }
 }

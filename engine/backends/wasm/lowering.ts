@@ -49,7 +49,7 @@ export const evenOffsets = (count: number, step: number) => Uint32Array.from({ l
 export function withTables(dev: Device, arrays: Uint32Array[], fn: (tables: number[]) => void) {
   const tables = arrays.map((a) => dev.table(a));
   fn(tables);
-  tables.forEach((t, i) => dev.release(t, arrays[i].length));
+  tables.forEach((t, i) => dev.release(t));
 }
 
 /** Floats past the frames: kernels that read whole vectors run up to 7 floats past a row's end. */
@@ -62,5 +62,5 @@ export function frames(dev: Device, src: number, n: number, channels: number, sr
   // the batch's channels are consecutive both in src and in the frames: one call takes them all
   dev.call('window3d', [src, srcVol, ...srcDims, ptr, vol, ...dims, ...offset, n * channels], floats);
   dev.call('fill', [ptr + floats * 4, FRAME_SLACK, 0], FRAME_SLACK);
-  return { ptr, vol, release: () => dev.release(ptr, floats + FRAME_SLACK) };
+  return { ptr, vol, release: () => dev.release(ptr) };
 }

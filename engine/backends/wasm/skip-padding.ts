@@ -102,8 +102,8 @@ function skipPadding(dev: Device, src: number, a: number, out: number, g: ConvGe
     dev.call('gemmGatherChannels', [g.cout, a, g.cin, T, rowStride, cStride, tStart, tStep, packed, xp, st, kOff, srcOff, gr,
                                     p.groups.length / 4, L, out, cRow, cCol], g.cout * p.kOff.length * 2);
   });
-  dev.release(packed, slots);
-  if (xp !== src) dev.release(xp, g.n * g.cin * l.chan);
+  dev.release(packed);
+  if (xp !== src) dev.release(xp);
 }
 
 /** y = conv(x) with the weights w as [cout, cin, taps]. */

@@ -56,7 +56,7 @@ function slots(dev: Device, aRows: number, bRows: number, tW: number) {
   const ptr = dev.temp(count * slotFloats), flags = dev.temp(count);
   dev.call('fill', [ptr, count * slotFloats, 0], count * slotFloats);
   dev.call('fill', [flags, count, 0], count);
-  const release = () => { dev.release(flags, count); dev.release(ptr, count * slotFloats); };
+  const release = () => { dev.release(flags); dev.release(ptr); };
   return { R, args: [ptr, slotFloats, ld, aF, bF, flags, count], release };
 }
 
@@ -95,8 +95,8 @@ export function winogradConv(dev: Device, x: number, a: number, y: number, p: Wi
     dev.call('winoProduct', [v, vStride, p.cin, p.m, u, uStride, ld, p.n * perSample, c, cStride], work);
     dev.call('winoOutput', [c, cStride, ld, p.m, p.n, tD, tH, tW, y, outVol, p.m * outVol, oD, oH, oW, scratch],
              64 * p.m * p.n * perSample);
-    dev.release(c, 64 * cStride + SLACK);
-    dev.release(u, 64 * uStride + SLACK);
+    dev.release(c);
+    dev.release(u);
   } else {
     const slot = slots(dev, p.cin, p.m, tW);
     dev.call('winoConv', [xp.ptr, xp.vol, p.cin * xp.vol, Hf, Wf, p.cin, p.m, p.n, tD, tH, tW, slot.R, v, vStride, y, outVol,
@@ -104,8 +104,8 @@ export function winogradConv(dev: Device, x: number, a: number, y: number, p: Wi
     slot.release();
   }
   xp.release();
-  dev.release(v, 64 * vStride);
-  dev.release(scratch, SCRATCH_FLOATS);
+  dev.release(v);
+  dev.release(scratch);
 }
 
 /**
@@ -157,17 +157,17 @@ export function winogradWeightGrad(dev: Device, x: number, dy: number, dw: numbe
         const utStride = T * Math.ceil(p.cin / 8) * 8 + SKEW, ut = dev.temp(64 * utStride);
         dev.call('winoTransposeU', [u, uStride, p.cin, T, ld, ut, utStride], 64 * p.cin * T);
         dev.call('winoGradDirect', [p.m, p.cin, T, ld, d, dStride, ut, utStride, dw, scratch], 64 * p.m * T * p.cin);
-        dev.release(ut, 64 * utStride);
+        dev.release(ut);
       } else dev.call('winoDot', [p.m, p.cin, T, ld, d, dStride, u, uStride, e, eStride, +(g0 > 0)], 64 * p.m * T * p.cin);
     }
-    dev.release(d, dFloats);
-    dev.release(u, uFloats);
+    dev.release(d);
+    dev.release(u);
   }
   if (!direct) {
     dev.call('winoWeightGrad', [e, eStride, groups, eGroup, p.m, p.cin, dw, scratch], 64 * p.m * p.cin);
-    dev.release(e, groups * eGroup);
+    dev.release(e);
   }
   dyp.release();
   xp.release();
-  dev.release(scratch, scratchFloats);
+  dev.release(scratch);
 }

@@ -7,6 +7,7 @@ import type { GpuContext } from './device.ts';
 import { convVec, matmulVec } from './gemm_vec.ts';
 import { binaryCode, reduceCode, unaryCode } from './kernels.ts';
 import { type Constants, PipelineCache } from './pipelines.ts';
+import { MemoryMeter } from '../../memory-meter.ts';
 import { BufferPool } from './pool.ts';
 import type { ShaderName } from './shaders.ts';
 import { collapse, MAX_RANK } from './strides.ts';
@@ -58,6 +59,7 @@ export class WebGPUBackend implements Backend {
   /** Max/argmax tree reductions finish with subgroup operations; on by default where the device has them. */
   subgroupReduce: boolean;
   private live = 0;
+  private readonly meter = new MemoryMeter();
   private error: string | null = null;
 
   constructor(ctx: GpuContext) {
@@ -72,9 +74,9 @@ export class WebGPUBackend implements Backend {
     this.batch = new CommandBatch(this.device);
     const maxBytes = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
     this.storage = new BufferPool(this.device, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
-                                  'tensor', maxBytes);
+                                  'tensor', maxBytes, this.meter);
     this.staging = new BufferPool(this.device, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback',
-                                  this.limits.maxBufferSize);
+                                  this.limits.maxBufferSize, this.meter);
     this.device.addEventListener('uncapturederror', (e) => {
       this.error ??= (e as GPUUncapturedErrorEvent).error.message;
     });
@@ -119,6 +121,9 @@ export class WebGPUBackend implements Backend {
   }
 
   liveBuffers() { return this.live; }
+  /** Bytes of GPU buffers in use and created (in use or pooled), as this process asked for them. */
+  memory() { return this.meter.read(); }
+  resetMemoryPeaks() { this.meter.resetPeaks(); }
 
   /** Resolves when every kernel recorded so far has finished (benchmarks time with it). */
   async sync() {

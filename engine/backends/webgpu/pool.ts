@@ -1,5 +1,7 @@
 // GPU buffers recycled by size bucket, so that a training step in steady state creates none.
 // Buckets are powers of two split in quarters: at most 25 % of a buffer is slack.
+import type { MemoryMeter } from '../../memory-meter.ts';
+
 const MIN_BYTES = 256;
 
 export function bucketBytes(bytes: number): number {
@@ -15,7 +17,7 @@ export class BufferPool {
   private idle = 0;
 
   constructor(private readonly device: GPUDevice, private readonly usage: number, private readonly label: string,
-              private readonly maxBytes: number) {}
+              private readonly maxBytes: number, private readonly meter: MemoryMeter) {}
 
   acquire(bytes: number): GPUBuffer {
     const bucket = bucketBytes(bytes);
@@ -23,9 +25,11 @@ export class BufferPool {
     const reuse = this.free.get(size)?.pop();
     if (reuse) {
       this.idle--;
+      this.meter.change(size, 0);
       return reuse;
     }
     this.created++;
+    this.meter.change(size, size);
     return this.device.createBuffer({ label: this.label, size, usage: this.usage });
   }
 
@@ -34,6 +38,7 @@ export class BufferPool {
     if (!list) this.free.set(buf.size, (list = []));
     list.push(buf);
     this.idle++;
+    this.meter.change(-buf.size, 0);
   }
 
   /** GPU buffers that exist: in use plus waiting in the pool. */
@@ -41,7 +46,10 @@ export class BufferPool {
   get pooled() { return this.idle; }
 
   destroy() {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
+    for (const list of this.free.values()) for (const b of list) {
+      this.meter.change(0, -b.size);
+      b.destroy();
+    }
     this.free.clear();
   }
 }
