@@ -21,6 +21,7 @@ for (const c of fx.cases) {
       await vg.setBackend('ref');
       const w = vg.tensor(decodeF32(fx.weight), [2, 1, 3, 3, 3]), b = vg.tensor(decodeF32(fx.bias), [2]);
       let progress = 0;
+      const live = vg.getBackend().liveBuffers();
       const r = await slidingWindow(decodeF32(c.image), c.shape as Shape3,
         (x) => vg.softmax(vg.conv3d(x, w, b, { padding: 1 }), 1),
         { patch: c.patch, stride: c.stride, batch, onProgress: (done) => { progress = done; } });
@@ -28,6 +29,7 @@ for (const c of fx.cases) {
       assertClose(r.probs, decodeF32(c.probs), 1e-5, 'probabilities');
       assert.equal(Array.from(r.label), Array.from(decodeF32(c.label)), 'labels');
       assert.ok(progress > 0, 'progress reported');
+      assert.is(vg.getBackend().liveBuffers(), live, 'no window batch leaves a buffer behind');
       w.dispose(); b.dispose();
     });
   }

@@ -65,10 +65,12 @@ export async function slidingWindow(image: Float32Array, shape: Shape3, predict:
     const group = starts.slice(first, first + batch);
     const input = new Float32Array(group.length * patchVol);
     group.forEach((s, b) => visitPatch(s, patch, padded, (src, dst) => { input[b * patchVol + dst] = source[src]; }));
-    const probs = await vg.scope(() => {
+    const out = vg.scope(() => {
       const x = vg.tensor(input, [group.length, 1, ...patch]);
       return vg.noGrad(() => predict(x));
-    }).data();
+    });
+    const probs = await out.data();
+    out.dispose();
     classes = probs.length / (group.length * patchVol);
     score ??= new Float32Array(classes * PD * PH * PW);
     const plane = PD * PH * PW;
