@@ -105,6 +105,8 @@ export function backward(root: Tensor, seed?: Tensor, capture?: Map<Tensor, Tens
       }
       const node = t.node;
       const grads = scope(() => node.backward(g));
+      // every reader of t ran its backward before t's: a recomputable t need not hold its buffer now
+      t.drop();
       dropRematerialized();
       const held = new Set(pending.values());
       const free = new Set<Tensor>([g]);

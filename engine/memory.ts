@@ -24,6 +24,7 @@ export function scopedTensors(): Tensor[] {
 /** Takes t out of every open scope, so that it outlives them. */
 export function keep<T extends Tensor>(t: T): T {
   for (const s of stack) s.delete(t);
+  t.settle();
   return t;
 }
 
@@ -53,6 +54,8 @@ export function scope<T>(fn: () => T): T {
     const returned = new Set<unknown>();
     collect(result, returned);
     const parent = stack[stack.length - 1];
+    // a returned tensor that could be recomputed keeps its buffer: the tensors its recipe reads go now
+    for (const t of mine) if (returned.has(t)) t.settle();
     for (const t of mine) {
       if (returned.has(t)) parent?.add(t);
       else t.dispose();

@@ -62,6 +62,13 @@ export class Tensor {
     this._recompute = fn;
   }
 
+  /** Holds the buffer from now on, bringing it back if dropped: for a tensor that outlives its recipe's inputs. */
+  settle() {
+    if (!this._recompute) return;
+    void this.storage;
+    this._recompute = null;
+  }
+
   /** Frees the buffer of a recomputable tensor until its next read; does nothing to any other. */
   drop() {
     if (!this._recompute || !this._storage) return;

@@ -12,7 +12,9 @@ export type TensorLike = Tensor | number;
 
 function unaryRaw(op: UnaryOp, x: Tensor, a = 0, b = 0): Tensor {
   const out = empty(x.shape, x.backend);
-  x.backend.unary(op, x.buf, out.buf, a, b);
+  const compute = (buf: BackendBuffer) => x.backend.unary(op, x.buf, buf, a, b);
+  compute(out.buf);
+  allowRecompute(out, [x], compute);
   return out;
 }
 

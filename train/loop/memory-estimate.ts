@@ -59,13 +59,24 @@ export function measureIterationPeak(config: TrainConfig, method: Method, patch:
   }
 }
 
+export interface PeakExtrapolation {
+  probes: { patch: Shape3; bytes: number }[];
+  /** Peak bytes in use at the configured patch, margin not included. */
+  bytes: number;
+}
+
+/** The probes' peaks and the straight line through them, at the configured patch. */
+export function extrapolatePeak(config: TrainConfig, method: Method, backend: Backend): PeakExtrapolation {
+  const probes = PROBES.map((patch) => ({ patch, bytes: measureIterationPeak(config, method, patch, backend) }));
+  const [small, large] = probes;
+  const perVoxel = (large.bytes - small.bytes) / (voxels(large.patch) - voxels(small.patch));
+  return { probes, bytes: small.bytes + perVoxel * (voxels(config.patch) - voxels(small.patch)) };
+}
+
 /** The estimate for the configured patch, or null on a backend without a bound. */
 export function estimateIterationMemory(config: TrainConfig, method: Method, backend: Backend): MemoryEstimate | null {
   if (backend.memoryLimit === undefined) return null;
-  const [small, large] = PROBES.map((p) => measureIterationPeak(config, method, p, backend));
-  const perVoxel = (large - small) / (voxels(PROBES[1]) - voxels(PROBES[0]));
-  const bytes = MARGIN * (small + perVoxel * (voxels(config.patch) - voxels(PROBES[0])));
-  return { bytes, limit: backend.memoryLimit };
+  return { bytes: MARGIN * extrapolatePeak(config, method, backend).bytes, limit: backend.memoryLimit };
 }
 
 /** Refuses a configuration whose iteration would not fit, naming the estimate and the limit. */
