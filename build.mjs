@@ -2,8 +2,8 @@
 // benchmark as its own bundle, so WGSL and wasm imports resolve the same way everywhere.
 import { build } from 'esbuild';
 import asc from 'assemblyscript/asc';
-import { readdirSync, existsSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, readdirSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 
 const loader = { '.wgsl': 'text', '.wasm': 'binary' };
 const external = ['webgpu', 'uvu', 'uvu/*', 'h5wasm', 'playwright-core', '@tensorflow/*'];
@@ -39,4 +39,10 @@ await Promise.all([
           external: ['webgpu', 'node:*', 'h5wasm'] }),
   build({ ...common, platform: 'node', entryPoints: [...filesIn('test', /\.test\.ts$/), ...filesIn('bench', /\.ts$/)],
           outdir: 'build', outbase: '.', external }),
+  build({ ...common, platform: 'browser', entryPoints: ['web/app/main.ts'], outfile: 'dist/web/app.js',
+          external: ['webgpu', 'node:*', 'h5wasm'] }),
 ]);
+// The browser app's static files beside its bundle, and the shipped models it offers by name (the
+// server lists no folders).
+for (const f of ['index.html', 'style.css']) copyFileSync(join('web/app', f), join('dist/web', f));
+writeFileSync('dist/web/models.json', JSON.stringify(filesIn('models', /\.safetensors$/).map((f) => basename(f))));

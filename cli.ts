@@ -5,6 +5,7 @@ import { metrics, metricsUsage } from './train/cli/metrics.ts';
 import { predict, predictUsage } from './train/cli/predict.ts';
 import { evaluate, evaluateUsage } from './train/cli/evaluate.ts';
 import { experiments, experimentsUsage } from './train/cli/experiments.ts';
+import { serve, serveUsage } from './train/cli/serve.ts';
 import { trainCommand, trainUsage } from './train/cli/train.ts';
 
 const usage = `usage: voxgrad <command> [options]
@@ -14,6 +15,7 @@ const usage = `usage: voxgrad <command> [options]
   metrics    Dice, Jaccard, 95HD, ASD and ASSD of a predicted mask against a label, as medpy computes them
   predict    segment volumes with a checkpoint (sliding window) and write NIfTI masks
   evaluate   segment a dataset's cases and score them against their labels
+  serve      the browser app on this machine: segment and view scans in the page
 
 ${metricsUsage}
 
@@ -23,9 +25,11 @@ ${evaluateUsage}
 
 ${trainUsage}
 
-${experimentsUsage}`;
+${experimentsUsage}
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { train: trainCommand, experiments, demo, metrics, predict, evaluate };
+${serveUsage}`;
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = { train: trainCommand, experiments, demo, metrics, predict, evaluate, serve };
 const [name, ...argv] = process.argv.slice(2);
 const command = commands[name];
 if (!command) {

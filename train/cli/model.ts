@@ -1,36 +1,17 @@
-// Loading a segmentation checkpoint for the CLI. The network's architecture travels in the file's
-// metadata ("config", the VNet options as JSON), so a checkpoint is self-describing; window
-// settings may travel there too ("patch", "stride").
-import { VNet, type VNetOptions } from '../../nn/vnet.ts';
-import { applyCheckpoint, readCheckpoint } from '../../nn/checkpoint.ts';
+// Loading a segmentation checkpoint for the CLI: the file read from disk on the chosen backend, then
+// train/infer/model.ts, which the browser app shares.
+import { readCheckpoint } from '../../nn/checkpoint.ts';
 import { setBackend } from '../../engine/registry.ts';
+import { modelFromCheckpoint, type SegmentationModel } from '../infer/model.ts';
 import type { Shape3 } from '../infer/sliding-window.ts';
 
-export interface LoadedModel {
-  net: VNet;
+export interface LoadedModel extends SegmentationModel {
   backend: string;
-  patch?: Shape3;
-  stride?: Shape3;
 }
 
 export async function loadModel(path: string, backend = 'auto'): Promise<LoadedModel> {
   const chosen = await setBackend(backend);
-  const file = await readCheckpoint(path);
-  const header = file.metadata;
-  if (!header.config) {
-    throw new Error(`${path}: checkpoint has no "config" metadata (the VNet options as JSON), so its architecture is unknown`);
-  }
-  let config: VNetOptions;
-  try {
-    config = JSON.parse(header.config);
-  } catch {
-    throw new Error(`${path}: "config" metadata is not JSON`);
-  }
-  const net = new VNet(config);
-  applyCheckpoint(net, file, path);
-  net.eval();
-  const triple = (key: string) => (header[key] ? (JSON.parse(header[key]) as Shape3) : undefined);
-  return { net, backend: chosen, patch: triple('patch'), stride: triple('stride') };
+  return { ...modelFromCheckpoint(await readCheckpoint(path), path), backend: chosen };
 }
 
 /** "a,b,c" → three positive integers. */

@@ -1,5 +1,6 @@
 // Flags shared by predict and evaluate: backend, window geometry, batching, post-processing.
 import { parseTriple, type LoadedModel } from './model.ts';
+import { windowDefaults } from '../infer/model.ts';
 import type { PredictOptions } from '../infer/predict.ts';
 
 export const windowFlagOptions = {
@@ -21,9 +22,10 @@ export function windowOptions(values: { patch?: string; stride?: string; batch?:
                               model: LoadedModel): PredictOptions {
   const batch = Number(values.batch);
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch ${values.batch}: expected a positive integer`);
+  const defaults = windowDefaults(model);
   return {
-    patch: values.patch ? parseTriple(values.patch, '--patch') : model.patch ?? [112, 112, 80],
-    stride: values.stride ? parseTriple(values.stride, '--stride') : model.stride ?? [18, 18, 4],
+    patch: values.patch ? parseTriple(values.patch, '--patch') : defaults.patch,
+    stride: values.stride ? parseTriple(values.stride, '--stride') : defaults.stride,
     batch, lcc: values.lcc,
   };
 }

@@ -1,0 +1,212 @@
+// The browser app: pick a backend, load a NIfTI volume (file, drop or a bundled case) and optionally
+// its label, segment it with a shipped model or a checkpoint file by the same sliding window as
+// `voxgrad predict`, score it against the label, look at it in three planes, download the mask.
+// Everything runs here; the only requests are for the app's own files.
+import * as vg from '../../index.ts';
+import type { Volume } from '../../train/io/volume.ts';
+import { modelFromCheckpoint, type SegmentationModel } from '../../train/infer/model.ts';
+import { scoreCase } from '../../train/infer/score-cases.ts';
+import { segmentVolume } from './segment.ts';
+import { uncertainty } from './slices.ts';
+import { Viewer } from './viewer.ts';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const say = (text: string) => { $('message').textContent = text; };
+
+interface State {
+  image: Volume | null;
+  label: Volume | null;
+  model: SegmentationModel | null;
+  modelBytes: Uint8Array | null;
+  modelName: string;
+  mask: Uint8Array | null;
+  foreground: Float32Array | null;
+}
+const state: State = { image: null, label: null, model: null, modelBytes: null, modelName: '', mask: null, foreground: null };
+const viewer = new Viewer({ 2: $('axial'), 1: $('coronal'), 0: $('sagittal') });
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: ${r.status} ${r.statusText}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+async function chooseBackend() {
+  const wanted = ($('backend') as HTMLSelectElement).value;
+  let name = wanted;
+  let note = '';
+  if (wanted === 'webgpu' && !('gpu' in navigator)) {
+    name = 'wasm';
+    note = 'this browser has no WebGPU; using WebAssembly. ';
+  }
+  if (name === 'wasm') await vg.setWasmThreads(crossOriginIsolated ? navigator.hardwareConcurrency : 1);
+  try {
+    await vg.setBackend(name);
+  } catch (e) {
+    if (name !== 'webgpu') throw e;
+    note = `WebGPU failed (${(e as Error).message}); using WebAssembly. `;
+    await vg.setBackend('wasm');
+  }
+  const be = vg.getBackend() as vg.Backend & { adapterName?: string; threads?: number };
+  ($('backend') as HTMLSelectElement).value = be.name;
+  $('backend-info').textContent = note + (be.adapterName ? `adapter: ${be.adapterName}` : `${be.threads ?? 1} thread(s)`);
+  // a network lives on one backend: load the model again on the new one
+  if (state.modelBytes) loadModelBytes(state.modelBytes, state.modelName);
+  document.body.dataset.backend = be.name;
+}
+
+function range(data: Float32Array): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of data) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  return [lo, hi];
+}
+
+function showVolume() {
+  const v = state.image!;
+  const [lo, hi] = range(v.data);
+  $('volume-info').textContent = `${v.source}\nshape ${v.shape.join(' × ')}, spacing ${v.spacing.map((s) => s.toFixed(3)).join(' × ')} mm\n` +
+    `intensities ${lo.toPrecision(4)} … ${hi.toPrecision(4)}` + (state.label ? `\nlabel ${state.label.source}` : '');
+  viewer.show(v.data, v.shape, v.spacing);
+  const w = $('window') as HTMLInputElement, l = $('level') as HTMLInputElement;
+  w.value = String(viewer.window.width / Math.max(hi - lo, 1e-6));
+  l.value = String((viewer.window.center - lo) / Math.max(hi - lo, 1e-6));
+  drawOverlays();
+  ($('segment') as HTMLButtonElement).disabled = !state.model;
+}
+
+function drawOverlays() {
+  const opacity = (id: string) => Number(($(`opacity-${id}`) as HTMLInputElement).value);
+  const overlays = [];
+  if (state.label) overlays.push({ data: state.label.data, color: [0, 200, 255] as [number, number, number], opacity: opacity('reference') });
+  if (state.mask) overlays.push({ data: state.mask, color: [255, 60, 60] as [number, number, number], opacity: opacity('prediction') });
+  if (state.foreground) overlays.push({ data: uncertainty(state.foreground), color: [255, 220, 0] as [number, number, number], opacity: opacity('uncertainty') });
+  viewer.setOverlays(overlays);
+}
+
+async function loadImage(bytes: Uint8Array, name: string, asLabel: boolean) {
+  const v = await vg.parseVolume(bytes, name);
+  if (asLabel) {
+    if (!state.image || v.shape.join() !== state.image.shape.join()) {
+      throw new Error(`${name}: the label's shape ${v.shape.join('×')} does not match the image's ${state.image?.shape.join('×') ?? '(no image yet)'}`);
+    }
+    state.label = v;
+  } else {
+    state.image = v;
+    state.label = null;
+    state.mask = null;
+    state.foreground = null;
+    $('metrics').textContent = '';
+    ($('download-mask') as HTMLButtonElement).disabled = true;
+  }
+  showVolume();
+}
+
+function loadModelBytes(bytes: Uint8Array, name: string) {
+  state.model?.net.dispose();
+  state.model = modelFromCheckpoint(vg.decodeSafetensors(bytes), name);
+  state.modelBytes = bytes;
+  state.modelName = name;
+  ($('segment') as HTMLButtonElement).disabled = !state.image;
+  ($('download-model') as HTMLButtonElement).disabled = false;
+}
+
+async function segment() {
+  const progress = $('progress') as HTMLProgressElement;
+  ($('segment') as HTMLButtonElement).disabled = true;
+  const t0 = performance.now();
+  try {
+    const pred = await segmentVolume(state.model!, state.image!, (done, total) => { progress.value = done / total; });
+    state.mask = pred.label;
+    state.foreground = pred.foreground;
+    let text = `${state.modelName} on ${vg.getBackend().name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+    if (state.label) {
+      const s = scoreCase(state.image!.source, pred.label, state.label.data, state.image!.shape, state.image!.spacing);
+      text += `\nDice ${s.dice.toFixed(4)}, Jaccard ${s.jaccard.toFixed(4)}, 95HD ${s.hd95.toFixed(2)} mm, ASD ${s.asd.toFixed(2)} mm`;
+    }
+    $('metrics').textContent = text;
+    ($('download-mask') as HTMLButtonElement).disabled = false;
+    drawOverlays();
+    document.body.dataset.segmented = 'true';
+  } finally {
+    ($('segment') as HTMLButtonElement).disabled = false;
+  }
+}
+
+function download(bytes: Uint8Array, name: string) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([bytes.slice()], { type: 'application/octet-stream' }));
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+/** Runs an action, showing its error on the page (and on the console, where the tests look). */
+const guarded = (f: () => Promise<void> | void) => async () => {
+  say('');
+  try {
+    await f();
+  } catch (e) {
+    say((e as Error).message);
+    console.error(e);
+  }
+};
+
+async function setup() {
+  const models = await (await fetch('models.json')).json() as string[];
+  const select = $('model') as HTMLSelectElement;
+  for (const m of models) select.add(new Option(m, m));
+  const cases = (await (await fetch('data/eval.list')).text()).split('\n').map((s) => s.trim()).filter(Boolean);
+  for (const c of cases) ($('demo') as HTMLSelectElement).add(new Option(c, c));
+
+  $('backend').addEventListener('change', guarded(chooseBackend));
+  $('demo').addEventListener('change', guarded(async () => {
+    const id = ($('demo') as HTMLSelectElement).value;
+    if (!id) return;
+    await loadImage(await fetchBytes(`data/images/${id}`), `images/${id}`, false);
+    await loadImage(await fetchBytes(`data/labels/${id}`), `labels/${id}`, true);
+  }));
+  const fromPicker = (id: string, asLabel: boolean) => $(id).addEventListener('change', guarded(async () => {
+    const f = ($(id) as HTMLInputElement).files?.[0];
+    if (f) await loadImage(new Uint8Array(await f.arrayBuffer()), f.name, asLabel);
+  }));
+  fromPicker('image-file', false);
+  fromPicker('label-file', true);
+  const drop = $('drop');
+  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    void guarded(async () => {
+      const files = [...(e.dataTransfer?.files ?? [])];
+      for (const [i, f] of files.entries()) await loadImage(new Uint8Array(await f.arrayBuffer()), f.name, i > 0);
+    })();
+  });
+  select.addEventListener('change', guarded(async () => loadModelBytes(await fetchBytes(`models/${select.value}`), select.value)));
+  $('model-file').addEventListener('change', guarded(async () => {
+    const f = ($('model-file') as HTMLInputElement).files?.[0];
+    if (f) loadModelBytes(new Uint8Array(await f.arrayBuffer()), f.name);
+  }));
+  $('segment').addEventListener('click', guarded(segment));
+  $('download-mask').addEventListener('click', guarded(async () => {
+    const image = state.image!;
+    const name = image.source.split('/').pop()!.replace(/\.(nii\.gz|nii)$/i, '');
+    download(await vg.encodeNifti({ ...image, data: Float32Array.from(state.mask!) }, 'uint8'), `${name}_mask.nii.gz`);
+  }));
+  $('download-model').addEventListener('click', () => download(state.modelBytes!, state.modelName));
+  for (const id of ['opacity-prediction', 'opacity-reference', 'opacity-uncertainty']) $(id).addEventListener('input', drawOverlays);
+  const windowLevel = () => {
+    if (!state.image) return;
+    const [lo, hi] = range(state.image.data), span = Math.max(hi - lo, 1e-6);
+    viewer.setWindow({ width: Number(($('window') as HTMLInputElement).value) * span,
+                       center: lo + Number(($('level') as HTMLInputElement).value) * span });
+  };
+  $('window').addEventListener('input', windowLevel);
+  $('level').addEventListener('input', windowLevel);
+
+  await chooseBackend();
+  if (models.length) loadModelBytes(await fetchBytes(`models/${models[0]}`), models[0]);
+  document.body.dataset.ready = 'true';
+}
+
+void guarded(setup)();

@@ -1,0 +1,104 @@
+// The static server behind `voxgrad serve`: the built app and the folders it reads (shipped models,
+// bundled cases), nothing else. WebAssembly threads need cross-origin isolation, so every response
+// carries COOP/COEP; the content security policy keeps the page from reaching any other origin.
+// Requests are bounded: GET and HEAD only, short URLs, small headers, timeouts, regular files of known
+// types inside a mounted folder after decoding and resolving links.
+import { createReadStream, realpathSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, resolve, sep } from 'node:path';
+
+/** URL prefix ("/", "/models/") → folder on disk. The longest matching prefix wins. */
+export type Mounts = Record<string, string>;
+
+const MAX_URL = 2048;
+const MAX_HEADER_BYTES = 8192;
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.safetensors': 'application/octet-stream',
+  '.gz': 'application/octet-stream',
+  '.nii': 'application/octet-stream',
+  '.list': 'text/plain; charset=utf-8',
+};
+
+const SECURITY_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; " +
+    "connect-src 'self'; img-src 'self' blob: data:; style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'",
+  'referrer-policy': 'no-referrer',
+};
+
+function refuse(res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}) {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra });
+  res.end(`${status} ${message}\n`);
+}
+
+/** The file a decoded path names inside one of the mounts, or null where it names none. */
+function locate(mounts: [string, string][], path: string): string | null {
+  for (const [prefix, root] of mounts) {
+    if (!path.startsWith(prefix)) continue;
+    const rest = path.slice(prefix.length) || 'index.html';
+    const file = resolve(root, rest);
+    if (!file.startsWith(root + sep)) return null;
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      return null;
+    }
+    // a link inside the folder may point anywhere: what counts is where it lands
+    if (!real.startsWith(root + sep) || !statSync(real).isFile()) return null;
+    return real;
+  }
+  return null;
+}
+
+function handle(mounts: [string, string][], req: IncomingMessage, res: ServerResponse) {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'only GET and HEAD', { allow: 'GET, HEAD' });
+  const raw = req.url ?? '';
+  if (raw.length > MAX_URL) return refuse(res, 414, 'URL too long');
+  if (!raw.startsWith('/') || raw.startsWith('//')) return refuse(res, 400, 'bad path');
+  let path: string;
+  try {
+    path = decodeURIComponent(raw.split(/[?#]/)[0]);
+  } catch {
+    return refuse(res, 400, 'bad escape in path');
+  }
+  // decoded, the path must still be a plain relative walk: no dot segments, backslashes, NULs or empty segments
+  const segments = path.slice(1).split('/');
+  if (/[\\\0]/.test(path) || segments.some((s, i) => s === '..' || s === '.' || (s === '' && i < segments.length - 1))) {
+    return refuse(res, 403, 'path outside the app');
+  }
+  const file = locate(mounts, path.endsWith('/') ? `${path}index.html` : path);
+  const type = file && TYPES[extname(file)];
+  if (!file || !type) return refuse(res, 404, 'not found');
+  const size = statSync(file).size;
+  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': String(size), 'cache-control': 'no-cache' });
+  if (req.method === 'HEAD') return res.end();
+  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+}
+
+/** A server for the mounts, not yet listening. */
+export function createAppServer(mounts: Mounts): Server {
+  const list = Object.entries(mounts)
+    .map(([prefix, dir]) => [prefix, realpathSync(resolve(dir))] as [string, string])
+    .sort((a, b) => b[0].length - a[0].length);
+  for (const [prefix] of list) {
+    if (!prefix.startsWith('/') || !prefix.endsWith('/')) throw new Error(`mount "${prefix}": a prefix starts and ends with "/"`);
+  }
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 },
+                              (req, res) => handle(list, req, res));
+  server.keepAliveTimeout = 5_000;
+  server.maxConnections = 64;
+  return server;
+}
