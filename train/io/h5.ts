@@ -56,8 +56,12 @@ export async function parseH5(bytes: Uint8Array, file: string, names: readonly s
       out[name] = { data, shape: shape as [number, number, number], spacing, affine: spacingAffine(spacing), sformCode: 0, qformCode: 0, source: `${file}:${name}` };
     }
     return out;
+  } catch (e) {
+    // a damaged file can fail anywhere inside the library (listing links, reading a shape): one message
+    if (e instanceof FileFormatError) throw e;
+    throw new FileFormatError(file, `HDF5 cannot read it: ${hdf5Problem(e)}`);
   } finally {
-    f?.close();
+    try { f?.close(); } catch { /* closing a damaged file may fail too; the error above is the one to report */ }
     FS.unlink(path);
   }
 }
