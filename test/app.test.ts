@@ -15,7 +15,7 @@ import { repoRoot } from './helpers/fixtures.ts';
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
-const CASE = 'hippocampus_092.nii.gz', MODEL = 'hippocampus-ugmcl.safetensors';
+const CASE = 'hippocampus_092.nii.gz', MODEL = 'hippocampus-ugmcl-l16-s0.safetensors';
 const dir = mkdtempSync(join(tmpdir(), 'voxgrad-app-'));
 const shots = join(repoRoot, 'test-output');
 

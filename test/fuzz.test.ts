@@ -64,7 +64,7 @@ interface Target { name: string; bytes: Uint8Array; header: number; fields?: Fie
 
 const niftiGz = readFileSync(`${repoRoot}data/hippocampus/images/hippocampus_092.nii.gz`);
 const labelGz = readFileSync(`${repoRoot}data/hippocampus/labels/hippocampus_092.nii.gz`);
-const model = readFileSync(`${repoRoot}models/hippocampus-ugmcl.safetensors`);
+const model = readFileSync(`${repoRoot}models/hippocampus-ugmcl-l16-s0.safetensors`);
 const modelHeader = 8 + Number(new DataView(model.buffer, model.byteOffset).getBigUint64(0, true));
 const volume = (name: string) => (b: Uint8Array) => vg.parseVolume(b, name);
 
