@@ -3,7 +3,10 @@
 // whose message names the file, within a second, never with a bare RangeError/TypeError or a hang.
 // VOXGRAD_FUZZ_CASES=N (default 2400 in all) sets the count; VOXGRAD_FUZZ_SEED the generator's seed.
 //   VOXGRAD_FUZZ_CASES=100000 node node_modules/uvu/bin.js build/test '^fuzz.test.js$'
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -62,9 +65,11 @@ function mutate(src: Uint8Array, header: number, fields: Field[] = []): Uint8Arr
 
 interface Target { name: string; bytes: Uint8Array; header: number; fields?: Field[]; share: number; load: (b: Uint8Array) => Promise<unknown> }
 
-const niftiGz = readFileSync(`${repoRoot}data/hippocampus/images/hippocampus_092.nii.gz`);
-const labelGz = readFileSync(`${repoRoot}data/hippocampus/labels/hippocampus_092.nii.gz`);
-const model = readFileSync(`${repoRoot}models/hippocampus-ugmcl-l16-s0.safetensors`);
+// plain Uint8Arrays, not Buffers: Buffer.slice is a view, and a mutation must never reach the source
+const read = (path: string) => new Uint8Array(readFileSync(path));
+const niftiGz = read(`${repoRoot}data/hippocampus/images/hippocampus_092.nii.gz`);
+const labelGz = read(`${repoRoot}data/hippocampus/labels/hippocampus_092.nii.gz`);
+const model = read(`${repoRoot}models/hippocampus-ugmcl-l16-s0.safetensors`);
 const modelHeader = 8 + Number(new DataView(model.buffer, model.byteOffset).getBigUint64(0, true));
 const volume = (name: string) => (b: Uint8Array) => vg.parseVolume(b, name);
 
@@ -74,8 +79,8 @@ function targets(): Target[] {
     { name: 'image.nii', bytes: new Uint8Array(gunzipSync(niftiGz)), header: 352, fields: NIFTI_FIELDS, share: 0.3, load: volume('image.nii') },
     { name: 'image.nii.gz', bytes: niftiGz, header: 64, share: 0.15, load: volume('image.nii.gz') },
     { name: 'label.nii', bytes: new Uint8Array(gunzipSync(labelGz)), header: 352, fields: NIFTI_FIELDS, share: 0.15, load: volume('label.nii') },
-    { name: 'volume.nrrd', bytes: readFileSync(`${repoRoot}test/fixtures/volumes/int16-raw.nrrd`), header: 200, share: 0.15, load: volume('volume.nrrd') },
-    { name: 'mri_norm2.h5', bytes: readFileSync(`${shared}/la/cases/MFTDVMBWFNQ3F5KHBRDR/mri_norm2.h5`), header: 4096, share: 0.05,
+    { name: 'volume.nrrd', bytes: read(`${repoRoot}test/fixtures/volumes/int16-raw.nrrd`), header: 200, share: 0.15, load: volume('volume.nrrd') },
+    { name: 'mri_norm2.h5', bytes: read(`${shared}/la/cases/MFTDVMBWFNQ3F5KHBRDR/mri_norm2.h5`), header: 4096, share: 0.05,
       load: volume('mri_norm2.h5') },
     { name: 'model.safetensors', bytes: model, header: modelHeader, share: 0.2,
       load: async (b) => modelFromCheckpoint(vg.decodeSafetensors(b, 'model.safetensors'), 'model.safetensors').net.dispose() },
@@ -93,6 +98,7 @@ test(`${TOTAL} mutated files: each loads or fails with one clear error naming th
   const problems: string[] = [];
   const tally = new Map<string, { loaded: number; refused: number }>();
   for (const t of list) {
+    const original = t.bytes.slice();
     const count = Math.round(TOTAL * t.share);
     const row = { loaded: 0, refused: 0 };
     tally.set(t.name, row);
@@ -113,9 +119,39 @@ test(`${TOTAL} mutated files: each loads or fails with one clear error naming th
       const ms = performance.now() - t0;
       if (ms > 1000) problems.push(`${t.name} case ${i}: took ${ms.toFixed(0)} ms`);
     }
+    assert.ok(t.bytes.every((b, i) => b === original[i]), `${t.name}: the source bytes stayed as read`);
   }
   console.log(`\n  fuzz: ${[...tally].map(([n, r]) => `${n} ${r.loaded} loaded / ${r.refused} refused`).join('; ')}`);
   assert.equal(problems.slice(0, 20), [], `${problems.length} problem case(s)`);
+});
+
+const CLI_CASES = Number(process.env.VOXGRAD_FUZZ_CLI_CASES ?? 24);
+
+test(`voxgrad metrics and predict on ${CLI_CASES} mutated files each: success, or exit 1 ending in one line naming the file`, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'voxgrad-fuzz-'));
+  const label = join(dir, 'label.nii.gz');
+  writeFileSync(label, labelGz);
+  const problems: string[] = [];
+  const check = (what: string, file: string, args: string[]) => {
+    const r = spawnSync(process.execPath, [`${repoRoot}dist/cli.js`, ...args], { encoding: 'utf8', timeout: 60_000 });
+    const lines = r.stderr.trim().split('\n').filter(Boolean);
+    if (r.status === 0) return;
+    if (r.status !== 1 || r.signal) problems.push(`${what}: status ${r.status} signal ${r.signal}`);
+    // progress lines may come first; the error is the last line, names the file, and no stack follows
+    else if (!lines.at(-1)?.startsWith('voxgrad ') || !lines.at(-1)!.includes(file) || /\n\s+at /.test(r.stderr)) {
+      problems.push(`${what}: ${r.stderr.slice(0, 300)}`);
+    }
+  };
+  for (let i = 0; i < CLI_CASES; i++) {
+    const pred = join(dir, `pred-${i}.nii`);
+    writeFileSync(pred, mutate(new Uint8Array(gunzipSync(labelGz)), 352, NIFTI_FIELDS));
+    check(`metrics case ${i}`, pred, ['metrics', '--pred', pred, '--label', label]);
+    const image = join(dir, `image-${i}.nii`);
+    writeFileSync(image, mutate(new Uint8Array(gunzipSync(niftiGz)), 352, NIFTI_FIELDS));
+    check(`predict case ${i}`, image, ['predict', '--checkpoint', `${repoRoot}models/hippocampus-ugmcl-l16-s0.safetensors`,
+                                       '--input', image, '--out', join(dir, `out-${i}`), '--backend', 'wasm']);
+  }
+  assert.equal(problems, []);
 });
 
 test.run();

@@ -24,11 +24,34 @@ export function modelFromCheckpoint(file: SafeFile, source: string): Segmentatio
   } catch {
     throw new Error(`${source}: "config" metadata is not JSON`);
   }
-  const net = new VNet(config);
-  applyCheckpoint(net, file, source);
+  const triple = (key: string): Shape3 | undefined => {
+    if (!header[key]) return undefined;
+    let v: unknown;
+    try {
+      v = JSON.parse(header[key]);
+    } catch {
+      v = null;
+    }
+    if (!Array.isArray(v) || v.length !== 3 || v.some((n) => !Number.isInteger(n) || n < 1)) {
+      throw new Error(`${source}: "${key}" metadata is not three positive integers: ${header[key].slice(0, 60)}`);
+    }
+    return v as Shape3;
+  };
+  const patch = triple('patch'), stride = triple('stride');
+  let net: VNet;
+  try {
+    net = new VNet(config);
+  } catch (e) {
+    throw new Error(`${source}: "config" metadata does not describe a V-Net: ${(e as Error).message.replace(/^voxgrad: /, '')}`);
+  }
+  try {
+    applyCheckpoint(net, file, source);
+  } catch (e) {
+    net.dispose();
+    throw e;
+  }
   net.eval();
-  const triple = (key: string) => (header[key] ? (JSON.parse(header[key]) as Shape3) : undefined);
-  return { net, patch: triple('patch'), stride: triple('stride') };
+  return { net, patch, stride };
 }
 
 /** The window a model segments with: its checkpoint's, else the LA setting of the papers. */

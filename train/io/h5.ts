@@ -35,9 +35,9 @@ export async function parseH5(bytes: Uint8Array, file: string, names: readonly s
   if (!hasSignature(bytes)) throw new FileFormatError(file, 'not an HDF5 file (no HDF5 signature)');
   const { h5wasm, FS } = await library();
   const path = `/voxgrad-${opened++}.h5`;
-  FS.writeFile(path, bytes);
   let f: InstanceType<typeof h5wasm.File> | null = null;
   try {
+    FS.writeFile(path, bytes);
     try { f = new h5wasm.File(path, 'r'); } catch (e) { throw new FileFormatError(file, `HDF5 cannot open it: ${hdf5Problem(e)}`); }
     const present = f.keys();
     const out: Record<string, Volume> = {};
@@ -57,11 +57,13 @@ export async function parseH5(bytes: Uint8Array, file: string, names: readonly s
     }
     return out;
   } catch (e) {
-    // a damaged file can fail anywhere inside the library (listing links, reading a shape): one message
+    // A damaged file can fail anywhere inside the library (listing links, reading a shape), and some
+    // damage makes the C library itself fault (a WebAssembly RuntimeError): one message either way.
     if (e instanceof FileFormatError) throw e;
     throw new FileFormatError(file, `HDF5 cannot read it: ${hdf5Problem(e)}`);
   } finally {
-    try { f?.close(); } catch { /* closing a damaged file may fail too; the error above is the one to report */ }
-    FS.unlink(path);
+    // closing or removing after such a fault may fail too; the error above is the one to report
+    try { f?.close(); } catch { /* see above */ }
+    try { FS.unlink(path); } catch { /* see above */ }
   }
 }
