@@ -2,19 +2,17 @@
 // playwright-core loads a bundled case, segments it with a shipped model on each backend, and the
 // downloaded mask must equal `voxgrad predict`'s for the same case and checkpoint; the page may log no
 // error and request nothing outside its origin. A screenshot with the overlay goes to test-output/.
-// Without chromium the test is reported and skipped, except under CI=true, where it fails.
+// Without chromium the test is reported and skipped, except under CI=true (test/helpers/chromium.ts).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../index.ts';
+import { CHROMIUM, CHROMIUM_ARGS, haveChromium } from './helpers/chromium.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
 const CASE = 'hippocampus_092.nii.gz', MODEL = 'hippocampus-ugmcl-l16-s0.safetensors';
 const dir = mkdtempSync(join(tmpdir(), 'voxgrad-app-'));
 const shots = join(repoRoot, 'test-output');
@@ -41,11 +39,7 @@ async function cliMask(backend: string): Promise<Float32Array> {
 }
 
 test('the app segments a bundled case on wasm and on webgpu as voxgrad predict does', async () => {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI === 'true') assert.unreachable(`${CHROMIUM} is missing (apt-get install chromium)`);
-    console.warn(`\n  ${CHROMIUM} missing: app test skipped (apt-get install chromium)`);
-    return;
-  }
+  if (!haveChromium('app test')) return;
   const { child, url } = await startServer();
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });

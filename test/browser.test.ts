@@ -5,20 +5,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vg from '../index.ts';
 import { convCheck, type ConvCheckResult } from '../web/conv-check.ts';
+import { createAppServer } from '../web/server.ts';
 import { assertClose } from './helpers/compare.ts';
+import { CHROMIUM, CHROMIUM_ARGS, haveChromium } from './helpers/chromium.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-// From ../shared/docs/webgpu-on-cpu.md: WebGPU on, and nothing that reaches for the network.
-const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
 
 function buildPage(dir: string) {
   execFileSync(join(repoRoot, 'node_modules/.bin/esbuild'), [
@@ -29,11 +26,7 @@ function buildPage(dir: string) {
 }
 
 async function runInChromium(dir: string): Promise<ConvCheckResult> {
-  const server = createServer((req, res) => {
-    const file = join(dir, req.url === '/' ? 'index.html' : (req.url ?? '').slice(1));
-    if (!file.startsWith(dir) || !existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/html' }).end(readFileSync(file));
-  });
+  const server = createAppServer({ '/': dir });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
@@ -59,11 +52,7 @@ async function runInChromium(dir: string): Promise<ConvCheckResult> {
 }
 
 test('conv3d forward and backward on WebGPU in headless Chromium match Node', async () => {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI === 'true') assert.unreachable(`${CHROMIUM} is missing (apt-get install chromium)`);
-    console.warn(`\n  ${CHROMIUM} missing: browser test skipped (apt-get install chromium)`);
-    return;
-  }
+  if (!haveChromium('browser test')) return;
   const dir = mkdtempSync(join(tmpdir(), 'voxgrad-browser-'));
   try {
     buildPage(dir);

@@ -43,8 +43,8 @@ function refuse(res: ServerResponse, status: number, message: string, extra: Rec
   res.end(`${status} ${message}\n`);
 }
 
-/** The file a decoded path names inside one of the mounts, or null where it names none. */
-function locate(mounts: [string, string][], path: string): string | null {
+/** The file a decoded path names inside one of the mounts, with its size, or null where it names none. */
+function locate(mounts: [string, string][], path: string): { file: string; size: number } | null {
   for (const [prefix, root] of mounts) {
     if (!path.startsWith(prefix)) continue;
     const rest = path.slice(prefix.length) || 'index.html';
@@ -57,8 +57,9 @@ function locate(mounts: [string, string][], path: string): string | null {
       return null;
     }
     // a link inside the folder may point anywhere: what counts is where it lands
-    if (!real.startsWith(root + sep) || !statSync(real).isFile()) return null;
-    return real;
+    if (!real.startsWith(root + sep)) return null;
+    const stat = statSync(real);
+    return stat.isFile() ? { file: real, size: stat.size } : null;
   }
   return null;
 }
@@ -79,13 +80,12 @@ function handle(mounts: [string, string][], req: IncomingMessage, res: ServerRes
   if (/[\\\0]/.test(path) || segments.some((s, i) => s === '..' || s === '.' || (s === '' && i < segments.length - 1))) {
     return refuse(res, 403, 'path outside the app');
   }
-  const file = locate(mounts, path.endsWith('/') ? `${path}index.html` : path);
-  const type = file && TYPES[extname(file)];
-  if (!file || !type) return refuse(res, 404, 'not found');
-  const size = statSync(file).size;
-  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': String(size), 'cache-control': 'no-cache' });
+  const found = locate(mounts, path.endsWith('/') ? `${path}index.html` : path);
+  const type = found && TYPES[extname(found.file)];
+  if (!found || !type) return refuse(res, 404, 'not found');
+  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': String(found.size), 'cache-control': 'no-cache' });
   if (req.method === 'HEAD') return res.end();
-  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  createReadStream(found.file).on('error', () => res.destroy()).pipe(res);
 }
 
 /** A server for the mounts, not yet listening. */

@@ -7,20 +7,18 @@ import type { Backend } from '../../engine/backend.ts';
 import { scope } from '../../engine/memory.ts';
 import { tensor } from '../../engine/ops/create.ts';
 import { Generator } from '../../engine/random.ts';
-import { VNet } from '../../nn/vnet.ts';
 import { GeneratorDraws } from '../draws.ts';
 import type { Method } from '../methods/method.ts';
 import type { Shape3, TrainConfig } from './config.ts';
+import { createNetworks } from './networks.ts';
 
 /**
  * Held bytes beyond the extrapolation's, for what small probes cannot show (larger kernel scratch,
  * gaps in the heap): the line gave 2.75 GiB for configs/la-16.json, measured 3.09 in use, 3.26 held.
  */
-const MARGIN = 1.2;
+export const ESTIMATE_MARGIN = 1.2;
 /** Small enough to take seconds, large enough that the deepest stage keeps 8 voxels per sample. */
 const PROBES: Shape3[] = [[32, 32, 32], [64, 32, 32]];
-
-export { MARGIN as ESTIMATE_MARGIN };
 
 export interface MemoryEstimate {
   /** Estimated peak bytes of one iteration at the configured patch. */
@@ -36,11 +34,7 @@ const voxels = (p: Shape3) => p[0] * p[1] * p[2];
 export function measureIterationPeak(config: TrainConfig, method: Method, patch: Shape3, backend: Backend): number {
   const base = backend.memory().live;
   backend.resetMemoryPeaks();
-  const net = { nChannels: 1, nClasses: 2, nFilters: config.model.nFilters, normalization: config.model.normalization,
-                hasDropout: true, heads: 'seg+sdm' as const };
-  const student = new VNet({ ...net, seed: 0 });
-  student.checkpointBlocks = config.model.checkpoint ?? false;
-  const teacher = method.teacher ? new VNet({ ...net, seed: 1 }) : null;
+  const { student, teacher } = createNetworks(config, method.teacher);
   const g = new Generator(0);
   const nLabeled = config.batch.labeled, n = nLabeled + (method.unlabeled ? config.batch.unlabeled : 0);
   const vol = voxels(patch);
@@ -79,7 +73,7 @@ export function extrapolatePeak(config: TrainConfig, method: Method, backend: Ba
 /** The estimate for the configured patch, or null on a backend without a bound. */
 export function estimateIterationMemory(config: TrainConfig, method: Method, backend: Backend): MemoryEstimate | null {
   if (backend.memoryLimit === undefined) return null;
-  return { bytes: MARGIN * extrapolatePeak(config, method, backend).bytes, limit: backend.memoryLimit };
+  return { bytes: ESTIMATE_MARGIN * extrapolatePeak(config, method, backend).bytes, limit: backend.memoryLimit };
 }
 
 /** Refuses a configuration whose iteration would not fit, naming the estimate and the limit. */

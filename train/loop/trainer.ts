@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { Generator } from '../../engine/random.ts';
 import { getBackend } from '../../engine/registry.ts';
 import { saveCheckpoint } from '../../nn/checkpoint.ts';
-import { VNet } from '../../nn/vnet.ts';
 import { openDataset } from '../data/dataset.ts';
 import { readList } from '../data/list.ts';
 import { TwoStreamBatchSampler } from '../data/sampler.ts';
@@ -19,6 +18,7 @@ import { loadCases, makeBatch, type TrainCase } from './batches.ts';
 import type { TrainConfig } from './config.ts';
 import { loadTrainingState, modelMetadata, saveTrainingState, type TrainingParts } from './training-state.ts';
 import { checkIterationMemory } from './memory-estimate.ts';
+import { createNetworks } from './networks.ts';
 import { NonFiniteLossError, trainingStep } from './step.ts';
 import { validate } from './validate.ts';
 import type { IterationRecord, ValidationRecord } from '../report/curves-svg.ts';
@@ -93,11 +93,7 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
     ? await readCases(config, d.validation, config.validation.maxCases || null, 'validation', emit)
     : [];
 
-  const netOptions = { nChannels: 1, nClasses: 2, nFilters: config.model.nFilters, normalization: config.model.normalization,
-                       hasDropout: true, heads: 'seg+sdm' as const };
-  const student = new VNet({ ...netOptions, seed: config.seed });
-  const teacher = method.teacher ? new VNet({ ...netOptions, seed: config.seed + 1 }) : null;
-  student.checkpointBlocks = config.model.checkpoint ?? false;
+  const { student, teacher } = createNetworks(config, method.teacher);
   const parts: TrainingParts = {
     config, student, teacher,
     sgd: new Sgd(student.namedParameters(), { momentum: config.optimizer.momentum, weightDecay: config.optimizer.weightDecay }),

@@ -20,9 +20,12 @@ interface State {
   modelBytes: Uint8Array | null;
   modelName: string;
   mask: Uint8Array | null;
-  foreground: Float32Array | null;
+  /** The image's intensity range, for the window/level sliders. */
+  range: [number, number];
+  /** The prediction's uncertainty map (binary entropy of the foreground probability), for its overlay. */
+  uncertainty: Float32Array | null;
 }
-const state: State = { image: null, label: null, model: null, modelBytes: null, modelName: '', mask: null, foreground: null };
+const state: State = { image: null, label: null, model: null, modelBytes: null, modelName: '', mask: null, range: [0, 1], uncertainty: null };
 const viewer = new Viewer({ 2: $('axial'), 1: $('coronal'), 0: $('sagittal') });
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
@@ -63,7 +66,7 @@ function range(data: Float32Array): [number, number] {
 
 function showVolume() {
   const v = state.image!;
-  const [lo, hi] = range(v.data);
+  const [lo, hi] = state.range;
   $('volume-info').textContent = `${v.source}\nshape ${v.shape.join(' × ')}, spacing ${v.spacing.map((s) => s.toFixed(3)).join(' × ')} mm\n` +
     `intensities ${lo.toPrecision(4)} … ${hi.toPrecision(4)}` + (state.label ? `\nlabel ${state.label.source}` : '');
   viewer.show(v.data, v.shape, v.spacing);
@@ -79,7 +82,7 @@ function drawOverlays() {
   const overlays = [];
   if (state.label) overlays.push({ data: state.label.data, color: [0, 200, 255] as [number, number, number], opacity: opacity('reference') });
   if (state.mask) overlays.push({ data: state.mask, color: [255, 60, 60] as [number, number, number], opacity: opacity('prediction') });
-  if (state.foreground) overlays.push({ data: uncertainty(state.foreground), color: [255, 220, 0] as [number, number, number], opacity: opacity('uncertainty') });
+  if (state.uncertainty) overlays.push({ data: state.uncertainty, color: [255, 220, 0] as [number, number, number], opacity: opacity('uncertainty') });
   viewer.setOverlays(overlays);
 }
 
@@ -92,9 +95,10 @@ async function loadImage(bytes: Uint8Array, name: string, asLabel: boolean) {
     state.label = v;
   } else {
     state.image = v;
+    state.range = range(v.data);
     state.label = null;
     state.mask = null;
-    state.foreground = null;
+    state.uncertainty = null;
     $('metrics').textContent = '';
     ($('download-mask') as HTMLButtonElement).disabled = true;
   }
@@ -117,7 +121,7 @@ async function segment() {
   try {
     const pred = await segmentVolume(state.model!, state.image!, (done, total) => { progress.value = done / total; });
     state.mask = pred.label;
-    state.foreground = pred.foreground;
+    state.uncertainty = uncertainty(pred.foreground);
     let text = `${state.modelName} on ${vg.getBackend().name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`;
     if (state.label) {
       const s = scoreCase(state.image!.source, pred.label, state.label.data, state.image!.shape, state.image!.spacing);
@@ -197,7 +201,7 @@ async function setup() {
   for (const id of ['opacity-prediction', 'opacity-reference', 'opacity-uncertainty']) $(id).addEventListener('input', drawOverlays);
   const windowLevel = () => {
     if (!state.image) return;
-    const [lo, hi] = range(state.image.data), span = Math.max(hi - lo, 1e-6);
+    const [lo, hi] = state.range, span = Math.max(hi - lo, 1e-6);
     viewer.setWindow({ width: Number(($('window') as HTMLInputElement).value) * span,
                        center: lo + Number(($('level') as HTMLInputElement).value) * span });
   };

@@ -49,7 +49,7 @@ export const evenOffsets = (count: number, step: number) => Uint32Array.from({ l
 export function withTables(dev: Device, arrays: Uint32Array[], fn: (tables: number[]) => void) {
   const tables = arrays.map((a) => dev.table(a));
   fn(tables);
-  tables.forEach((t, i) => dev.release(t));
+  for (const t of tables) dev.release(t);
 }
 
 /** Floats past the frames: kernels that read whole vectors run up to 7 floats past a row's end. */
