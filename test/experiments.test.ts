@@ -103,8 +103,8 @@ test('the report shows each method\'s results and the paired comparison computed
   const md = readFileSync(join(dir, 'paired', 'RESULTS.md'), 'utf8');
   const read = (n: string) => JSON.parse(readFileSync(join(dir, 'paired', 'results', `${n}-s0.json`), 'utf8'));
   const a = read('tiny'), b = read('tiny-sup');
-  assert.match(md, `| UG-MCL | 4 / 4 | 0 | ${(100 * a.validation.mean.dice).toFixed(2)} | ${(100 * a.validation.mean.jaccard).toFixed(2)} |`);
-  assert.match(md, `| Supervised (labelled only) | 4 / 0 | 0 | ${(100 * b.validation.mean.dice).toFixed(2)} |`);
+  assert.match(md, `| UG-MCL | tiny | 4 / 4 | 0 | ${(100 * a.validation.mean.dice).toFixed(2)} | ${(100 * a.validation.mean.jaccard).toFixed(2)} |`);
+  assert.match(md, `| Supervised (labelled only) | tiny-sup | 4 / 0 | 0 | ${(100 * b.validation.mean.dice).toFixed(2)} |`);
   const d = a.validation.perCase.map((c: { dice: number }, i: number) => c.dice - b.validation.perCase[i].dice);
   const better = d.filter((v: number) => v > 0).length, worse = d.filter((v: number) => v < 0).length;
   const fmt = (p: number) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
@@ -112,7 +112,7 @@ test('the report shows each method\'s results and the paired comparison computed
   assert.match(md, `| seed 0 | ${delta} | ${better} / ${worse} / ${d.length - better - worse} | ${fmt(signTestP(better, better + worse))} | ${fmt(wilcoxon(d).p)}`);
   assert.match(md, /\*\*tiny's mean Dice is (higher|lower|equal) than tiny-sup's\*\*/);
   const svg = readFileSync(join(dir, 'paired', 'results', 'hippocampus.svg'), 'utf8');
-  assert.match(svg, 'data-series="sup s0"');
+  assert.match(svg, 'data-series="tiny-sup"');
   assert.match(svg, 'uncertainty mask keeps');
   assert.match(md, '| UG-MCL (16/64) | 90.16 | 82.18 | 6.50 | 1.98 | ' + (100 * a.validation.mean.dice).toFixed(2) + ' |');
 });
@@ -123,6 +123,9 @@ const bad: [string, Record<string, unknown>, RegExp][] = [
   ['repeated run', { runs: [{ config: '../tiny.json', seeds: [0, 0] }] }, /"runs\[0\]\.seeds" repeats the run tiny-s0/],
   ['missing config', { runs: [{ config: '../nope.json', seeds: [0] }] }, /nope\.json: cannot read the config/],
   ['unknown comparison', { compare: [['tiny', 'other']] }, /"compare" must be pairs of planned config names \(tiny\)/],
+  ['unknown label-rate group', { labelRates: [['tiny', 'other']] }, /"labelRates" must be lines \(arrays\) of planned config names \(tiny\)/],
+  ['unknown ablation reference', { ablations: { reference: 'other', groups: ['tiny'] } }, /"ablations\.reference" must be a planned config name/],
+  ['empty ablations', { ablations: { reference: 'tiny', groups: [] } }, /"ablations\.groups" must be a non-empty array/],
   ['misspelt field', { thread: 2 }, /"thread" is not a known field/],
   ['missing paper table', { paper: 'nope.json' }, /"paper" names .*nope\.json, which does not exist/],
 ];

@@ -3,7 +3,8 @@
 // are relative to its folder; results, logs and unfinished runs live beside it.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadConfig, type TrainConfig } from '../loop/config.ts';
+import { loadConfig } from '../loop/config-file.ts';
+import type { TrainConfig } from '../loop/config.ts';
 import { ConfigError, Fields } from '../loop/config-fields.ts';
 
 export interface PlannedRun {
@@ -25,6 +26,11 @@ export interface Plan {
   runs: PlannedRun[];
   /** [semi-supervised group, supervised group] pairs for paired per-case comparisons. */
   compare: [string, string][];
+  /** Label-rate lines: each the groups of one method at increasing labelled counts; the first line is
+   *  the baseline the others are paired with at each count. */
+  labelRates: string[][];
+  /** Variants of a reference group, each compared case by case with it. */
+  ablations?: { reference: string; groups: string[] };
   /** The report, and the paper's table it quotes beside ours. */
   report: string;
   paper: string;
@@ -43,7 +49,7 @@ export function loadPlan(path: string): Plan {
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${path}: must hold a JSON object`);
   const f = new Fields(path, json as Record<string, unknown>);
-  f.only(['comment', 'backend', 'threads', 'runs', 'compare', 'report', 'paper']);
+  f.only(['comment', 'backend', 'threads', 'runs', 'compare', 'labelRates', 'ablations', 'report', 'paper']);
   const dir = dirname(resolve(path));
   const runs: PlannedRun[] = [];
   const list = (json as Record<string, unknown>).runs;
@@ -70,10 +76,25 @@ export function loadPlan(path: string): Plan {
   if (!Array.isArray(compare) || compare.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((g) => !groups.has(g)))) {
     f.fail('compare', `must be pairs of planned config names (${[...groups].join(', ')})`);
   }
+  const known = (g: unknown) => typeof g === 'string' && groups.has(g);
+  const labelRates = ((json as { labelRates?: unknown }).labelRates ?? []) as string[][];
+  if (!Array.isArray(labelRates) || labelRates.some((l) => !Array.isArray(l) || !l.length || !l.every(known))) {
+    f.fail('labelRates', `must be lines (arrays) of planned config names (${[...groups].join(', ')})`);
+  }
+  const ablations = (json as { ablations?: { reference?: unknown; groups?: unknown } }).ablations;
+  if (ablations !== undefined) {
+    const a = f.section('ablations');
+    a.only(['comment', 'reference', 'groups']);
+    if (!known(ablations.reference)) a.fail('reference', `must be a planned config name (${[...groups].join(', ')})`);
+    if (!Array.isArray(ablations.groups) || !ablations.groups.length || !ablations.groups.every(known)) {
+      a.fail('groups', 'must be a non-empty array of planned config names');
+    }
+  }
   const paper = join(dir, f.string('paper'));
   if (!existsSync(paper)) f.fail('paper', `names ${paper}, which does not exist (the paper's table the report quotes)`);
   return {
-    file: path, dir, runs, compare, paper,
+    file: path, dir, runs, compare, labelRates, paper,
+    ablations: ablations as Plan['ablations'],
     backend: f.string('backend', 'wasm'),
     threads: f.number('threads', 2, { int: true, min: 1 }),
     report: join(dir, f.string('report')),

@@ -5,17 +5,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { basename, dirname, join, relative } from 'node:path';
 import { parseList } from '../data/list.ts';
 import { METRIC_KEYS } from '../infer/score-cases.ts';
+import { caseDice, caseIds, commonSeeds, pairedStats } from './paired.ts';
 import { datasetFigureSvg, type MaskTrace } from './report-figures.ts';
+import { METHOD_LABEL, pairedCells, pm } from './report-format.ts';
+import { ablationSection, labelRateFigure, labelRateSection } from './report-studies.ts';
 import { logsDir, resultsDir, type Plan } from './plan.ts';
 import type { RunResults } from './run.ts';
-import { mean, signTestP, std, wilcoxon } from './stats.ts';
+import { mean } from './stats.ts';
 
 interface PaperRow { method: string; label: string; labelled: number; unlabelled: number; dice: number; jaccard: number; hd95: number; asd: number }
 interface Paper { source: string; setting: Record<string, string | number>; rows: PaperRow[] }
-
-const METHOD_LABEL: Record<string, string> = {
-  supervised: 'Supervised (labelled only)', full: 'Supervised upper bound (all labelled)', mt: 'MT', uamt: 'UA-MT', dtc: 'DTC', ugmcl: 'UG-MCL',
-};
 
 function readResults(plan: Plan): RunResults[] {
   const dir = resultsDir(plan);
@@ -34,12 +33,6 @@ function trainCount(plan: Plan, r: RunResults): number {
 }
 /** The paper's row a run stands for: a supervised run with every training case labelled is the upper bound. */
 const kindOf = (plan: Plan, r: RunResults) => (r.method === 'supervised' && r.config.data.labeled >= trainCount(plan, r) ? 'full' : r.method);
-
-const pm = (xs: number[], scale: number, digits: number) => {
-  const m = mean(xs) * scale, s = std(xs) * scale;
-  return Number.isNaN(s) ? m.toFixed(digits) : `${m.toFixed(digits)} ± ${s.toFixed(digits)}`;
-};
-const fmtP = (p: number) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
 
 function datasetName(root: string) {
   const b = basename(root.replace(/\/cases$/, ''));
@@ -64,35 +57,20 @@ function maskTraces(plan: Plan, runs: RunResults[]): MaskTrace[] {
 
 function pairedSection(a: string, b: string, runs: RunResults[]): string[] {
   const A = runs.filter((r) => r.group === a), B = runs.filter((r) => r.group === b);
-  const seeds = A.map((r) => r.seed).filter((s) => B.some((x) => x.seed === s));
+  const seeds = commonSeeds(A, B);
   if (!seeds.length) return [`*${a} − ${b}: no seed has finished for both yet.*`, ''];
-  const rows: string[] = [];
-  const line = (label: string, da: number[], db: number[]) => {
-    const d = da.map((v, i) => v - db[i]);
-    const better = d.filter((v) => v > 0).length, worse = d.filter((v) => v < 0).length;
-    const w = wilcoxon(d);
-    rows.push(`| ${label} | ${(100 * mean(d)).toFixed(2)} | ${better} / ${worse} / ${d.length - better - worse} | ${fmtP(signTestP(better, better + worse))} | ${fmtP(w.p)} (${w.method}) |`);
-    return mean(d);
-  };
-  const byCase = (r: RunResults) => new Map(r.validation.perCase.map((c) => [c.id, c.dice]));
-  const ids = A[0].validation.perCase.map((c) => c.id);
-  for (const s of seeds) {
-    const ra = byCase(A.find((r) => r.seed === s)!), rb = byCase(B.find((r) => r.seed === s)!);
-    line(`seed ${s}`, ids.map((id) => ra.get(id)!), ids.map((id) => rb.get(id)!));
-  }
-  let pooled = NaN;
-  if (seeds.length > 1) {
-    const avg = (G: RunResults[]) => ids.map((id) => mean(seeds.map((s) => byCase(G.find((r) => r.seed === s)!).get(id)!)));
-    pooled = line(`case means over seeds ${seeds.join(', ')}`, avg(A), avg(B));
-  }
+  const ids = caseIds(A[0]);
+  const row = (label: string, at: number[]) => `| ${label} | ${pairedCells(pairedStats(caseDice(A, at, ids), caseDice(B, at, ids))).join(' | ')} |`;
+  const rows = seeds.map((s) => row(`seed ${s}`, [s]));
+  if (seeds.length > 1) rows.push(row(`case means over seeds ${seeds.join(', ')}`, seeds));
   const overall = mean(seeds.map((s) => A.find((r) => r.seed === s)!.validation.mean.dice - B.find((r) => r.seed === s)!.validation.mean.dice));
   const verdict = overall > 0 ? `higher` : overall < 0 ? `lower` : 'equal';
   return [
     `Paired by validation case (${ids.length} cases), Dice of ${a} − ${b}, in points; sign test and Wilcoxon signed-rank test, two-sided:`, '',
-    `| pairing | mean Δ Dice | ${a.replace(/^[^-]+-/, '')} better / worse / tied | sign test p | Wilcoxon p |`, '|---|---|---|---|---|',
+    `| pairing | mean Δ Dice | ${a} better / worse / tied | sign test p | Wilcoxon p |`, '|---|---|---|---|---|',
     ...rows, '',
     `**${a}'s mean Dice is ${verdict} than ${b}'s** by ${(100 * Math.abs(overall)).toFixed(2)} points on average over ${seeds.length} seed(s)` +
-    (Number.isNaN(pooled) ? '.' : '; the pooled row tests whether that holds case by case.'),
+    (seeds.length > 1 ? '; the pooled row tests whether that holds case by case.' : '.'),
     '',
   ];
 }
@@ -129,29 +107,33 @@ export function writeReport(plan: Plan): string {
       `batch ${c.batch.labeled} labelled + ${c.batch.unlabeled} unlabelled, ${c.model.nFilters} filters, ${c.iterations} iterations, ` +
       `SGD lr ${c.optimizer.base} ×${c.optimizer.gamma} every ${c.optimizer.step} iterations, λ = ${c.consistency.weight}·ramp over ${c.consistency.rampup} steps ` +
       `of ${c.consistency.every} iterations; ${[...new Set(ds.map((r) => `${r.backend}, ${r.threads} threads`))].join('; ')}.`, '',
-      '| method | labelled / unlabelled | seeds | Dice (%) | Jaccard (%) | 95HD (vox) | ASD (vox) | empty masks | training (min per run) |',
-      '|---|---|---|---|---|---|---|---|---|');
+      '| method | config | labelled / unlabelled | seeds | Dice (%) | Jaccard (%) | 95HD (vox) | ASD (vox) | empty masks | training (min per run) |',
+      '|---|---|---|---|---|---|---|---|---|---|');
     for (const g of [...new Set(ds.map((r) => r.group))]) {
       const G = ds.filter((r) => r.group === g);
       const k = kindOf(plan, G[0]);
       const unl = k === 'supervised' || k === 'full' ? 0 : n - G[0].config.data.labeled;
       const m = (key: (typeof METRIC_KEYS)[number], scale: number, digits: number) => pm(G.map((r) => r.validation.mean[key]), scale, digits);
-      out.push(`| ${METHOD_LABEL[k]} | ${G[0].config.data.labeled} / ${unl} | ${G.map((r) => r.seed).join(', ')} | ${m('dice', 100, 2)} | ` +
+      out.push(`| ${METHOD_LABEL[k]} | ${g} | ${G[0].config.data.labeled} / ${unl} | ${G.map((r) => r.seed).join(', ')} | ${m('dice', 100, 2)} | ` +
         `${m('jaccard', 100, 2)} | ${m('hd95', 1, 2)} | ${m('asd', 1, 2)} | ${G.reduce((s, r) => s + r.validation.empty, 0)} | ` +
         `${pm(G.map((r) => r.trainSeconds / 60), 1, 1)} |`);
     }
     out.push('');
     for (const [a, b] of plan.compare) if (ds.some((r) => r.group === a) && ds.some((r) => r.group === b)) out.push(...pairedSection(a, b, ds));
     const masks = maskTraces(plan, ds);
-    const fig = join(figDir, `${basename(root.replace(/\/cases$/, ''))}.svg`);
+    const stem = basename(root.replace(/\/cases$/, ''));
+    const fig = join(figDir, `${stem}.svg`);
     writeFileSync(fig, datasetFigureSvg(name, ds, masks));
-    out.push(`![Validation Dice of every run and the uncertainty mask's kept fraction](${rel(fig)})`, '');
-    for (const m of masks) {
-      const tail = m.points.slice(Math.floor(m.points.length * 0.9)).map(([, v]) => v);
-      out.push(`- ${m.name}: the uncertainty mask kept ${(100 * mean(tail)).toFixed(1)} % of the voxels on average over the last 10 % of iterations ` +
-               `(${(100 * mean(m.points.slice(0, Math.max(1, Math.floor(m.points.length * 0.1))).map(([, v]) => v))).toFixed(1)} % over the first 10 %).`);
+    out.push(`![Validation Dice of every config and the uncertainty mask's kept fraction](${rel(fig)})`, '');
+    for (const g of [...new Set(masks.map((m) => m.group))]) {
+      const M = masks.filter((m) => m.group === g);
+      const part = (from: number, to: number) => (100 * mean(M.map((m) => mean(m.points.slice(Math.floor(m.points.length * from), Math.max(1, Math.floor(m.points.length * to))).map(([, v]) => v))))).toFixed(1);
+      out.push(`- ${g} (${M.length} seed(s)): the uncertainty mask kept ${part(0.9, 1)} % of the voxels on average over the last 10 % of iterations ` +
+               `(${part(0, 0.1)} % over the first 10 %).`);
     }
     if (masks.length) out.push('');
+    const rates = labelRateFigure(figDir, stem);
+    out.push(...labelRateSection(plan, ds, name, rates, rel(rates)), ...ablationSection(plan, ds));
   }
 
   out.push('## Runs', '', '| run | method | seed | Dice (%) | empty | training (min) | scoring (s) | backend, threads | CPU | commit |', '|---|---|---|---|---|---|---|---|---|---|');
@@ -175,7 +157,7 @@ export function writeReport(plan: Plan): string {
     ].filter(([, same]) => !same).map(([ours, , theirs]) => `${ours} instead of ${theirs}`);
     out.push(`- ${datasetName(root)}: ${differences.join('; ')}; seeds as listed, the paper one run.`);
   }
-  out.push('', `| method | paper Dice | paper Jaccard | paper 95HD | paper ASD | ${datasets.map((d) => `${basename(d.replace(/\/cases$/, ''))} Dice`).join(' | ')} |`,
+  out.push('', `| method | paper Dice | paper Jaccard | paper 95HD | paper ASD | ${datasets.map((d) => `ours: ${datasetName(d)} Dice`).join(' | ')} |`,
            `|---|---|---|---|---|${datasets.map(() => '---|').join('')}`);
   for (const row of paper.rows) {
     const ours = datasets.map((root) => {

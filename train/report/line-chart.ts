@@ -1,5 +1,6 @@
 // A small line-chart renderer for report SVGs: one framed plot with ticks, axis labels, a legend to
-// its right, linear or log y, optional moving-average smoothing and one highlighted point. It
+// its right, linear or log y, optional moving-average smoothing, shaded bands (a spread over seeds)
+// and one highlighted point. It
 // returns a <g> fragment, so a page can stack several charts in one <svg>.
 
 export interface ChartSeries {
@@ -9,6 +10,10 @@ export interface ChartSeries {
   colour: string;
   /** Circles on every point (for sparse series such as validation scores). */
   markers?: boolean;
+  /** SVG stroke-dasharray, telling apart series that share a colour. */
+  dash?: string;
+  /** [x, low, high] in increasing x: a shaded region behind the line. */
+  band?: [number, number, number][];
 }
 
 export interface ChartOptions {
@@ -87,7 +92,8 @@ function yRange(o: ChartOptions): { lo: number; hi: number; ticks: number[]; lab
   const log = o.yScale === 'log';
   let lo = Infinity, hi = -Infinity;
   for (const s of o.series)
-    for (const [, y] of s.points) if (Number.isFinite(y) && (!log || y > 0)) { lo = Math.min(lo, y); hi = Math.max(hi, y); }
+    for (const y of [...s.points.map(([, v]) => v), ...(s.band ?? []).flatMap(([, a, b]) => [a, b])])
+      if (Number.isFinite(y) && (!log || y > 0)) { lo = Math.min(lo, y); hi = Math.max(hi, y); }
   if (log) {
     let a = Math.floor(Math.log10(o.yDomain?.[0] ?? (lo === Infinity ? 0.1 : lo)));
     let b = Math.ceil(Math.log10(o.yDomain?.[1] ?? (hi === -Infinity ? 1 : hi)));
@@ -193,6 +199,10 @@ export function lineChart(o: ChartOptions): string {
   const clip = `clip-${Math.round(o.x)}-${Math.round(o.y)}`;
   out.push(`<clipPath id="${clip}"><rect x="${px0}" y="${py0}" width="${pw}" height="${ph}"/></clipPath>`, `<g clip-path="url(#${clip})">`);
   for (const s of drawn) {
+    if (s.band?.length) {
+      const edge = (k: 1 | 2) => s.band!.map((b) => `${r1(sx(b[0]))} ${r1(sy(ty(b[k])))}`);
+      out.push(`<polygon class="band" points="${[...edge(2), ...edge(1).reverse()].join(' ')}" fill="${s.colour}" fill-opacity="0.15" stroke="none"/>`);
+    }
     const ts = s.points.map(([, v]) => ty(v));
     const smooth = (o.smoothWindow ?? 0) >= 2;
     const screen = (vals: number[]) => s.points.map(([xv], i): [number, number] => [sx(xv), Number.isFinite(vals[i]) ? sy(vals[i]) : NaN]);
@@ -202,7 +212,8 @@ export function lineChart(o: ChartOptions): string {
       out.push(`<path class="raw" d="${raw.d}" fill="none" stroke="${s.colour}" stroke-opacity="0.25" stroke-width="1"/>`);
     }
     const line = pathData(screen(smooth ? movingAverage(ts, o.smoothWindow!) : ts));
-    out.push(`<path class="series" data-series="${name}" d="${line.d}" fill="none" stroke="${s.colour}" stroke-width="1.8" stroke-linejoin="round"/>`);
+    const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
+    out.push(`<path class="series" data-series="${name}" d="${line.d}" fill="none" stroke="${s.colour}" stroke-width="1.8" stroke-linejoin="round"${dash}/>`);
     const dots = s.markers ? screen(ts).filter(([, v]) => Number.isFinite(v)) : line.isolated;
     for (const [X, Y] of dots) out.push(`<circle cx="${r1(X)}" cy="${r1(Y)}" r="2.6" fill="${s.colour}"/>`);
   }
@@ -217,7 +228,7 @@ export function lineChart(o: ChartOptions): string {
   // Legend, to the right of the plot.
   o.series.forEach((s, i) => {
     const ly = py0 + 8 + i * 18, lx = px0 + pw + 16;
-    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 22}" y2="${ly}" stroke="${s.colour}" stroke-width="2.5"/>`,
+    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 22}" y2="${ly}" stroke="${s.colour}" stroke-width="2.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
       `<text class="legend" x="${lx + 28}" y="${ly}" dy="0.35em" ${FONT} font-size="12" fill="#222">${escapeXml(s.name)}</text>`);
   });
   out.push(`</g>`);
