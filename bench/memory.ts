@@ -8,7 +8,7 @@
 // Prints a Markdown table and a JSON line.
 import * as vg from '../index.ts';
 import { formatGiB } from '../engine/memory-meter.ts';
-import { loadConfig } from '../train/loop/config.ts';
+import { loadConfig } from '../train/loop/config-file.ts';
 import { extrapolatePeak, measureIterationPeak } from '../train/loop/memory-estimate.ts';
 import { createMethod } from '../train/methods/index.ts';
 

@@ -29,14 +29,23 @@ async function hostEntries(prefix: string, source: Module | Map<string, Tensor>)
   return out;
 }
 
-/** Writes `module` (and any extras) to `path` atomically: a temporary file, then a rename. */
-export async function saveCheckpoint(module: Module, path: string, extras: CheckpointExtras = {}): Promise<void> {
+/** `module` (and any extras) as safetensors bytes. */
+export async function encodeCheckpoint(module: Module, extras: CheckpointExtras = {}): Promise<Uint8Array> {
   const file: SafeFile = { tensors: new Map(await hostEntries('', module)), metadata: { ...extras.metadata } };
   for (const [group, source] of Object.entries(extras.groups ?? {})) {
     if (!group || group.includes('/')) throw new Error(`voxgrad: checkpoint group name '${group}' must be non-empty without '/'`);
     for (const [name, t] of await hostEntries(`${group}/`, source)) file.tensors.set(name, t);
   }
-  const bytes = encodeSafetensors(file);
+  return encodeSafetensors(file);
+}
+
+/** Writes `module` (and any extras) to `path` atomically. */
+export async function saveCheckpoint(module: Module, path: string, extras: CheckpointExtras = {}): Promise<void> {
+  await writeCheckpointBytes(path, await encodeCheckpoint(module, extras));
+}
+
+/** Writes encoded checkpoint bytes to `path` through a temporary file and a rename, so a crash leaves the old file whole. */
+export async function writeCheckpointBytes(path: string, bytes: Uint8Array): Promise<void> {
   const fs = await import('node:fs/promises');
   const tmp = `${path}.${process.pid}.tmp`;
   try {

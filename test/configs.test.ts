@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readList } from '../train/data/list.ts';
-import { configJson, loadConfig } from '../train/loop/config.ts';
+import { configJson, loadConfig } from '../train/loop/config-file.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 
 const dir = `${repoRoot}configs`;

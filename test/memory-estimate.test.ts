@@ -13,7 +13,7 @@ for (const method of ['supervised', 'ugmcl'] as const) {
     await vg.setBackend('wasm');
     const config = parseConfig({ name: 'estimate', method, iterations: 1, model: { nFilters: 8 }, patch: [64, 64, 48],
                                  data: { root: `${repoRoot}data/hippocampus`, train: 'train.list', labeled: 4 } },
-                               'estimate.json', repoRoot);
+                               'estimate.json', (p) => p);
     const m = createMethod(config), be = vg.getBackend();
     const estimate = estimateIterationMemory(config, m, be)!;
     const measured = measureIterationPeak(config, m, config.patch, be);
@@ -28,7 +28,7 @@ for (const method of ['supervised', 'ugmcl'] as const) {
 test('no estimate on a backend without a bound', async () => {
   await vg.setBackend('ref');
   const config = parseConfig({ name: 'estimate', method: 'supervised', iterations: 1, patch: [32, 32, 32],
-                               data: { root: `${repoRoot}data/hippocampus`, train: 'train.list', labeled: 4 } }, 'estimate.json', repoRoot);
+                               data: { root: `${repoRoot}data/hippocampus`, train: 'train.list', labeled: 4 } }, 'estimate.json', (p) => p);
   assert.is(estimateIterationMemory(config, createMethod(config), vg.getBackend()), null);
 });
 

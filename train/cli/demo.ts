@@ -10,7 +10,7 @@ import { openDataset, type Case } from '../data/dataset.ts';
 import { readList } from '../data/list.ts';
 import { predictVolume } from '../infer/predict.ts';
 import { writeNifti } from '../io/files.ts';
-import { loadConfig } from '../loop/config.ts';
+import { loadConfig } from '../loop/config-file.ts';
 import { binarize } from '../loop/batches.ts';
 import { scoreCases, type Scores } from '../infer/score-cases.ts';
 import { sliceOverlayPng } from '../report/slice-overlay.ts';

@@ -8,9 +8,9 @@ import { type Volume, FileFormatError } from '../io/volume.ts';
 import { parseH5 } from '../io/h5.ts';
 import { readBytes, readVolume } from '../io/files.ts';
 import { VOLUME_EXTENSIONS } from '../io/parse.ts';
-import { downsampleImage, downsampleLabel } from './downsample.ts';
 import { readList } from './list.ts';
-import { type Normalization, normalize } from './normalize.ts';
+import type { Normalization } from './normalize.ts';
+import { prepareCase, type Case } from './prepare.ts';
 
 export type Layout = 'h5' | 'msd';
 
@@ -28,7 +28,7 @@ export interface DatasetOptions {
   downsample?: number;
 }
 
-export interface Case { id: string; image: Volume; label: Volume }
+export type { Case } from './prepare.ts';
 
 export interface Dataset {
   root: string;
@@ -80,15 +80,8 @@ export async function openDataset(opts: DatasetOptions): Promise<Dataset> {
   const ids = listFile ? await readList(listFile) : discover(root, layout);
   if (!ids.length) throw new FileFormatError(root, `no cases found for the ${layout} layout`);
   const normalization = opts.normalization ?? (layout === 'h5' ? 'none' : 'zscore');
-  const binary = opts.binaryLabels ?? true;
-  const finish = (id: string, image: Volume, label: Volume): Case => {
-    if (image.shape.join() !== label.shape.join())
-      throw new FileFormatError(label.source, `label shape ${label.shape.join('×')} differs from the image's ${image.shape.join('×')}`);
-    const f = opts.downsample ?? 1;
-    const small = downsampleImage(image, f), smallLabel = downsampleLabel(label, f);
-    const labelData = binary ? smallLabel.data.map((v) => (v > 0 ? 1 : 0)) : smallLabel.data;
-    return { id, image: { ...small, data: normalize(small.data, normalization) }, label: { ...smallLabel, data: labelData } };
-  };
+  const finish = (id: string, image: Volume, label: Volume) =>
+    prepareCase(id, image, label, { normalization, binaryLabels: opts.binaryLabels ?? true, downsample: opts.downsample ?? 1 });
   const load = async (id: string): Promise<Case> => {
     if (layout === 'h5') {
       const file = h5Path(root, id);

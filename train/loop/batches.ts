@@ -5,6 +5,7 @@ import type { Backend } from '../../engine/backend.ts';
 import { tensor } from '../../engine/ops/create.ts';
 import type { Generator } from '../../engine/random.ts';
 import type { Dataset } from '../data/dataset.ts';
+import type { Case } from '../data/prepare.ts';
 import { randomCrop, randomRotFlip } from '../data/augment.ts';
 import type { TrainBatch } from '../methods/method.ts';
 import { computeSdf } from '../targets/sdf.ts';
@@ -24,16 +25,20 @@ export function binarize(label: Float32Array, foreground: TrainConfig['data']['f
   return out;
 }
 
-/** Loads `ids` from the dataset (its labels un-binarised) and checks each for non-finite voxels. */
+/** A prepared case (its label un-binarised) for training, checked for non-finite voxels. */
+export function toTrainCase(c: Case, foreground: TrainConfig['data']['foreground']): TrainCase {
+  if (c.image.shape.length !== 3) throw new Error(`${c.image.source}: a 3D volume is needed, got shape ${c.image.shape.join('×')}`);
+  const bad = c.image.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new Error(`${c.image.source}: voxel ${bad} is ${c.image.data[bad]}; training needs finite intensities`);
+  return { id: c.id, image: c.image.data, label: binarize(c.label.data, foreground), shape: c.image.shape as Shape3 };
+}
+
+/** Loads `ids` from the dataset (its labels un-binarised) as training cases. */
 export async function loadCases(ds: Dataset, ids: string[], foreground: TrainConfig['data']['foreground'],
                                 onCase?: (done: number) => void): Promise<TrainCase[]> {
   const out: TrainCase[] = [];
   for (const id of ids) {
-    const c = await ds.load(id);
-    if (c.image.shape.length !== 3) throw new Error(`${c.image.source}: a 3D volume is needed, got shape ${c.image.shape.join('×')}`);
-    const bad = c.image.data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new Error(`${c.image.source}: voxel ${bad} is ${c.image.data[bad]}; training needs finite intensities`);
-    out.push({ id, image: c.image.data, label: binarize(c.label.data, foreground), shape: c.image.shape as Shape3 });
+    out.push(toTrainCase(await ds.load(id), foreground));
     onCase?.(out.length);
   }
   return out;

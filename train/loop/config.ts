@@ -1,8 +1,7 @@
-// A training run's configuration (configs/*.json): the data, the network, the method and its
-// options, the schedules. Paths are relative to the config file. Every field is checked here,
-// so a bad config stops before anything is loaded, with the file and field named.
-import { readFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+// A training run's configuration: the data, the network, the method and its options, the
+// schedules. Every field is checked here, so a bad config stops before anything is loaded, with
+// the file and field named. No file access: config-file.ts reads configs/*.json, the browser app
+// builds its JSON from the page.
 import type { Layout } from '../data/dataset.ts';
 import type { Normalization } from '../data/normalize.ts';
 import { METHOD_NAMES, type MethodName } from '../methods/method.ts';
@@ -10,7 +9,7 @@ import { DTC_DEFAULTS, type DtcOptions } from '../methods/dtc.ts';
 import { MEAN_TEACHER_DEFAULTS, type MeanTeacherOptions } from '../methods/mean-teacher.ts';
 import { UGMCL_CODE, UGMCL_PAPER, type UgmclOptions } from '../methods/ugmcl.ts';
 import type { ConsistencySchedule, LrSchedule } from '../schedules.ts';
-import { ConfigError, Fields, type Json } from './config-fields.ts';
+import { Fields, type Json } from './config-fields.ts';
 
 export type Shape3 = [number, number, number];
 
@@ -54,49 +53,11 @@ export interface TrainConfig {
 const TOP = ['name', 'method', 'data', 'model', 'patch', 'batch', 'iterations', 'seed', 'optimizer', 'consistency',
              'ema', 'noise', 'ugmcl', 'meanTeacher', 'dtc', 'supervised', 'validation', 'checkpoint', 'comment'];
 
-export function loadConfig(path: string): TrainConfig {
-  return parseConfig(readJson(path, []), path, dirname(resolve(path)));
-}
-
-/**
- * A config's JSON with its "extends" chain merged in: the named file (relative to this one) is the
- * base, and every field here replaces the base's, sections merged field by field. Paths inside a
- * base are resolved against the extending file's folder, so a chain stays in one folder.
- */
-function readJson(path: string, chain: string[]): Json {
-  if (chain.includes(resolve(path))) throw new ConfigError(`${path}: "extends" forms a cycle (${[...chain, resolve(path)].join(' → ')})`);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`${path}: cannot read the config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${path}: must hold a JSON object`);
-  const { extends: base, ...own } = json as Json;
-  if (base === undefined) return own;
-  if (typeof base !== 'string' || !base) throw new ConfigError(`${path}: "extends" must name a config file, got ${JSON.stringify(base)}`);
-  return merge(readJson(resolve(dirname(resolve(path)), base), [...chain, resolve(path)]), own);
-}
-
-const isSection = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function merge(base: Json, over: Json): Json {
-  const out: Json = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isSection(v) && isSection(base[k]) ? merge(base[k] as Json, v) : v;
-  return out;
-}
-
-export function parseConfig(json: Json, file: string, baseDir: string): TrainConfig {
+/** `at` turns a data path as written into the one to open (relative to the config file's folder, for files). */
+export function parseConfig(json: Json, file: string, at: (path: string) => string): TrainConfig {
   const f = new Fields(file, json);
   f.only(TOP);
   const method = f.choice('method', METHOD_NAMES);
-  const at = (p: string) => resolve(baseDir, p);
 
   const d = f.section('data');
   d.only(['root', 'train', 'labeled', 'validation', 'layout', 'normalization', 'downsample', 'foreground']);
@@ -187,20 +148,6 @@ export function parseConfig(json: Json, file: string, baseDir: string): TrainCon
   };
   if (config.validation.every > 0 && !data.validation) v.fail('every', 'needs "data.validation", the list of cases to score');
   return config;
-}
-
-/**
- * The config as a file again, its paths relative to `dir`: what `loadConfig` reads back into the
- * same config (a shipped model's recipe, runnable from where it is written).
- */
-export function configJson(c: TrainConfig, dir: string): Json {
-  const { file: _file, data, optimizer: { base, step, gamma, momentum, weightDecay }, ...rest } = c;
-  const at = (p: string | undefined) => p && relative(dir, p);
-  return {
-    ...rest,
-    data: { ...data, root: at(data.root), train: at(data.train), validation: at(data.validation) },
-    optimizer: { lr: base, momentum, weightDecay, lrStep: step, lrGamma: gamma },
-  };
 }
 
 function evenPasses(f: Fields, fallback: number): number {
