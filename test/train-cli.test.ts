@@ -52,6 +52,23 @@ test('supervised training on real cases lowers the loss and raises validation Di
   assert.match(r.stderr + r.stdout, /peak memory of an iteration \d+\.\d\d GiB/);
 });
 
+test('data.downsample: training and validation read the cases at the lower resolution', () => {
+  const run = (name: string, data: object) => {
+    const out = join(dir, name);
+    const r = cli('train', '--config', config(name, { method: 'supervised', iterations: 2, validation: { every: 2 }, checkpoint: { every: 2 }, data }),
+                  '--backend', 'wasm', '--out', out);
+    assert.is(r.status, 0, r.stderr);
+    return { out: r.stdout + r.stderr, log: records(out) };
+  };
+  const full = run('full-res', {}), half = run('half-res', { downsample: 2 });
+  assert.match(half.out, /at 1\/2 resolution/);
+  // the same seed and settings: only the cases' resolution differs between the two runs
+  const losses = (x: typeof full) => x.log.filter((r) => r.kind === 'iteration').map((r) => r.loss);
+  assert.not.equal(losses(half), losses(full), 'the losses ignore data.downsample');
+  const dice = (x: typeof full) => x.log.find((r) => r.kind === 'validation').dice;
+  assert.is.not(dice(half), dice(full));
+});
+
 test('UG-MCL: every loss term logged; a run resumed from its checkpoint ends with the same weights, bit for bit', () => {
   const c = config('resume', {});
   const whole = join(dir, 'whole'), split = join(dir, 'split');

@@ -6,7 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openDataset, type Case } from '../data/dataset.ts';
+import type { Case } from '../data/dataset.ts';
+import { openConfigDataset } from '../loop/config-data.ts';
 import { readList } from '../data/list.ts';
 import { predictVolume } from '../infer/predict.ts';
 import { writeNifti } from '../io/files.ts';
@@ -54,7 +55,7 @@ export async function demo(argv: string[]): Promise<void> {
                                        { ...flags, out: join(out, 'supervised') }, 'supervised');
 
   const evalList = config.data.validation!;
-  const ds = await openDataset({ root: config.data.root, list: evalList, binaryLabels: false });
+  const ds = await openConfigDataset(config.data, evalList);
   const cases: Case[] = [];
   for (const id of ds.ids) cases.push(await ds.load(id));
   const stride = config.validation.stride;

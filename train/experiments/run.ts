@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { openDataset } from '../data/dataset.ts';
 import { scoreCases, type Scores } from '../infer/score-cases.ts';
 import { binarize } from '../loop/batches.ts';
+import { openConfigDataset } from '../loop/config-data.ts';
 import { configJson } from '../loop/config-file.ts';
 import type { TrainConfig } from '../loop/config.ts';
 import { loadModel } from '../cli/model.ts';
@@ -79,7 +79,7 @@ export async function runExperiment(plan: Plan, run: PlannedRun): Promise<RunRes
   const d = c.data;
   if (!d.validation) throw new Error(`${run.configFile}: "data.validation" is required for an experiment (the cases its results score)`);
   const { net, backend } = await loadModel(trained.result.model, plan.backend);
-  const ds = await openDataset({ root: d.root, list: d.validation, layout: d.layout, normalization: d.normalization, binaryLabels: false });
+  const ds = await openConfigDataset(d, d.validation);
   const scores = await scoreCases(net, ds.ids, async (id) => {
     const k = await ds.load(id);
     return { id, image: k.image, label: binarize(k.label.data, d.foreground) };

@@ -6,11 +6,11 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { dirname, join, relative, resolve } from 'node:path';
 import { getBackend } from '../../engine/registry.ts';
 import { readCheckpoint, saveCheckpoint, writeCheckpointBytes } from '../../nn/checkpoint.ts';
-import { openDataset } from '../data/dataset.ts';
 import { readList } from '../data/list.ts';
 import { createMethod } from '../methods/index.ts';
 import { loadCases, type TrainCase } from './batches.ts';
 import type { TrainConfig } from './config.ts';
+import { openConfigDataset } from './config-data.ts';
 import { checkIterationMemory } from './memory-estimate.ts';
 import { checkCaseCounts, TrainingSession, type IterationLog, type ValidationLog } from './session.ts';
 import { NonFiniteLossError } from './step.ts';
@@ -47,8 +47,8 @@ async function readCases(config: TrainConfig, list: string, count: number | null
   const d = config.data;
   const ids = await readList(list);
   const wanted = count === null ? ids : ids.slice(0, count);
-  const ds = await openDataset({ root: d.root, list, layout: d.layout, normalization: d.normalization, binaryLabels: false });
-  emit({ kind: 'info', message: `loading ${wanted.length} ${what} case(s) from ${d.root}` });
+  const ds = await openConfigDataset(d, list);
+  emit({ kind: 'info', message: `loading ${wanted.length} ${what} case(s) from ${d.root}${d.downsample && d.downsample > 1 ? ` at 1/${d.downsample} resolution` : ''}` });
   return loadCases(ds, wanted, d.foreground);
 }
 
