@@ -39,7 +39,7 @@ await Promise.all([
           external: ['webgpu', 'node:*', 'h5wasm'] }),
   build({ ...common, platform: 'node', entryPoints: [...filesIn('test', /\.test\.ts$/), ...filesIn('bench', /\.ts$/)],
           outdir: 'build', outbase: '.', external }),
-  build({ ...common, platform: 'browser', entryPoints: ['web/app/main.ts'], outfile: 'dist/web/app.js',
+  build({ ...common, platform: 'browser', entryPoints: { app: 'web/app/main.ts', 'train-worker': 'web/app/train-worker.ts' }, outdir: 'dist/web',
           external: ['webgpu', 'node:*', 'h5wasm'] }),
 ]);
 // The browser app's static files beside its bundle, and the shipped models it offers by name (the

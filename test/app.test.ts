@@ -3,31 +3,20 @@
 // downloaded mask must equal `voxgrad predict`'s for the same case and checkpoint; the page may log no
 // error and request nothing outside its origin. A screenshot with the overlay goes to test-output/.
 // Without chromium the test is reported and skipped, except under CI=true (test/helpers/chromium.ts).
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../index.ts';
-import { CHROMIUM, CHROMIUM_ARGS, haveChromium } from './helpers/chromium.ts';
+import { openApp, useBackend } from './helpers/app-page.ts';
+import { haveChromium } from './helpers/chromium.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 
 const CASE = 'hippocampus_092.nii.gz', MODEL = 'hippocampus-ugmcl-l16-s0.safetensors';
 const dir = mkdtempSync(join(tmpdir(), 'voxgrad-app-'));
 const shots = join(repoRoot, 'test-output');
-
-async function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [`${repoRoot}dist/cli.js`, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((ok, fail) => {
-    child.stdout!.on('data', (d) => {
-      const m = String(d).match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (m) ok(m[0]);
-    });
-    child.once('exit', (code) => fail(new Error(`voxgrad serve exited (${code})`)));
-  });
-  return { child, url };
-}
 
 /** `voxgrad predict`'s mask for the case on a backend. */
 async function cliMask(backend: string): Promise<Float32Array> {
@@ -40,26 +29,14 @@ async function cliMask(backend: string): Promise<Float32Array> {
 
 test('the app segments a bundled case on wasm and on webgpu as voxgrad predict does', async () => {
   if (!haveChromium('app test')) return;
-  const { child, url } = await startServer();
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const { page, errors, foreign, close } = await openApp();
   try {
-    const page = await browser.newPage({ acceptDownloads: true });
-    const errors: string[] = [], foreign: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    page.on('pageerror', (e) => errors.push(e.message));
-    // the app's own origin, and blob: URLs it made itself (the wasm thread pool's worker script)
-    page.on('request', (r) => { if (!r.url().startsWith(url) && !r.url().startsWith(`blob:${url}`)) foreign.push(r.url()); });
-    await page.goto(url);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
     assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'cross-origin isolated (threads)');
     await page.selectOption('#model', MODEL);
     await page.selectOption('#demo', CASE);
     await page.waitForFunction(() => document.getElementById('volume-info')!.textContent!.includes('label'));
     for (const backend of ['wasm', 'webgpu']) {
-      await page.evaluate(() => { delete document.body.dataset.backend; });
-      await page.selectOption('#backend', backend);
-      await page.waitForSelector(`body[data-backend="${backend}"]`, { timeout: 60_000 });
+      await useBackend(page, backend);
       await page.evaluate(() => { delete document.body.dataset.segmented; });
       await page.click('#segment');
       await page.waitForSelector('body[data-segmented="true"]', { timeout: 300_000 });
@@ -79,8 +56,7 @@ test('the app segments a bundled case on wasm and on webgpu as voxgrad predict d
     assert.equal(errors, [], 'console errors');
     assert.equal(foreign, [], 'requests outside the app');
   } finally {
-    await browser.close();
-    child.kill('SIGINT');
+    await close();
   }
 });
 

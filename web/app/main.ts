@@ -1,13 +1,14 @@
 // The browser app: pick a backend, load a NIfTI volume (file, drop or a bundled case) and optionally
-// its label, segment it with a shipped model or a checkpoint file by the same sliding window as
-// `voxgrad predict`, score it against the label, look at it in three planes, download the mask.
-// Everything runs here; the only requests are for the app's own files.
+// its label, segment it with a shipped model, a checkpoint file or a model trained in the page by the
+// same sliding window as `voxgrad predict`, score it against the label, look at it in three planes,
+// download the mask. Everything runs here; the only requests are for the app's own files.
 import * as vg from '../../index.ts';
 import type { Volume } from '../../train/io/volume.ts';
 import { modelFromCheckpoint, type SegmentationModel } from '../../train/infer/model.ts';
 import { scoreCase } from '../../train/infer/score-cases.ts';
 import { segmentVolume } from './segment.ts';
 import { uncertainty } from './slices.ts';
+import { initTrainPanel } from './train-panel.ts';
 import { Viewer } from './viewer.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -16,6 +17,8 @@ const say = (text: string) => { $('message').textContent = text; };
 interface State {
   image: Volume | null;
   label: Volume | null;
+  /** The files the image and label were read from, for the Train panel's cases. */
+  files: { image: Uint8Array; label?: Uint8Array } | null;
   model: SegmentationModel | null;
   modelBytes: Uint8Array | null;
   modelName: string;
@@ -25,7 +28,7 @@ interface State {
   /** The prediction's uncertainty map (binary entropy of the foreground probability), for its overlay. */
   uncertainty: Float32Array | null;
 }
-const state: State = { image: null, label: null, model: null, modelBytes: null, modelName: '', mask: null, range: [0, 1], uncertainty: null };
+const state: State = { image: null, label: null, files: null, model: null, modelBytes: null, modelName: '', mask: null, range: [0, 1], uncertainty: null };
 const viewer = new Viewer({ 2: $('axial'), 1: $('coronal'), 0: $('sagittal') });
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
@@ -93,8 +96,10 @@ async function loadImage(bytes: Uint8Array, name: string, asLabel: boolean) {
       throw new Error(`${name}: the label's shape ${v.shape.join('×')} does not match the image's ${state.image?.shape.join('×') ?? '(no image yet)'}`);
     }
     state.label = v;
+    state.files!.label = bytes;
   } else {
     state.image = v;
+    state.files = { image: bytes };
     state.range = range(v.data);
     state.label = null;
     state.mask = null;
@@ -186,7 +191,12 @@ async function setup() {
       for (const [i, f] of files.entries()) await loadImage(new Uint8Array(await f.arrayBuffer()), f.name, i > 0);
     })();
   });
-  select.addEventListener('change', guarded(async () => loadModelBytes(await fetchBytes(`models/${select.value}`), select.value)));
+  // models trained in this page are listed with the shipped ones, kept here since no file holds them
+  const trained = new Map<string, Uint8Array>();
+  select.addEventListener('change', guarded(async () => {
+    const name = select.value;
+    loadModelBytes(trained.get(name) ?? await fetchBytes(`models/${name}`), name);
+  }));
   $('model-file').addEventListener('change', guarded(async () => {
     const f = ($('model-file') as HTMLInputElement).files?.[0];
     if (f) loadModelBytes(new Uint8Array(await f.arrayBuffer()), f.name);
@@ -208,6 +218,19 @@ async function setup() {
   $('window').addEventListener('input', windowLevel);
   $('level').addEventListener('input', windowLevel);
 
+  initTrainPanel({
+    loadedCase: () => state.image && state.files && { name: state.image.source.split('/').pop()!, ...state.files },
+    backend: () => ({ name: vg.getBackend().name as 'wasm' | 'webgpu', threads: crossOriginIsolated ? navigator.hardwareConcurrency : 1 }),
+    fetchBytes,
+    useModel: (bytes, name) => {
+      if (!trained.has(name)) select.add(new Option(`${name} (trained here)`, name));
+      trained.set(name, bytes);
+      select.value = name;
+      loadModelBytes(bytes, name);
+    },
+    download,
+    say,
+  });
   await chooseBackend();
   if (models.length) loadModelBytes(await fetchBytes(`models/${models[0]}`), models[0]);
   document.body.dataset.ready = 'true';
