@@ -25,7 +25,8 @@ function unaryScalar(op: i32, x: f32, a: f32, b: f32): f32 {
     case ABS: return Mathf.abs(x);
     case TANH: return Mathf.tanh(x);
     case SIGMOID: return 1 / (1 + Mathf.exp(-x));
-    case RELU: return x > 0 ? x : 0;
+    // NaN passes, as in PyTorch: only values ≤ 0 become 0
+    case RELU: return x <= 0 ? 0 : x;
     case SQUARE: return x * x;
     case SIGN: return x > 0 ? 1 : x < 0 ? -1 : 0;
     case STEP: return x > 0 ? 1 : 0;
@@ -47,7 +48,7 @@ function unaryVector(op: i32, x: usize, out: usize, i0: i32, i1: i32, a: f32, b:
     case ABS: for (; i + 4 <= i1; i += 4) v128.store(at(out, i), f32x4.abs(v128.load(at(x, i)))); break;
     case RELU: for (; i + 4 <= i1; i += 4) {
       const v = v128.load(at(x, i));
-      v128.store(at(out, i), v128.and(v, f32x4.gt(v, zero)));
+      v128.store(at(out, i), v128.andnot(v, f32x4.le(v, zero)));
     } break;
     case SQUARE: for (; i + 4 <= i1; i += 4) { const v = v128.load(at(x, i)); v128.store(at(out, i), f32x4.mul(v, v)); } break;
     case STEP: for (; i + 4 <= i1; i += 4) v128.store(at(out, i), v128.and(one, f32x4.gt(v128.load(at(x, i)), zero))); break;

@@ -97,7 +97,7 @@ export function channelAffine(x: usize, scale: usize, shift: usize, residual: us
     for (; i < end; i += 4) {
       const len = end - i;
       let z = fma(loadPart(at(x, i), len), s, t);
-      if (relu) z = v128.and(z, f32x4.gt(z, zero));
+      if (relu) z = v128.andnot(z, f32x4.le(z, zero)); // NaN passes, as in PyTorch
       if (residual) z = f32x4.add(z, loadPart(at(residual, i), len));
       storePart(at(out, i), z, len);
     }

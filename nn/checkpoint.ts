@@ -36,7 +36,7 @@ export async function encodeCheckpoint(module: Module, extras: CheckpointExtras 
     if (!group || group.includes('/')) throw new Error(`voxgrad: checkpoint group name '${group}' must be non-empty without '/'`);
     for (const [name, t] of await hostEntries(`${group}/`, source)) file.tensors.set(name, t);
   }
-  return encodeSafetensors(file);
+  return encodeSafetensors(file, { checksum: true });
 }
 
 /** Writes `module` (and any extras) to `path` atomically. */
@@ -44,12 +44,21 @@ export async function saveCheckpoint(module: Module, path: string, extras: Check
   await writeCheckpointBytes(path, await encodeCheckpoint(module, extras));
 }
 
-/** Writes encoded checkpoint bytes to `path` through a temporary file and a rename, so a crash leaves the old file whole. */
+/**
+ * Writes encoded checkpoint bytes to `path` through a temporary file, flushed to disk before the
+ * rename, so that a crash or power loss leaves either the old file or the new one whole.
+ */
 export async function writeCheckpointBytes(path: string, bytes: Uint8Array): Promise<void> {
   const fs = await import('node:fs/promises');
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    await fs.writeFile(tmp, bytes);
+    const handle = await fs.open(tmp, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await fs.rename(tmp, path);
   } catch (err) {
     await fs.rm(tmp, { force: true });

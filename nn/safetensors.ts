@@ -1,6 +1,10 @@
 // The safetensors format, read and written here: an 8-byte little-endian header length, a JSON
 // header mapping each name to {dtype, shape, data_offsets} (plus an optional "__metadata__" map of
 // strings), then the raw little-endian tensor bytes. Pure byte work, so it runs in browsers too.
+// Files voxgrad writes carry the CRC-32 of their tensor bytes in the metadata ("crc32"), checked on
+// every read, so a file damaged after it was written is refused instead of loaded; files from
+// elsewhere have none and are read as they are.
+import { crc32 } from './crc32.ts';
 
 export type SafeDType = 'F32' | 'I64';
 
@@ -18,10 +22,19 @@ export interface SafeFile {
 
 const bytesPer: Record<SafeDType, number> = { F32: 4, I64: 8 };
 
-/** Serialises tensors in the given order; the header is padded with spaces to 8 bytes, as upstream does. */
-export function encodeSafetensors(file: SafeFile): Uint8Array {
+const CRC_KEY = 'crc32';
+const hex8 = (n: number) => n.toString(16).padStart(8, '0');
+
+/**
+ * Serialises tensors in the given order; the header is padded with spaces to 8 bytes, as upstream
+ * does. With `checksum`, the metadata's first entry is the CRC-32 of the tensor bytes.
+ */
+export function encodeSafetensors(file: SafeFile, opts: { checksum?: boolean } = {}): Uint8Array {
   const header: Record<string, unknown> = {};
-  if (Object.keys(file.metadata).length) header.__metadata__ = file.metadata;
+  const { [CRC_KEY]: _old, ...rest } = file.metadata;
+  // a placeholder of the checksum's length, filled in once the tensor bytes are written
+  const metadata = opts.checksum ? { [CRC_KEY]: hex8(0), ...rest } : file.metadata;
+  if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of file.tensors) {
     if (name === '__metadata__') throw new Error('voxgrad: a tensor may not be named __metadata__');
@@ -50,6 +63,10 @@ export function encodeSafetensors(file: SafeFile): Uint8Array {
         p += 8;
       }
     }
+  }
+  if (opts.checksum) {
+    const at = 8 + text.indexOf(`"${CRC_KEY}":"`) + CRC_KEY.length + 4;
+    out.set(new TextEncoder().encode(hex8(crc32(out.subarray(base)))), at);
   }
   return out;
 }
@@ -92,5 +109,11 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     else for (let i = 0; i < count; i++) data[i] = Number(view.getBigInt64(base + begin + 8 * i, true));
     tensors.set(name, { dtype, shape: shape as number[], data });
   }
-  return { tensors, metadata };
+  // the checksum belongs to the format: checked here and not handed on with the caller's metadata
+  const { [CRC_KEY]: expected, ...rest } = metadata;
+  if (expected !== undefined) {
+    const actual = hex8(crc32(bytes.subarray(base)));
+    if (actual !== expected) fail(`the tensor bytes' CRC-32 is ${actual}, the file says ${expected}: the file was damaged after it was written`);
+  }
+  return { tensors, metadata: rest };
 }

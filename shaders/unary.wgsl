@@ -31,7 +31,7 @@ fn apply(v: f32) -> f32 {
     case 4u: { return abs(v); }
     case 5u: { return stable_tanh(v); }
     case 6u: { return 1.0 / (1.0 + exp(-v)); }
-    case 7u: { return select(0.0, v, v > 0.0); }
+    case 7u: { return select(v, 0.0, v <= 0.0); } // NaN passes, as in PyTorch
     case 8u: { return v * v; }
     case 9u: { return sign(v); }
     case 10u: { return select(0.0, 1.0, v > 0.0); }

@@ -75,6 +75,25 @@ test('save then load is bitwise identical, BN buffers and the int64 counter incl
   b.dispose();
 });
 
+test('a checkpoint carries the CRC-32 of its tensor bytes: one flipped bit is refused naming the file; files without one still load', async () => {
+  const net = small(2);
+  const path = join(dir, 'crc.safetensors');
+  await vg.saveCheckpoint(net, path, { metadata: { note: 'x' } });
+  const bytes = readFileSync(path);
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  assert.match(header.__metadata__.crc32, /^[0-9a-f]{8}$/);
+  assert.equal(vg.decodeSafetensors(bytes, path).metadata, { note: 'x' }, 'the checksum is not handed on as metadata');
+  const damaged = Uint8Array.from(bytes);
+  damaged[bytes.length - 3] ^= 0x10;
+  assert.throws(() => vg.decodeSafetensors(damaged, path), (e: Error) => e.message.includes(path) && /CRC-32 is [0-9a-f]{8}, the file says/.test(e.message));
+  // PyTorch's safetensors writes no checksum: such a file is read as it is
+  const plain = vg.encodeSafetensors(vg.decodeSafetensors(bytes, path));
+  assert.ok(!new TextDecoder().decode(plain.subarray(0, 200)).includes('crc32'));
+  assert.is(vg.decodeSafetensors(plain).tensors.size, net.stateDict().size);
+  net.dispose();
+});
+
 test('training extras: tensor groups (an EMA teacher, optimizer buffers) and metadata round-trip', async () => {
   const student = small(1), teacher = small(3);
   touch(teacher);

@@ -3,7 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as zlib from 'node:zlib';
-import { encodePng, crc32 } from '../train/report/png.ts';
+import { crc32 } from '../nn/crc32.ts';
+import { encodePng } from '../train/report/png.ts';
 import { sliceOverlayPng } from '../train/report/slice-overlay.ts';
 import { trainingCurvesSvg, type IterationRecord } from '../train/report/curves-svg.ts';
 

@@ -17,7 +17,8 @@ const unaryFns: Record<UnaryOp, (x: number, a: number, b: number) => number> = {
   abs: Math.abs,
   tanh: Math.tanh,
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-  relu: (x) => (x > 0 ? x : 0),
+  // written so that NaN passes, as in PyTorch (x > 0 ? x : 0 would turn it into 0)
+  relu: (x) => (x <= 0 ? 0 : x),
   square: (x) => x * x,
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
   step: (x) => (x > 0 ? 1 : 0),
@@ -180,7 +181,7 @@ export class RefBackend implements Backend {
     for (let ch = 0; ch < c; ch++) {
       this.forChannel(ch, n, c, vol, (i) => {
         const z = xs[i] * sc[ch] + sh[ch];
-        o[i] = (relu && !(z > 0) ? 0 : z) + (rs ? rs[i] : 0);
+        o[i] = (relu && z <= 0 ? 0 : z) + (rs ? rs[i] : 0);
       });
     }
   }

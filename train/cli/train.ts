@@ -12,7 +12,7 @@ import { train, type IterationLog, type TrainEvent, type TrainResult, type Valid
 import { trainingCurvesSvg } from '../report/curves-svg.ts';
 import { createProgress } from './progress.ts';
 
-export const trainUsage = `usage: voxgrad train --config FILE [--backend B] [--threads N] [--out DIR] [--iterations N] [--resume]
+export const trainUsage = `usage: voxgrad train --config FILE [--backend B] [--threads N] [--out DIR] [--iterations N] [--resume] [--skip-nonfinite]
   FILE: a JSON config (configs/*.json: method supervised|mt|uamt|dtc|ugmcl, data, patch, schedules).
   Writes DIR/log.jsonl (every iteration), DIR/checkpoint.safetensors (student, EMA teacher, optimiser
   and random state; every checkpoint.every iterations), DIR/model.safetensors (the student, PyTorch
@@ -20,7 +20,9 @@ export const trainUsage = `usage: voxgrad train --config FILE [--backend B] [--t
   --backend B      auto (default), wasm, webgpu or ref
   --threads N      wasm threads (default: all cores)
   --iterations N   stop after N iterations instead of the config's
-  --resume         continue from DIR/checkpoint.safetensors`;
+  --resume         continue from DIR/checkpoint.safetensors
+  --skip-nonfinite an iteration whose loss is NaN or infinite changes nothing and is logged as skipped
+                   (default: the run stops there, its last checkpoint intact)`;
 
 export interface TrainRun {
   config: TrainConfig;
@@ -31,7 +33,7 @@ export interface TrainRun {
 
 /** The parsed flags' work, reusable by the demo: returns what ran and where it wrote. */
 export async function runTraining(config: TrainConfig, flags: { backend?: string; threads?: number; out?: string; iterations?: number; resume?: boolean;
-                                           onEvent?: (e: TrainEvent) => void },
+                                           skipNonFinite?: boolean; onEvent?: (e: TrainEvent) => void },
                                   label = config.name): Promise<TrainRun> {
   if (flags.threads !== undefined) await setWasmThreads(flags.threads);
   const backend = await setBackend(flags.backend ?? 'auto');
@@ -52,10 +54,11 @@ export async function runTraining(config: TrainConfig, flags: { backend?: string
     }
     flags.onEvent?.(e);
   };
-  const result = await train(config, { outDir, iterations: flags.iterations, resume: flags.resume, onEvent });
-  writeCurves(result.log, join(outDir, 'curves.svg'), `${config.name} (${config.method})`);
+  const result = await train(config, { outDir, iterations: flags.iterations, resume: flags.resume, skipNonFinite: flags.skipNonFinite, onEvent });
+  const skipped = writeCurves(result.log, join(outDir, 'curves.svg'), `${config.name} (${config.method})`);
   progress.done(`${label}: ${result.iterations} iterations in ${result.seconds.toFixed(0)} s` +
-                (trainingPeak ? `, peak memory of an iteration ${formatGiB(trainingPeak)}` : ''));
+                (trainingPeak ? `, peak memory of an iteration ${formatGiB(trainingPeak)}` : '') +
+                (skipped ? `; ${skipped} iteration(s) skipped for a non-finite loss` : ''));
   return { config, backend, result, outDir };
 }
 
@@ -66,15 +69,19 @@ function progressFields(r: IterationLog): Record<string, number | string> {
   return f;
 }
 
-function writeCurves(logPath: string, svgPath: string, title: string) {
+/** Draws the log's curves (skipped iterations have no loss to draw); returns how many iterations the log says were skipped. */
+function writeCurves(logPath: string, svgPath: string, title: string): number {
   const iterations: IterationLog[] = [], validation: ValidationLog[] = [];
+  let skipped = 0;
   for (const line of readFileSync(logPath, 'utf8').split('\n')) {
     if (!line) continue;
     const { kind, ...r } = JSON.parse(line);
-    if (kind === 'iteration') iterations.push(r);
+    if (kind === 'iteration' && r.skipped) skipped++;
+    else if (kind === 'iteration') iterations.push(r);
     else if (kind === 'validation') validation.push(r);
   }
   writeFileSync(svgPath, trainingCurvesSvg({ iterations, validation }, { title }));
+  return skipped;
 }
 
 function positiveInt(text: string | undefined, flag: string): number | undefined {
@@ -87,13 +94,13 @@ function positiveInt(text: string | undefined, flag: string): number | undefined
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     config: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
-    iterations: { type: 'string' }, resume: { type: 'boolean', default: false },
+    iterations: { type: 'string' }, resume: { type: 'boolean', default: false }, 'skip-nonfinite': { type: 'boolean', default: false },
   } });
   if (!values.config) throw new Error(`--config is required\n${trainUsage}`);
   const config = loadConfig(values.config);
   const run = await runTraining(config, {
     backend: values.backend, threads: positiveInt(values.threads, '--threads'), out: values.out,
-    iterations: positiveInt(values.iterations, '--iterations'), resume: values.resume,
+    iterations: positiveInt(values.iterations, '--iterations'), resume: values.resume, skipNonFinite: values['skip-nonfinite'],
   });
   const v = run.result.lastValidation;
   console.log(`${run.outDir}: model.safetensors, checkpoint.safetensors, log.jsonl, curves.svg` +

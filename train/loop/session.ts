@@ -17,7 +17,7 @@ import { emaDecay, learningRate } from '../schedules.ts';
 import { makeBatch, type TrainCase } from './batches.ts';
 import type { TrainConfig } from './config.ts';
 import { createNetworks } from './networks.ts';
-import { trainingStep, type StepParts } from './step.ts';
+import { NonFiniteLossError, trainingStep, type StepParts } from './step.ts';
 import { encodeTrainingState, modelMetadata, restoreTrainingState, type TrainingParts } from './training-state.ts';
 import { validate } from './validate.ts';
 
@@ -26,7 +26,7 @@ import { validate } from './validate.ts';
  * backend's high-water mark of held bytes during that iteration or validation (the wasm heap's extent,
  * the GPU buffers created; see engine/memory-meter.ts).
  */
-export type IterationLog = IterationRecord & { seconds: number; peakBytes: number };
+export type IterationLog = IterationRecord & { seconds: number; peakBytes: number; skipped?: true };
 export type ValidationLog = Required<ValidationRecord> & { peakBytes: number };
 
 /** The training cases a config needs: its first `data.labeled` are labelled, the rest unlabelled. */
@@ -51,8 +51,16 @@ export class TrainingSession {
   iteration = 0;
   private readonly step: StepParts;
 
-  /** `cases` hold the labelled cases first (labels of the rest are not read); `validation` may be empty. */
-  constructor(readonly config: TrainConfig, readonly cases: TrainCase[], readonly validation: TrainCase[], source = config.data.train) {
+  /** Iterations whose loss was not finite and whose update was skipped (with skipNonFinite). */
+  skipped = 0;
+
+  /**
+   * `cases` hold the labelled cases first (labels of the rest are not read); `validation` may be empty.
+   * With `skipNonFinite`, an iteration whose loss is not finite changes nothing and is logged as
+   * skipped; without, it throws NonFiniteLossError.
+   */
+  constructor(readonly config: TrainConfig, readonly cases: TrainCase[], readonly validation: TrainCase[], source = config.data.train,
+              readonly skipNonFinite = false) {
     this.method = createMethod(config);
     checkCaseCounts(config, this.method, cases.length, source);
     this.backend = getBackend();
@@ -62,22 +70,31 @@ export class TrainingSession {
     const sampler = new TwoStreamBatchSampler({ nLabeled: config.data.labeled, nTotal: cases.length, labeledBatch: config.batch.labeled,
                                                 unlabeledBatch: this.method.unlabeled ? config.batch.unlabeled : 0 }, dataGenerator);
     this.parts = { config, student, teacher, sgd, dataGenerator, drawGenerator, sampler };
-    this.step = { method: this.method, student, teacher, sgd, draws: new GeneratorDraws(drawGenerator, config.noise) };
+    this.step = { method: this.method, student, teacher, sgd, draws: new GeneratorDraws(drawGenerator, config.noise), restoreBuffers: skipNonFinite };
   }
 
-  /** Runs iteration `this.iteration` (a non-finite loss throws before anything changes) and advances. */
+  /** Runs iteration `this.iteration` and advances; a non-finite loss changes nothing and throws, or is skipped (see the constructor). */
   async next(): Promise<IterationLog> {
     const t = this.iteration, c = this.config, be = this.backend;
     const t0 = performance.now();
     be.resetMemoryPeaks();
     const indices = this.parts.sampler.next();
     const lr = learningRate(t, c.optimizer);
-    const values = await trainingStep(this.step, t, lr, emaDecay(t, c.ema.decay),
-      () => makeBatch(this.cases, indices, c.batch.labeled, c.patch, this.parts.dataGenerator, this.method.sdf, be));
+    let values: Record<string, number>, skipped = false;
+    try {
+      values = await trainingStep(this.step, t, lr, emaDecay(t, c.ema.decay),
+        () => makeBatch(this.cases, indices, c.batch.labeled, c.patch, this.parts.dataGenerator, this.method.sdf, be));
+    } catch (e) {
+      if (!(e instanceof NonFiniteLossError && this.skipNonFinite)) throw e;
+      values = e.values;
+      skipped = true;
+      this.skipped++;
+    }
     const { loss, mask, ...named } = values;
     const record: IterationLog = { iteration: t, loss, terms: named, lr, ...this.method.schedule(t), seconds: (performance.now() - t0) / 1000,
                                    peakBytes: be.memory().peakReserved };
     if (mask !== undefined) record.maskFraction = mask;
+    if (skipped) record.skipped = true;
     this.iteration = t + 1;
     return record;
   }

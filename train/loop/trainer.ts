@@ -30,6 +30,8 @@ export interface TrainOptions {
   iterations?: number;
   /** Continue from outDir/checkpoint.safetensors. */
   resume?: boolean;
+  /** Skip an iteration whose loss is not finite (logged with "skipped": true) instead of stopping. */
+  skipNonFinite?: boolean;
   onEvent?: (e: TrainEvent) => void;
 }
 
@@ -74,7 +76,7 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   const validation = d.validation && config.validation.every > 0
     ? await readCases(config, d.validation, config.validation.maxCases || null, 'validation', emit)
     : [];
-  const session = new TrainingSession(config, cases, validation);
+  const session = new TrainingSession(config, cases, validation, d.train, opts.skipNonFinite);
 
   mkdirSync(opts.outDir, { recursive: true });
   const checkpoint = join(opts.outDir, 'checkpoint.safetensors');
@@ -91,25 +93,24 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   const began = performance.now();
   let lastValidation: ValidationLog | undefined;
   while (session.iteration < iterations) {
-    let record: IterationLog;
     try {
-      record = await session.next();
-    } catch (e) {
-      if (e instanceof NonFiniteLossError) {
-        e.message += `; the last checkpoint (${existsSync(checkpoint) ? checkpoint : 'none yet'}) is intact`;
+      const record = await session.next();
+      appendFileSync(logPath, `${JSON.stringify({ kind: 'iteration', ...record })}\n`);
+      emit({ kind: 'iteration', record });
+      if (session.validationDue(iterations)) {
+        lastValidation = await session.validate();
+        appendFileSync(logPath, `${JSON.stringify({ kind: 'validation', ...lastValidation })}\n`);
+        emit({ kind: 'validation', record: lastValidation });
       }
+      if (session.checkpointDue(iterations)) {
+        await writeCheckpointBytes(checkpoint, await session.encodeState(identity(config)));
+        emit({ kind: 'checkpoint', path: checkpoint, iteration: session.iteration });
+      }
+    } catch (e) {
+      // whatever stopped the run (a non-finite loss, a lost GPU, memory), the last checkpoint is whole
+      const kept = existsSync(checkpoint) ? `the last checkpoint (${checkpoint}) is intact: --resume continues from it` : 'no checkpoint was written yet';
+      if (e instanceof Error) e.message += `; ${kept}${e instanceof NonFiniteLossError ? ' (--skip-nonfinite skips such steps instead)' : ''}`;
       throw e;
-    }
-    appendFileSync(logPath, `${JSON.stringify({ kind: 'iteration', ...record })}\n`);
-    emit({ kind: 'iteration', record });
-    if (session.validationDue(iterations)) {
-      lastValidation = await session.validate();
-      appendFileSync(logPath, `${JSON.stringify({ kind: 'validation', ...lastValidation })}\n`);
-      emit({ kind: 'validation', record: lastValidation });
-    }
-    if (session.checkpointDue(iterations)) {
-      await writeCheckpointBytes(checkpoint, await session.encodeState(identity(config)));
-      emit({ kind: 'checkpoint', path: checkpoint, iteration: session.iteration });
     }
   }
   const model = join(opts.outDir, 'model.safetensors');

@@ -2,25 +2,9 @@
 // every row. Report pictures are a few hundred pixels a side, so neither adaptive filtering nor
 // chunked output would buy anything.
 import { deflateSync } from 'node:zlib';
+import { crc32 } from '../../nn/crc32.ts';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-let crcTable: Uint32Array | undefined;
-
-/** CRC-32 as PNG (and zlib, gzip) define it: reflected polynomial 0xEDB88320, init and final xor ~0. */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = ~crc;
-  for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
-}
 
 function chunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);

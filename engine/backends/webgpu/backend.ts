@@ -61,6 +61,8 @@ export class WebGPUBackend implements Backend {
   private live = 0;
   private readonly meter = new MemoryMeter();
   private error: string | null = null;
+  /** Set by dispose(), whose own destroy() of the device is no loss. */
+  private disposed = false;
 
   constructor(ctx: GpuContext) {
     this.device = ctx.device;
@@ -81,7 +83,7 @@ export class WebGPUBackend implements Backend {
       this.error ??= (e as GPUUncapturedErrorEvent).error.message;
     });
     void this.device.lost.then((info) => {
-      if (info.reason !== 'destroyed') this.error ??= `device lost: ${info.message}`;
+      if (!this.disposed) this.error ??= `the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}); its tensors are gone`;
     });
   }
 
@@ -111,7 +113,13 @@ export class WebGPUBackend implements Backend {
       const staging = this.staging.acquire(bytes);
       this.batch.copy(gpuOf(buf), 0, staging, 0, bytes);
       this.batch.flush();
-      await staging.mapAsync(MapMode.READ, 0, bytes);
+      try {
+        await staging.mapAsync(MapMode.READ, 0, bytes);
+      } catch (err) {
+        // a lost device fails every map: the loss, reported by its own promise, says more than the map
+        await Promise.race([this.device.lost, new Promise((ok) => setTimeout(ok, 100))]);
+        throw new Error(`voxgrad webgpu: ${this.error ?? `reading a tensor failed (${(err as Error).message})`}`);
+      }
       out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
       staging.unmap();
       this.staging.release(staging);
@@ -249,6 +257,7 @@ export class WebGPUBackend implements Backend {
   }
 
   dispose() {
+    this.disposed = true;
     this.batch.flush();
     this.storage.destroy();
     this.staging.destroy();
