@@ -7,9 +7,9 @@ import type { Volume } from '../../train/io/volume.ts';
 import { modelFromCheckpoint, type SegmentationModel } from '../../train/infer/model.ts';
 import { scoreCase } from '../../train/infer/score-cases.ts';
 import { segmentVolume } from './segment.ts';
-import { uncertainty } from './slices.ts';
 import { initTrainPanel } from './train-panel.ts';
-import { Viewer } from './viewer.ts';
+import { uncertainty } from './uncertainty.ts';
+import { type OverlayName, Viewer } from './viewer.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const say = (text: string) => { $('message').textContent = text; };
@@ -29,7 +29,7 @@ interface State {
   uncertainty: Float32Array | null;
 }
 const state: State = { image: null, label: null, files: null, model: null, modelBytes: null, modelName: '', mask: null, range: [0, 1], uncertainty: null };
-const viewer = new Viewer({ 2: $('axial'), 1: $('coronal'), 0: $('sagittal') });
+const viewer = new Viewer($('viewer') as HTMLCanvasElement);
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);
@@ -67,26 +67,29 @@ function range(data: Float32Array): [number, number] {
   return [lo, hi];
 }
 
-function showVolume() {
+async function showVolume() {
   const v = state.image!;
   const [lo, hi] = state.range;
   $('volume-info').textContent = `${v.source}\nshape ${v.shape.join(' × ')}, spacing ${v.spacing.map((s) => s.toFixed(3)).join(' × ')} mm\n` +
-    `intensities ${lo.toPrecision(4)} … ${hi.toPrecision(4)}` + (state.label ? `\nlabel ${state.label.source}` : '');
-  viewer.show(v.data, v.shape, v.spacing);
-  const w = $('window') as HTMLInputElement, l = $('level') as HTMLInputElement;
-  w.value = String(viewer.window.width / Math.max(hi - lo, 1e-6));
-  l.value = String((viewer.window.center - lo) / Math.max(hi - lo, 1e-6));
-  drawOverlays();
+    `intensities ${lo.toPrecision(4)} … ${hi.toPrecision(4)}`;
+  await viewer.show(state.files!.image);
+  const { min, max } = viewer.window, span = Math.max(hi - lo, 1e-6);
+  ($('window') as HTMLInputElement).value = String((max - min) / span);
+  ($('level') as HTMLInputElement).value = String(((min + max) / 2 - lo) / span);
+  await drawOverlays();
   ($('segment') as HTMLButtonElement).disabled = !state.model;
 }
 
-function drawOverlays() {
-  const opacity = (id: string) => Number(($(`opacity-${id}`) as HTMLInputElement).value);
-  const overlays = [];
-  if (state.label) overlays.push({ data: state.label.data, color: [0, 200, 255] as [number, number, number], opacity: opacity('reference') });
-  if (state.mask) overlays.push({ data: state.mask, color: [255, 60, 60] as [number, number, number], opacity: opacity('prediction') });
-  if (state.uncertainty) overlays.push({ data: state.uncertainty, color: [255, 220, 0] as [number, number, number], opacity: opacity('uncertainty') });
-  viewer.setOverlays(overlays);
+const opacity = (name: OverlayName) => Number(($(`opacity-${name}`) as HTMLInputElement).value);
+
+/** Hands the viewer each overlay there is, as a NIfTI in the image's geometry. */
+async function drawOverlays() {
+  const image = state.image!;
+  const asNifti = (data: ArrayLike<number>, type: 'uint8' | 'float32') => vg.encodeNifti({ ...image, data: Float32Array.from(data) }, type);
+  await viewer.setOverlay('reference', state.files?.label ?? null, opacity('reference'));
+  await viewer.setOverlay('prediction', state.mask && await asNifti(state.mask, 'uint8'), opacity('prediction'));
+  await viewer.setOverlay('uncertainty', state.uncertainty && await asNifti(state.uncertainty, 'float32'), opacity('uncertainty'));
+  document.body.dataset.drawn = String(Date.now());
 }
 
 async function loadImage(bytes: Uint8Array, name: string, asLabel: boolean) {
@@ -97,17 +100,19 @@ async function loadImage(bytes: Uint8Array, name: string, asLabel: boolean) {
     }
     state.label = v;
     state.files!.label = bytes;
-  } else {
-    state.image = v;
-    state.files = { image: bytes };
-    state.range = range(v.data);
-    state.label = null;
-    state.mask = null;
-    state.uncertainty = null;
-    $('metrics').textContent = '';
-    ($('download-mask') as HTMLButtonElement).disabled = true;
+    $('volume-info').textContent += `\nlabel ${v.source}`;
+    await viewer.setOverlay('reference', bytes, opacity('reference'));
+    return;
   }
-  showVolume();
+  state.image = v;
+  state.files = { image: bytes };
+  state.range = range(v.data);
+  state.label = null;
+  state.mask = null;
+  state.uncertainty = null;
+  $('metrics').textContent = '';
+  ($('download-mask') as HTMLButtonElement).disabled = true;
+  await showVolume();
 }
 
 function loadModelBytes(bytes: Uint8Array, name: string) {
@@ -134,7 +139,7 @@ async function segment() {
     }
     $('metrics').textContent = text;
     ($('download-mask') as HTMLButtonElement).disabled = false;
-    drawOverlays();
+    await drawOverlays();
     document.body.dataset.segmented = 'true';
   } finally {
     ($('segment') as HTMLButtonElement).disabled = false;
@@ -208,12 +213,14 @@ async function setup() {
     download(await vg.encodeNifti({ ...image, data: Float32Array.from(state.mask!) }, 'uint8'), `${name}_mask.nii.gz`);
   }));
   $('download-model').addEventListener('click', () => download(state.modelBytes!, state.modelName));
-  for (const id of ['opacity-prediction', 'opacity-reference', 'opacity-uncertainty']) $(id).addEventListener('input', drawOverlays);
+  for (const name of ['prediction', 'reference', 'uncertainty'] as OverlayName[]) {
+    $(`opacity-${name}`).addEventListener('input', () => viewer.setOpacity(name, opacity(name)));
+  }
   const windowLevel = () => {
     if (!state.image) return;
     const [lo, hi] = state.range, span = Math.max(hi - lo, 1e-6);
-    viewer.setWindow({ width: Number(($('window') as HTMLInputElement).value) * span,
-                       center: lo + Number(($('level') as HTMLInputElement).value) * span });
+    const width = Number(($('window') as HTMLInputElement).value) * span, center = lo + Number(($('level') as HTMLInputElement).value) * span;
+    viewer.setWindow(center - width / 2, center + width / 2);
   };
   $('window').addEventListener('input', windowLevel);
   $('level').addEventListener('input', windowLevel);

@@ -1,88 +1,75 @@
-// The three-plane viewer: axial, coronal and sagittal canvases through one cursor voxel, a click on a
-// plane moves the cursor there, each plane drawn by slices.ts with the window/level and the overlays,
-// scaled by the voxel spacing so that shapes keep their proportions.
-import { autoWindow, type Axis, type Overlay, renderPlane, type Shape3, type WindowLevel } from './slices.ts';
+// The three-plane viewer: @niivue/niivue (the field's WebGL2 viewer) on one canvas, axial, coronal
+// and sagittal through one crosshair that a click moves, placed by each file's own geometry. The
+// image under a window/level; the reference, the prediction and the uncertainty map as overlays,
+// each with its colour map and opacity. Volumes go in as NIfTI bytes, as they would from disk.
+import { Niivue, NVImage } from '@niivue/niivue';
 
-const DISPLAY = 300; // CSS pixels along a plane's longer side
+export type OverlayName = 'reference' | 'prediction' | 'uncertainty';
+
+/** Colour map and the value range it spans (below the range an overlay is transparent). */
+const LOOK: Record<OverlayName, { colormap: string; cal_min: number; cal_max: number }> = {
+  reference: { colormap: 'blue', cal_min: 0.5, cal_max: 1 },
+  prediction: { colormap: 'red', cal_min: 0.5, cal_max: 1 },
+  uncertainty: { colormap: 'warm', cal_min: 0.05, cal_max: 1 },
+};
+const ORDER: OverlayName[] = ['reference', 'prediction', 'uncertainty'];
+
+const isGzip = (b: Uint8Array) => b[0] === 0x1f && b[1] === 0x8b;
+const nameFor = (stem: string, b: Uint8Array) => `${stem}${isGzip(b) ? '.nii.gz' : '.nii'}`;
 
 export class Viewer {
-  private image: Float32Array | null = null;
-  private shape: Shape3 = [1, 1, 1];
-  private spacing: Shape3 = [1, 1, 1];
-  private overlays: Overlay[] = [];
-  cursor: Shape3 = [0, 0, 0];
-  window: WindowLevel = { center: 0, width: 1 };
+  private readonly nv = new Niivue({ backColor: [0, 0, 0, 1], crosshairColor: [1, 0.86, 0, 0.8], crosshairWidth: 1, show3Dcrosshair: false, loadingText: '' });
+  private readonly attached: Promise<unknown>;
+  private image: NVImage | null = null;
+  private readonly overlays = new Map<OverlayName, NVImage>();
 
-  constructor(private readonly canvases: Record<Axis, HTMLCanvasElement>) {
-    for (const axis of [0, 1, 2] as Axis[]) {
-      canvases[axis].addEventListener('click', (e) => this.click(axis, e));
-    }
+  constructor(canvas: HTMLCanvasElement) {
+    this.attached = this.nv.attachToCanvas(canvas);
   }
 
-  show(image: Float32Array, shape: Shape3, spacing: Shape3) {
-    this.image = image;
-    this.shape = shape;
-    this.spacing = spacing;
-    this.overlays = [];
-    this.cursor = shape.map((s) => s >> 1) as Shape3;
-    this.window = autoWindow(image);
-    this.draw();
+  /** Shows an image from its NIfTI file's bytes, without overlays; resolves once it is drawn. */
+  async show(nifti: Uint8Array) {
+    await this.attached;
+    for (const v of [...this.nv.volumes]) this.nv.removeVolume(v);
+    this.overlays.clear();
+    this.image = await this.load(nifti, 'image', { colormap: 'gray' });
+    this.nv.addVolume(this.image);
+    this.nv.setSliceType(this.nv.sliceTypeMultiplanar);
   }
 
-  setOverlays(overlays: Overlay[]) {
-    this.overlays = overlays;
-    this.draw();
+  /** The intensities the grey ramp spans now (niivue's robust range when an image is shown). */
+  get window(): { min: number; max: number } {
+    return { min: this.image?.cal_min ?? 0, max: this.image?.cal_max ?? 1 };
   }
 
-  setWindow(w: WindowLevel) {
-    this.window = w;
-    this.draw();
-  }
-
-  draw() {
+  setWindow(min: number, max: number) {
     if (!this.image) return;
-    for (const axis of [0, 1, 2] as Axis[]) this.drawPlane(axis);
+    this.image.cal_min = min;
+    this.image.cal_max = Math.max(max, min + 1e-6);
+    this.nv.updateGLVolume();
   }
 
-  /** The (col, row) of the cursor in the plane that holds `axis`, and that plane's spacing (across, down). */
-  private planeCursor(axis: Axis): { col: number; row: number; sx: number; sy: number } {
-    const [x, y, z] = this.cursor, Z = this.shape[2], [a, b, c] = this.spacing;
-    if (axis === 2) return { col: x, row: y, sx: a, sy: b };
-    if (axis === 1) return { col: x, row: Z - 1 - z, sx: a, sy: c };
-    return { col: y, row: Z - 1 - z, sx: b, sy: c };
+  /** Replaces (or with null removes) an overlay, given as NIfTI bytes in the image's geometry. */
+  async setOverlay(name: OverlayName, nifti: Uint8Array | null, opacity: number) {
+    await this.attached;
+    const old = this.overlays.get(name);
+    if (old) this.nv.removeVolume(old);
+    this.overlays.delete(name);
+    if (!nifti || !this.image) return;
+    this.overlays.set(name, await this.load(nifti, name, { ...LOOK[name], opacity }));
+    // the stacking stays reference, prediction, uncertainty, whatever came first
+    for (const v of [...this.nv.volumes]) this.nv.removeVolume(v);
+    for (const v of [this.image, ...ORDER.map((n) => this.overlays.get(n))]) if (v) this.nv.addVolume(v);
   }
 
-  private drawPlane(axis: Axis) {
-    const plane = renderPlane(this.image!, this.shape, axis, this.cursor[axis], this.window, this.overlays);
-    const canvas = this.canvases[axis];
-    canvas.width = plane.width;
-    canvas.height = plane.height;
-    const ctx = canvas.getContext('2d')!;
-    ctx.putImageData(new ImageData(plane.rgba, plane.width, plane.height), 0, 0);
-    const { col, row, sx, sy } = this.planeCursor(axis);
-    ctx.strokeStyle = 'rgba(255, 220, 0, 0.7)';
-    ctx.lineWidth = 1;
-    ctx.beginPath();
-    ctx.moveTo(col + 0.5, 0);
-    ctx.lineTo(col + 0.5, plane.height);
-    ctx.moveTo(0, row + 0.5);
-    ctx.lineTo(plane.width, row + 0.5);
-    ctx.stroke();
-    const w = plane.width * sx, h = plane.height * sy, scale = DISPLAY / Math.max(w, h);
-    canvas.style.width = `${Math.round(w * scale)}px`;
-    canvas.style.height = `${Math.round(h * scale)}px`;
+  setOpacity(name: OverlayName, opacity: number) {
+    const v = this.overlays.get(name);
+    if (!v) return;
+    this.nv.setOpacity(this.nv.volumes.indexOf(v), opacity);
   }
 
-  private click(axis: Axis, e: MouseEvent) {
-    if (!this.image) return;
-    const canvas = this.canvases[axis], box = canvas.getBoundingClientRect();
-    const col = Math.floor(((e.clientX - box.left) / box.width) * canvas.width);
-    const row = Math.floor(((e.clientY - box.top) / box.height) * canvas.height);
-    const Z = this.shape[2], clamp = (v: number, n: number) => Math.min(Math.max(v, 0), n - 1);
-    const [X, Y] = this.shape;
-    if (axis === 2) this.cursor = [clamp(col, X), clamp(row, Y), this.cursor[2]];
-    else if (axis === 1) this.cursor = [clamp(col, X), this.cursor[1], clamp(Z - 1 - row, Z)];
-    else this.cursor = [this.cursor[0], clamp(col, Y), clamp(Z - 1 - row, Z)];
-    this.draw();
+  private load(bytes: Uint8Array, stem: string, look: { colormap: string; opacity?: number; cal_min?: number; cal_max?: number }): Promise<NVImage> {
+    const name = nameFor(stem, bytes);
+    return NVImage.loadFromUrl({ url: name, name, buffer: bytes.slice().buffer, ...look });
   }
 }
