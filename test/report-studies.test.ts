@@ -74,6 +74,15 @@ test('the ablation table names the changed field, pairs with the reference at th
   assert.not.match(md, 'beta1', 'a variant with no results yet gets no row');
 });
 
+test('two variants that scored the same on every case are named as identical, and only they', () => {
+  const twin = { ...ds.find((r) => r.group === 'h-ug-l4-nomask')!, group: 'h-ug-l4-fixedthr', name: 'h-ug-l4-fixedthr-s0' };
+  const other = run('h-ug-l4-beta1', 'ugmcl', 4, 0, 0.74, { ugmcl: { mask: true, beta: 1 } });
+  const p = { ...plan, ablations: { reference: 'h-ug-l4', groups: ['h-ug-l4-nomask', 'h-ug-l4-fixedthr', 'h-ug-l4-beta1'] } } as Plan;
+  const md = ablationSection(p, [...ds, twin as RunResults, other]).join('\n');
+  assert.match(md, '**nomask and fixedthr scored identically** on every validation case at seed(s) 0');
+  assert.is(md.match(/scored identically/g)?.length, 1, 'beta1 differs from both');
+});
+
 test('configChange lists every changed leaf and nothing else', () => {
   const a = { name: 'a', seed: 0, ugmcl: { beta: 0.75, variant: 'paper' }, patch: [32, 48, 32] };
   const b = { name: 'b', seed: 3, ugmcl: { beta: 1, variant: 'paper' }, patch: [32, 48, 32] };

@@ -89,15 +89,28 @@ export function ablationSection(plan: Plan, ds: RunResults[]): string[] {
     '| variant | change | seeds | Dice (%) | Δ Dice | better / worse / tied | sign p | Wilcoxon p | beyond seed noise |', '|---|---|---|---|---|---|---|---|---|',
     `| ${ab.reference} (reference) | — | ${R.map((r) => r.seed).join(', ')} | ${pm(R.map((r) => r.validation.mean.dice), 100, 2)} | | | | | |`,
   ];
+  const ids = caseIds(R[0]);
   for (const V of variants) {
     const seeds = commonSeeds(V, R);
-    const ids = caseIds(R[0]);
     const s = seeds.length ? pairedStats(caseDice(V, seeds, ids), caseDice(R, seeds, ids)) : null;
     const beyond = !s || Number.isNaN(noise) ? '—' : Math.abs(s.delta) > noise ? 'yes' : 'no';
     out.push(`| ${variantName(V[0].group)} | ${configChange(R[0].config, V[0].config)} | ${V.map((r) => r.seed).join(', ')} | ` +
       `${pm(V.map((r) => r.validation.mean.dice), 100, 2)} | ${(s ? pairedCells(s) : ['—', '—', '—', '—']).join(' | ')} | ${beyond} |`);
   }
-  out.push('');
+  out.push('', ...identicalVariants(variants, ids, variantName));
+  return out;
+}
+
+/** Variants whose every case scored the same at every seed both ran: their changes acted alike on this data. */
+function identicalVariants(variants: RunResults[][], ids: string[], name: (g: string) => string): string[] {
+  const out: string[] = [];
+  variants.forEach((A, i) => variants.slice(i + 1).forEach((B) => {
+    const seeds = commonSeeds(A, B);
+    if (seeds.length && seeds.every((s) => caseDice(A, [s], ids).every((d, k) => d === caseDice(B, [s], ids)[k]))) {
+      out.push(`**${name(A[0].group)} and ${name(B[0].group)} scored identically** on every validation case at seed(s) ${seeds.join(', ')}: ` +
+        `on this data their changes train the same model.`, '');
+    }
+  }));
   return out;
 }
 
