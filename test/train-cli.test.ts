@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { decodeSafetensors } from '../nn/safetensors.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'voxgrad-train-'));
@@ -52,16 +53,20 @@ test('supervised training on real cases lowers the loss and raises validation Di
   assert.match(r.stderr + r.stdout, /peak memory of an iteration \d+\.\d\d GiB/);
 });
 
-test('data.downsample: training and validation read the cases at the lower resolution', () => {
+test('data.downsample: training and validation read the cases at the lower resolution; the model records it', () => {
   const run = (name: string, data: object) => {
     const out = join(dir, name);
     const r = cli('train', '--config', config(name, { method: 'supervised', iterations: 2, validation: { every: 2 }, checkpoint: { every: 2 }, data }),
                   '--backend', 'wasm', '--out', out);
     assert.is(r.status, 0, r.stderr);
-    return { out: r.stdout + r.stderr, log: records(out) };
+    const metadata = decodeSafetensors(readFileSync(join(out, 'model.safetensors'))).metadata;
+    return { out: r.stdout + r.stderr, log: records(out), metadata };
   };
   const full = run('full-res', {}), half = run('half-res', { downsample: 2 });
   assert.match(half.out, /at 1\/2 resolution/);
+  // the model says at what resolution it runs, for predict and evaluate
+  assert.is(half.metadata.downsample, '2');
+  assert.is(full.metadata.downsample, undefined);
   // the same seed and settings: only the cases' resolution differs between the two runs
   const losses = (x: typeof full) => x.log.filter((r) => r.kind === 'iteration').map((r) => r.loss);
   assert.not.equal(losses(half), losses(full), 'the losses ignore data.downsample');

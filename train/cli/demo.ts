@@ -6,10 +6,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Case } from '../data/dataset.ts';
+import type { Volume } from '../io/volume.ts';
+import { normalize } from '../data/normalize.ts';
 import { openConfigDataset } from '../loop/config-data.ts';
 import { readList } from '../data/list.ts';
-import { predictVolume } from '../infer/predict.ts';
+import { predictScan, type ScanOptions } from '../infer/predict.ts';
 import { writeNifti } from '../io/files.ts';
 import { loadConfig } from '../loop/config-file.ts';
 import { binarize } from '../loop/batches.ts';
@@ -18,16 +19,18 @@ import { sliceOverlayPng } from '../report/slice-overlay.ts';
 import { loadModel } from './model.ts';
 import { runTraining } from './train.ts';
 
+interface ScanCase { id: string; image: Volume; label: Volume }
+
 // The CLI is bundled to dist/cli.js; configs/ and data/ sit beside dist/.
 const bundledConfig = fileURLToPath(new URL('../configs/demo.json', import.meta.url));
 
-async function score(modelPath: string, cases: Case[], patch: [number, number, number], stride: [number, number, number]): Promise<Scores> {
+async function score(modelPath: string, cases: ScanCase[], window: Omit<ScanOptions, 'batch'>): Promise<Scores> {
   const { net } = await loadModel(modelPath, 'auto');
   const byId = new Map(cases.map((c) => [c.id, c]));
   const scores = await scoreCases(net, cases.map((c) => c.id), async (id) => {
     const c = byId.get(id)!;
     return { id, image: c.image, label: binarize(c.label.data, 'nonzero') };
-  }, { patch, stride, batch: 2 });
+  }, { ...window, batch: 2 });
   net.dispose();
   return scores;
 }
@@ -56,11 +59,12 @@ export async function demo(argv: string[]): Promise<void> {
 
   const evalList = config.data.validation!;
   const ds = await openConfigDataset(config.data, evalList);
-  const cases: Case[] = [];
-  for (const id of ds.ids) cases.push(await ds.load(id));
+  const cases: ScanCase[] = [];
+  for (const id of ds.ids) cases.push({ id, ...(await ds.read(id)) });
   const stride = config.validation.stride;
-  const su = await score(ugmcl.result.model, cases, config.patch, stride);
-  const ss = await score(supervised.result.model, cases, config.patch, stride);
+  const window = { patch: config.patch, stride, normalization: ds.normalization, downsample: config.data.downsample ?? 1 };
+  const su = await score(ugmcl.result.model, cases, window);
+  const ss = await score(supervised.result.model, cases, window);
 
   console.log(`\nHeld-out evaluation: ${cases.length} cases (${evalList}), sliding window ${config.patch.join('×')} ` +
               `stride ${stride.join('×')}, medpy metrics in voxels (1 mm), ASD from prediction to label.`);
@@ -76,14 +80,14 @@ export async function demo(argv: string[]): Promise<void> {
 
   const shown = cases[0];
   const { net } = await loadModel(ugmcl.result.model, 'auto');
-  const pred = await predictVolume(net, shown.image, { patch: config.patch, stride, batch: 2 });
+  const pred = await predictScan(net, shown.image, { ...window, batch: 2 });
   net.dispose();
   const predictions = join(out, 'predictions');
   mkdirSync(predictions, { recursive: true });
   const maskPath = join(predictions, `${shown.id.replace(/\.nii(\.gz)?$/, '')}_ugmcl.nii.gz`);
   await writeNifti(maskPath, { ...shown.image, data: Float32Array.from(pred.label) }, 'uint8');
   const pngPath = join(out, 'overlay.png');
-  writeFileSync(pngPath, sliceOverlayPng({ image: shown.image.data, shape: shown.image.shape, prediction: pred.label,
+  writeFileSync(pngPath, sliceOverlayPng({ image: normalize(shown.image.data, ds.normalization), shape: shown.image.shape, prediction: pred.label,
                                           reference: binarize(shown.label.data, 'nonzero') }));
   writeFileSync(join(out, 'evaluation.json'), `${JSON.stringify({ cases: evalList, ugmcl: su, supervised: ss }, null, 2)}\n`);
   console.log(`\nOutputs in ${out}:\n  ugmcl/ and supervised/: model.safetensors, checkpoint.safetensors, log.jsonl, curves.svg\n` +

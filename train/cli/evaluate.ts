@@ -1,5 +1,6 @@
 // voxgrad evaluate: a checkpoint over a dataset's cases, scored as the papers score them (medpy's
-// Dice, Jaccard, 95HD and directed ASD, in voxels unless --spacing), per case and on average.
+// Dice, Jaccard, 95HD and directed ASD, in voxels unless --spacing), per case and on average, at the
+// scans' own resolution whatever resolution the model was trained at.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -7,37 +8,37 @@ import { openDataset } from '../data/dataset.ts';
 import { METRIC_KEYS, scoreCases } from '../infer/score-cases.ts';
 import type { CaseMetrics } from '../metrics/medpy.ts';
 import { loadModel } from './model.ts';
-import { progressReporter, windowFlagOptions, windowFlagUsage, windowOptions } from './window-flags.ts';
+import { binarize } from '../loop/batches.ts';
+import { downsampleOption, progressReporter, windowFlagOptions, windowFlagUsage, windowOptions } from './window-flags.ts';
 
 export const evaluateUsage = `usage: voxgrad evaluate --checkpoint C --data ROOT [--list LIST] [--out DIR] [options]
   ROOT: <ID>/mri_norm2.h5 folders (the paper's LA layout) or MSD imagesTr/labelsTr; LIST: case IDs.
   Prints a per-case and mean table; writes DIR/evaluation.csv and DIR/evaluation.json (DIR default ".").
   An empty prediction scores Dice 0 and the volume's diagonal as each distance (medpy has none to
   give; leaving the case out would flatter the mean). evaluation.json marks it "empty".
-  --spacing sx,sy,sz   distances in mm (default: voxels, as the papers report)
-  --downsample N       score at 1/N resolution, as a model trained with "data.downsample": N was validated
+  --spacing sx,sy,sz   distances in mm (default: voxels of the stored scans, as the papers report)
 ${windowFlagUsage}`;
 
 export async function evaluate(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     ...windowFlagOptions, data: { type: 'string' }, list: { type: 'string' }, out: { type: 'string', default: '.' },
-    spacing: { type: 'string' }, downsample: { type: 'string', default: '1' },
+    spacing: { type: 'string' },
   } });
   if (!values.checkpoint || !values.data) throw new Error(`--checkpoint and --data are required\n${evaluateUsage}`);
   const spacing = values.spacing ? (values.spacing.split(',').map(Number) as [number, number, number]) : undefined;
   if (spacing && (spacing.length !== 3 || spacing.some((v) => !(v > 0)))) throw new Error(`--spacing ${values.spacing}: expected three positive numbers`);
-  const downsample = Number(values.downsample);
-  if (!Number.isInteger(downsample) || downsample < 1) throw new Error(`--downsample ${values.downsample}: expected a positive integer`);
-  const ds = await openDataset({ root: values.data, list: values.list, downsample });
+  const ds = await openDataset({ root: values.data, list: values.list });
   const model = await loadModel(values.checkpoint, values.backend);
-  console.error(`${values.checkpoint}: backend ${model.backend}, ${ds.ids.length} case(s) from ${values.data}`);
+  const downsample = downsampleOption(values.downsample, model);
+  console.error(`${values.checkpoint}: backend ${model.backend}, ${ds.ids.length} case(s) from ${values.data}` +
+                (downsample > 1 ? `, the model at 1/${downsample} resolution, scored at the scans'` : ''));
   const win = windowOptions(values, model);
   const width = Math.max(4, ...ds.ids.map((id) => id.length));
   console.log([`case`.padEnd(width), ...METRIC_KEYS.map((k) => k.padStart(10))].join(' '));
   const scores = await scoreCases(model.net, ds.ids, async (id) => {
-    const c = await ds.load(id);
-    return { id, image: c.image, label: c.label.data };
-  }, { ...win, spacing }, {
+    const c = await ds.read(id);
+    return { id, image: c.image, label: binarize(c.label.data, 'nonzero') };
+  }, { ...win, spacing, normalization: ds.normalization, downsample }, {
     progress: (i, id) => progressReporter(`[${i + 1}/${ds.ids.length}] ${id}`),
     scored: (row) => console.log(formatRow(row.id, row, width) + (row.empty ? '   (empty prediction)' : '')),
   });
@@ -49,7 +50,7 @@ export async function evaluate(argv: string[]): Promise<void> {
   await writeFile(join(values.out, 'evaluation.csv'), `${csv.join('\n')}\n`);
   await writeFile(join(values.out, 'evaluation.json'), `${JSON.stringify({
     checkpoint: values.checkpoint, data: values.data, list: values.list ?? null, lcc: values.lcc,
-    spacing: spacing ?? 'voxels', window: { patch: win.patch, stride: win.stride },
+    spacing: spacing ?? 'voxels', window: { patch: win.patch, stride: win.stride }, downsample,
     cases: scores.perCase, mean: scores.mean, empty: scores.empty,
   }, null, 2)}\n`);
   console.error(`wrote ${join(values.out, 'evaluation.csv')} and evaluation.json`);

@@ -5,10 +5,10 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readVolume, writeNifti } from '../io/files.ts';
 import { VOLUME_EXTENSIONS } from '../io/parse.ts';
-import { normalize, type Normalization } from '../data/normalize.ts';
-import { predictVolume } from '../infer/predict.ts';
+import type { Normalization } from '../data/normalize.ts';
+import { predictScan } from '../infer/predict.ts';
 import { loadModel } from './model.ts';
-import { progressReporter, windowFlagOptions, windowFlagUsage, windowOptions } from './window-flags.ts';
+import { downsampleOption, progressReporter, windowFlagOptions, windowFlagUsage, windowOptions } from './window-flags.ts';
 
 export const predictUsage = `usage: voxgrad predict --checkpoint C --input FILE|DIR|LIST --out DIR [options]
   FILE: .nii, .nii.gz, .nrrd or .h5 (its "image" dataset); DIR: every such file in it, or every
@@ -62,11 +62,13 @@ export async function predict(argv: string[]): Promise<void> {
   const model = await loadModel(values.checkpoint, values.backend);
   console.error(`${values.checkpoint}: ${model.net.numParameters()} parameters, backend ${model.backend}, ${inputs.length} volume(s)`);
   const win = windowOptions(values, model);
+  const downsample = downsampleOption(values.downsample, model);
+  if (downsample > 1) console.error(`the model runs at 1/${downsample} resolution; masks are written at each input's`);
   for (const [i, { path, name }] of inputs.entries()) {
     const image = await readVolume(path);
     const how = (values.normalize ?? (path.toLowerCase().endsWith('.h5') ? 'none' : 'zscore')) as Normalization;
-    const pred = await predictVolume(model.net, { ...image, data: normalize(image.data, how) },
-                                     { ...win, onProgress: progressReporter(`[${i + 1}/${inputs.length}] ${name}`) });
+    const pred = await predictScan(model.net, image, { ...win, normalization: how, downsample,
+                                                       onProgress: progressReporter(`[${i + 1}/${inputs.length}] ${name}`) });
     const maskPath = join(values.out, `${name}.nii.gz`);
     await writeNifti(maskPath, { ...image, data: Float32Array.from(pred.label) }, 'uint8');
     if (values.probs) await writeNifti(join(values.out, `${name}_prob.nii.gz`), { ...image, data: pred.foreground }, 'float32');

@@ -1,4 +1,5 @@
-// Flags shared by predict and evaluate: backend, window geometry, batching, post-processing.
+// Flags shared by predict and evaluate: backend, window geometry, batching, post-processing, the
+// resolution the model runs at.
 import { parseTriple, type LoadedModel } from './model.ts';
 import { windowDefaults } from '../infer/model.ts';
 import type { PredictOptions } from '../infer/predict.ts';
@@ -10,13 +11,17 @@ export const windowFlagOptions = {
   stride: { type: 'string' },
   batch: { type: 'string', default: '2' },
   lcc: { type: 'boolean', default: false },
+  downsample: { type: 'string' },
 } as const;
 
 export const windowFlagUsage = `  --backend B        auto (default), wasm, webgpu or ref
   --patch a,b,c      window size (default: the checkpoint's "patch" metadata, else 112,112,80)
   --stride a,b,c     window step (default: the checkpoint's "stride" metadata, else 18,18,4)
   --batch N          windows per network call (default 2)
-  --lcc              keep only the largest connected component (DTC/DTML post-processing)`;
+  --lcc              keep only the largest connected component (DTC/DTML post-processing)
+  --downsample N     run the model on the scan reduced N× per axis (default: the checkpoint's
+                     "downsample", which training with "data.downsample" writes, else 1); its
+                     probabilities are resampled to the scan's grid, so masks and scores are there`;
 
 export function windowOptions(values: { patch?: string; stride?: string; batch?: string; lcc?: boolean },
                               model: LoadedModel): PredictOptions {
@@ -28,6 +33,14 @@ export function windowOptions(values: { patch?: string; stride?: string; batch?:
     stride: values.stride ? parseTriple(values.stride, '--stride') : defaults.stride,
     batch, lcc: values.lcc,
   };
+}
+
+/** --downsample N, or the factor the checkpoint was trained at. */
+export function downsampleOption(text: string | undefined, model: LoadedModel): number {
+  if (text === undefined) return model.downsample;
+  const f = Number(text);
+  if (!Number.isInteger(f) || f < 1 || f > 8) throw new Error(`--downsample ${text}: expected an integer from 1 to 8`);
+  return f;
 }
 
 /** One progress line per volume on stderr, rewritten in place on a terminal. */

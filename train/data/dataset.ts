@@ -10,7 +10,7 @@ import { readBytes, readVolume } from '../io/files.ts';
 import { VOLUME_EXTENSIONS } from '../io/parse.ts';
 import { readList } from './list.ts';
 import type { Normalization } from './normalize.ts';
-import { prepareCase, type Case } from './prepare.ts';
+import { checkedPair, prepareCase, type Case } from './prepare.ts';
 
 export type Layout = 'h5' | 'msd';
 
@@ -35,7 +35,10 @@ export interface Dataset {
   layout: Layout;
   ids: string[];
   normalization: Normalization;
+  /** The case as training sees it: downsampled, normalised, labels binarised if asked. */
   load(id: string): Promise<Case>;
+  /** The image and label as stored, at the scan's resolution, for scoring there. */
+  read(id: string): Promise<{ image: Volume; label: Volume }>;
 }
 
 const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
@@ -80,16 +83,18 @@ export async function openDataset(opts: DatasetOptions): Promise<Dataset> {
   const ids = listFile ? await readList(listFile) : discover(root, layout);
   if (!ids.length) throw new FileFormatError(root, `no cases found for the ${layout} layout`);
   const normalization = opts.normalization ?? (layout === 'h5' ? 'none' : 'zscore');
-  const finish = (id: string, image: Volume, label: Volume) =>
-    prepareCase(id, image, label, { normalization, binaryLabels: opts.binaryLabels ?? true, downsample: opts.downsample ?? 1 });
-  const load = async (id: string): Promise<Case> => {
+  const read = async (id: string): Promise<{ image: Volume; label: Volume }> => {
     if (layout === 'h5') {
       const file = h5Path(root, id);
       const { image, label } = await parseH5(await readBytes(file), file, ['image', 'label'], opts.spacing);
-      return finish(id, image, label);
+      return checkedPair(image, label);
     }
     const [images, labels] = msdFolders(root) ?? [join(root, 'imagesTr'), join(root, 'labelsTr')];
-    return finish(id, await readVolume(volumePath(images, id)), await readVolume(volumePath(labels, id)));
+    return checkedPair(await readVolume(volumePath(images, id)), await readVolume(volumePath(labels, id)));
   };
-  return { root, layout, ids, normalization, load };
+  const load = async (id: string): Promise<Case> => {
+    const { image, label } = await read(id);
+    return prepareCase(id, image, label, { normalization, binaryLabels: opts.binaryLabels ?? true, downsample: opts.downsample ?? 1 });
+  };
+  return { root, layout, ids, normalization, load, read };
 }

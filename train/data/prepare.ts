@@ -7,10 +7,16 @@ import { type Normalization, normalize } from './normalize.ts';
 
 export interface Case { id: string; image: Volume; label: Volume }
 
-export function prepareCase(id: string, image: Volume, label: Volume,
-                            opts: { normalization: Normalization; binaryLabels: boolean; downsample: number }): Case {
+/** The pair itself, once the label is known to cover the image voxel for voxel. */
+export function checkedPair(image: Volume, label: Volume): { image: Volume; label: Volume } {
   if (image.shape.join() !== label.shape.join())
     throw new FileFormatError(label.source, `label shape ${label.shape.join('×')} differs from the image's ${image.shape.join('×')}`);
+  return { image, label };
+}
+
+export function prepareCase(id: string, image: Volume, label: Volume,
+                            opts: { normalization: Normalization; binaryLabels: boolean; downsample: number }): Case {
+  checkedPair(image, label);
   const small = downsampleImage(image, opts.downsample), smallLabel = downsampleLabel(label, opts.downsample);
   const labelData = opts.binaryLabels ? smallLabel.data.map((v) => (v > 0 ? 1 : 0)) : smallLabel.data;
   return { id, image: { ...small, data: normalize(small.data, opts.normalization) }, label: { ...smallLabel, data: labelData } };

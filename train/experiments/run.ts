@@ -1,6 +1,7 @@
 // One planned run from start (or from its unfinished checkpoint) to its results file: train in
 // experiments/unfinished/NAME, score the final student on the config's validation list exactly as
-// `voxgrad evaluate` does with the checkpoint's own window, then write results/NAME.json, keep the
+// `voxgrad evaluate` does with the checkpoint's own window and resolution (scores at the scans' own
+// resolution), then write results/NAME.json, keep the
 // JSONL log in logs/, ship the model if the plan says so, and delete the unfinished folder.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +35,8 @@ export interface RunResults {
   /** Training wall time summed over sessions (each segment up to its last checkpoint), and the scoring's. */
   trainSeconds: number;
   evaluateSeconds: number;
-  validation: { list: string; patch: number[]; stride: number[] } & Scores;
+  /** Scored at the scans' own resolution; the model ran at 1/downsample of it. */
+  validation: { list: string; patch: number[]; stride: number[]; downsample: number } & Scores;
   curve: { iteration: number; dice: number }[];
   log: string;
   model?: string;
@@ -80,10 +82,11 @@ export async function runExperiment(plan: Plan, run: PlannedRun): Promise<RunRes
   if (!d.validation) throw new Error(`${run.configFile}: "data.validation" is required for an experiment (the cases its results score)`);
   const { net, backend } = await loadModel(trained.result.model, plan.backend);
   const ds = await openConfigDataset(d, d.validation);
+  const downsample = d.downsample ?? 1;
   const scores = await scoreCases(net, ds.ids, async (id) => {
-    const k = await ds.load(id);
+    const k = await ds.read(id);
     return { id, image: k.image, label: binarize(k.label.data, d.foreground) };
-  }, { patch: c.patch, stride: c.validation.stride, batch: 2 });
+  }, { patch: c.patch, stride: c.validation.stride, batch: 2, normalization: ds.normalization, downsample });
   net.dispose();
   const evaluateSeconds = (performance.now() - scoring) / 1000;
 
@@ -113,7 +116,7 @@ export async function runExperiment(plan: Plan, run: PlannedRun): Promise<RunRes
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
     finished: new Date().toISOString(), iterations: trained.result.iterations,
     trainSeconds, evaluateSeconds,
-    validation: { list: relative(plan.dir, d.validation), patch: c.patch, stride: c.validation.stride, ...scores },
+    validation: { list: relative(plan.dir, d.validation), patch: c.patch, stride: c.validation.stride, downsample, ...scores },
     curve, log: relative(plan.dir, log),
     model: run.ship ? relative(plan.dir, run.ship) : undefined,
   };

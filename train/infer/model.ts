@@ -1,6 +1,7 @@
 // A segmentation checkpoint as a network: the architecture travels in the file's metadata ("config",
 // the VNet options as JSON), so a checkpoint is self-describing; window settings may travel there
-// too ("patch", "stride"). Works on decoded bytes, so the CLI and the browser app load alike.
+// too ("patch", "stride"), and the resolution it was trained at ("downsample": 1/N of the scan's).
+// Works on decoded bytes, so the CLI and the browser app load alike.
 import { applyCheckpoint } from '../../nn/checkpoint.ts';
 import type { SafeFile } from '../../nn/safetensors.ts';
 import { VNet, type VNetOptions } from '../../nn/vnet.ts';
@@ -10,6 +11,8 @@ export interface SegmentationModel {
   net: VNet;
   patch?: Shape3;
   stride?: Shape3;
+  /** Trained on scans reduced N× per axis (1: at their own resolution). */
+  downsample: number;
 }
 
 /** The network of a decoded checkpoint in eval mode; `source` names the file in messages. */
@@ -38,6 +41,10 @@ export function modelFromCheckpoint(file: SafeFile, source: string): Segmentatio
     return v as Shape3;
   };
   const patch = triple('patch'), stride = triple('stride');
+  const downsample = header.downsample === undefined ? 1 : Number(header.downsample);
+  if (!Number.isInteger(downsample) || downsample < 1 || downsample > 8) {
+    throw new Error(`${source}: "downsample" metadata is not an integer from 1 to 8: ${header.downsample.slice(0, 60)}`);
+  }
   let net: VNet;
   try {
     net = new VNet(config);
@@ -51,7 +58,7 @@ export function modelFromCheckpoint(file: SafeFile, source: string): Segmentatio
     throw e;
   }
   net.eval();
-  return { net, patch, stride };
+  return { net, patch, stride, downsample };
 }
 
 /** The window a model segments with: its checkpoint's, else the LA setting of the papers. */

@@ -1,9 +1,15 @@
 // One volume through a segmentation network: sliding windows, class probabilities, the label map,
-// optionally only its largest connected component (DTC/DTML's post-processing).
+// optionally only its largest connected component (DTC/DTML's post-processing). A model trained at
+// 1/f of the scan's resolution (data.downsample f) sees the scan reduced as training reduced it, and
+// its class probabilities come back to the scan's grid before the label is taken, so masks and
+// scores are at the resolution of the input, as the papers score.
 import * as vg from '../../engine/index.ts';
 import type { VNet } from '../../nn/vnet.ts';
+import { downsampleImage } from '../data/downsample.ts';
+import { normalize, type Normalization } from '../data/normalize.ts';
 import type { Volume } from '../io/volume.ts';
 import { largestComponent } from '../metrics/lcc.ts';
+import { upsampleTrilinear } from './resample.ts';
 import { slidingWindow, type Shape3 } from './sliding-window.ts';
 
 export interface PredictOptions {
@@ -14,6 +20,13 @@ export interface PredictOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+export interface ScanOptions extends PredictOptions {
+  /** Applied after the reduction, as training prepares a case. */
+  normalization: Normalization;
+  /** The model's resolution is 1/downsample of the scan's (1: the scan's own). */
+  downsample: number;
+}
+
 export interface Prediction {
   /** Foreground label map (class index for multi-class heads), [X, Y, Z] row-major. */
   label: Uint8Array;
@@ -22,15 +35,46 @@ export interface Prediction {
 }
 
 /** Student network in eval mode, dropout off: softmax over classes, or sigmoid for one channel. */
-export async function predictVolume(net: VNet, image: Pick<Volume, 'data' | 'shape'>, opts: PredictOptions): Promise<Prediction> {
+function windows(net: VNet, image: Pick<Volume, 'data' | 'shape'>, opts: PredictOptions) {
   net.eval();
   const oneChannel = net.config.nClasses === 1;
-  const r = await slidingWindow(image.data, image.shape, (x) => {
+  return slidingWindow(image.data, image.shape, (x) => {
     const seg = net.forward(x, { dropout: false }).seg;
     return oneChannel ? vg.sigmoid(seg) : vg.softmax(seg, 1);
   }, opts);
-  const vol = image.data.length;
-  const foreground = r.probs.slice(oneChannel ? 0 : vol, oneChannel ? vol : 2 * vol);
-  const label = opts.lcc ? largestComponent(r.label, image.shape) : Uint8Array.from(r.label);
-  return { label, foreground };
+}
+
+function prediction(probs: Float32Array, label: ArrayLike<number>, classes: number, shape: Shape3, lcc?: boolean): Prediction {
+  const vol = shape[0] * shape[1] * shape[2];
+  const foreground = probs.slice(classes === 1 ? 0 : vol, classes === 1 ? vol : 2 * vol);
+  return { label: lcc ? largestComponent(label, shape) : Uint8Array.from(label), foreground };
+}
+
+/** `image` at the network's own resolution, normalised as its training data was. */
+export async function predictVolume(net: VNet, image: Pick<Volume, 'data' | 'shape'>, opts: PredictOptions): Promise<Prediction> {
+  const r = await windows(net, image, opts);
+  return prediction(r.probs, r.label, r.classes, image.shape, opts.lcc);
+}
+
+/** Argmax over classes, first class on ties as numpy's; p > 0.5 for a single channel. */
+function argmax(probs: Float32Array, classes: number, vol: number): Uint8Array {
+  const label = new Uint8Array(vol);
+  for (let i = 0; i < vol; i++) {
+    if (classes === 1) { label[i] = +(probs[i] > 0.5); continue; }
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (probs[c * vol + i] > probs[best * vol + i]) best = c;
+    label[i] = best;
+  }
+  return label;
+}
+
+/** `image` as read from its file, at the scan's resolution; the prediction is on the same grid. */
+export async function predictScan(net: VNet, image: Volume, opts: ScanOptions): Promise<Prediction> {
+  const f = opts.downsample;
+  const small = downsampleImage(image, f);
+  const input = { data: normalize(small.data, opts.normalization), shape: small.shape };
+  if (f === 1) return predictVolume(net, input, opts);
+  const r = await windows(net, input, opts);
+  const probs = upsampleTrilinear(r.probs, r.classes, small.shape, f, image.shape);
+  return prediction(probs, argmax(probs, r.classes, image.data.length), r.classes, image.shape, opts.lcc);
 }

@@ -31,6 +31,8 @@ export function modelMetadata(config: TrainConfig, student: VNet): Record<string
     patch: JSON.stringify(config.patch),
     stride: JSON.stringify(config.validation.stride),
     method: config.method,
+    // Absent at full resolution, so the files of models trained there keep their bytes.
+    ...(config.data.downsample && config.data.downsample > 1 ? { downsample: String(config.data.downsample) } : {}),
   };
 }
 
