@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../loop/config-file.ts';
 import type { TrainConfig } from '../loop/config.ts';
 import { ConfigError, Fields } from '../loop/config-fields.ts';
+import type { CrossCheck } from './report-settings.ts';
 
 export interface PlannedRun {
   /** <config name>-s<seed>: the results file's and the log's name. */
@@ -31,6 +32,8 @@ export interface Plan {
   labelRates: string[][];
   /** Variants of a reference group, each compared case by case with it. */
   ablations?: { reference: string; groups: string[] };
+  /** Runs trained again by a second implementation, scored by `voxgrad evaluate` into FOLDER/evaluation.json. */
+  crossChecks?: CrossCheck[];
   /** The report, and the paper's table it quotes beside ours. */
   report: string;
   paper: string;
@@ -49,7 +52,7 @@ export function loadPlan(path: string): Plan {
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${path}: must hold a JSON object`);
   const f = new Fields(path, json as Record<string, unknown>);
-  f.only(['comment', 'backend', 'threads', 'runs', 'compare', 'labelRates', 'ablations', 'report', 'paper']);
+  f.only(['comment', 'backend', 'threads', 'runs', 'compare', 'labelRates', 'ablations', 'crossChecks', 'report', 'paper']);
   const dir = dirname(resolve(path));
   const runs: PlannedRun[] = [];
   const list = (json as Record<string, unknown>).runs;
@@ -90,10 +93,17 @@ export function loadPlan(path: string): Plan {
       a.fail('groups', 'must be a non-empty array of planned config names');
     }
   }
+  const crossChecks = (json as { crossChecks?: unknown }).crossChecks;
+  if (crossChecks !== undefined && (!Array.isArray(crossChecks) || crossChecks.some((x, i) => {
+    const c = new Fields(path, x as Record<string, unknown>, `crossChecks[${i}].`);
+    c.only(['comment', 'run', 'folder', 'label']);
+    if (!runs.some((r) => r.name === c.string('run'))) c.fail('run', 'must name a planned run');
+    return !c.string('folder') || !c.string('label');
+  }))) f.fail('crossChecks', 'must be an array of {run, folder, label}');
   const paper = join(dir, f.string('paper'));
   if (!existsSync(paper)) f.fail('paper', `names ${paper}, which does not exist (the paper's table the report quotes)`);
   return {
-    file: path, dir, runs, compare, labelRates, paper,
+    file: path, dir, runs, compare, labelRates, paper, crossChecks: crossChecks as CrossCheck[] | undefined,
     ablations: ablations as Plan['ablations'],
     backend: f.string('backend', 'wasm'),
     threads: f.number('threads', 2, { int: true, min: 1 }),

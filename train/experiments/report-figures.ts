@@ -24,7 +24,10 @@ function seedSpread(traces: [number, number][][]): { points: [number, number][];
 
 const style = (i: number) => ({ colour: COLOURS[i % COLOURS.length], dash: DASHES[Math.floor(i / COLOURS.length) % DASHES.length] });
 
-export function datasetFigureSvg(title: string, runs: RunResults[], masks: MaskTrace[]): string {
+/** A validation curve to draw: a run, or a cross-check's run named by its group. */
+export type CurveRun = Pick<RunResults, 'group' | 'iterations' | 'curve'>;
+
+export function datasetFigureSvg(title: string, runs: CurveRun[], masks: MaskTrace[]): string {
   const groups = [...new Set(runs.map((r) => r.group))];
   const xMax = Math.max(1, ...runs.map((r) => r.iterations));
   const named = (g: string, n: number) => `${shortName(g, groups)}${n > 1 ? ` (${n} seeds)` : ''}`;

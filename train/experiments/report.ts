@@ -9,6 +9,7 @@ import { caseDice, caseIds, commonSeeds, pairedStats } from './paired.ts';
 import { datasetFigureSvg, type MaskTrace } from './report-figures.ts';
 import { METHOD_LABEL, pairedCells, pm } from './report-format.ts';
 import { ablationSection, labelRateFigure, labelRateSection } from './report-studies.ts';
+import { convergenceLines, crossCheckCurve, crossCheckSection, resolutionPhrase, settings, stillRising } from './report-settings.ts';
 import { logsDir, resultsDir, type Plan } from './plan.ts';
 import type { RunResults } from './run.ts';
 import { mean } from './stats.ts';
@@ -37,6 +38,14 @@ const kindOf = (plan: Plan, r: RunResults) => (r.method === 'supervised' && r.co
 function datasetName(root: string) {
   const b = basename(root.replace(/\/cases$/, ''));
   return b === 'hippocampus' ? 'Hippocampus (MSD Task04, label > 0)' : b === 'la' ? 'Left atrium (LA 2018)' : b;
+}
+
+/** The name every group of a section starts with ("la-2x"), for the pictures of one of a dataset's settings. */
+function commonStem(groups: string[]): string {
+  const parts = groups.map((g) => g.split('-'));
+  let k = 0;
+  while (k < parts[0].length - 1 && parts.every((p) => p.length > k + 1 && p[k] === parts[0][k])) k++;
+  return parts[0].slice(0, Math.max(k, 1)).join('-');
 }
 
 function maskTraces(plan: Plan, runs: RunResults[]): MaskTrace[] {
@@ -90,20 +99,28 @@ export function writeReport(plan: Plan): string {
     `wrote; every number below comes from those files. Do not edit by hand. To rerun a run, delete its results file and run ` +
     `\`npm run experiments -- --only NAME\` (runs are bitwise reproducible on wasm at the same seed and thread count). The plan: ${fromRoot(plan.file)}.`, '',
     'Metrics as medpy computes them on the binary mask of the final student (sliding window with the training patch, no ' +
-    'post-processing): Dice and Jaccard in %, 95HD and ASD in voxels; an empty prediction scores Dice 0 and the volume diagonal as each distance. ' +
+    'post-processing), at the scans\' own resolution whatever resolution a model was trained at: Dice and Jaccard in %, 95HD and ASD in voxels; an empty prediction scores Dice 0 and the volume diagonal as each distance. ' +
     '± is the sample standard deviation over seeds of each run\'s mean.', '',
   ];
   const pending = plan.runs.filter((p) => !runs.some((r) => r.name === p.name));
   if (pending.length) out.push(`**Not run yet** (${pending.length} of ${plan.runs.length} planned): ${pending.map((p) => p.name).join(', ')}.`, '');
 
   const datasets = [...new Set(runs.map((r) => r.config.data.root))];
-  for (const root of datasets) {
-    const ds = runs.filter((r) => r.config.data.root === root);
+  const sections = datasets.flatMap((root) => settings(runs.filter((r) => r.config.data.root === root)));
+  const sectionName = (ds: RunResults[]) => {
+    const name = datasetName(ds[0].config.data.root), c = ds[0].config;
+    const one = sections.filter((s) => s[0].config.data.root === c.data.root).length === 1;
+    return `${one ? name : `${name} ${resolutionPhrase(ds[0])}, ${c.patch.join('×')} crops, ${c.iterations} iterations`}${stillRising(ds) ? ' (undertrained)' : ''}`;
+  };
+  for (const ds of sections) {
     const c = ds[0].config, n = trainCount(plan, ds[0]);
-    const name = datasetName(root);
+    const name = sectionName(ds);
+    const scale = (c.data.downsample ?? 1) > 1
+      ? `Scans reduced ${c.data.downsample}× per axis for training (image block means, label block majority); scored at the scans' own resolution. `
+      : '';
     out.push(`## ${name}`, '',
       `Training list ${fromRoot(join(plan.dir, c.data.train))} (${n} cases; the first ${c.data.labeled} labelled for the semi-supervised runs), validation on ` +
-      `${ds[0].validation.perCase.length} other cases (${fromRoot(join(plan.dir, ds[0].validation.list))}), never trained on. Crops ${c.patch.join('×')}, ` +
+      `${ds[0].validation.perCase.length} other cases (${fromRoot(join(plan.dir, ds[0].validation.list))}), never trained on. ${scale}Crops ${c.patch.join('×')}, ` +
       `batch ${c.batch.labeled} labelled + ${c.batch.unlabeled} unlabelled, ${c.model.nFilters} filters, ${c.iterations} iterations, ` +
       `SGD lr ${c.optimizer.base} ×${c.optimizer.gamma} every ${c.optimizer.step} iterations, λ = ${c.consistency.weight}·ramp over ${c.consistency.rampup} steps ` +
       `of ${c.consistency.every} iterations; ${[...new Set(ds.map((r) => `${r.backend}, ${r.threads} threads`))].join('; ')}.`, '',
@@ -118,12 +135,17 @@ export function writeReport(plan: Plan): string {
         `${m('jaccard', 100, 2)} | ${m('hd95', 1, 2)} | ${m('asd', 1, 2)} | ${G.reduce((s, r) => s + r.validation.empty, 0)} | ` +
         `${pm(G.map((r) => r.trainSeconds / 60), 1, 1)} |`);
     }
-    out.push('');
+    out.push('', ...convergenceLines(ds));
     for (const [a, b] of plan.compare) if (ds.some((r) => r.group === a) && ds.some((r) => r.group === b)) out.push(...pairedSection(a, b, ds));
+    const checks = (plan.crossChecks ?? []).filter((x) => ds.some((r) => r.name === x.run));
+    out.push(...crossCheckSection(plan, ds, checks));
     const masks = maskTraces(plan, ds);
-    const stem = basename(root.replace(/\/cases$/, ''));
+    const stem = sections.filter((s) => s[0].config.data.root === c.data.root).length === 1
+      ? basename(c.data.root.replace(/\/cases$/, '')) : commonStem(ds.map((r) => r.group));
     const fig = join(figDir, `${stem}.svg`);
-    writeFileSync(fig, datasetFigureSvg(name, ds, masks));
+    const crossCurves = checks.map((x) => ({ group: `${x.run} (${x.label})`, iterations: c.iterations, curve: crossCheckCurve(plan, x) }))
+      .filter((x) => x.curve.length);
+    writeFileSync(fig, datasetFigureSvg(name, [...ds, ...crossCurves], masks));
     out.push(`![Validation Dice of every config and the uncertainty mask's kept fraction](${rel(fig)})`, '');
     for (const g of [...new Set(masks.map((m) => m.group))]) {
       const M = masks.filter((m) => m.group === g);
@@ -146,22 +168,23 @@ export function writeReport(plan: Plan): string {
   out.push('## The paper\'s Table 3 beside ours', '',
     `Paper: ${paper.source}: ${Object.entries(paper.setting).map(([k, v]) => `${k} ${v}`).join(', ')}. Ours: the tables above. ` +
     'The columns are not comparable as numbers; they differ in every way listed under each dataset:', '');
-  for (const root of datasets) {
-    const ds = runs.filter((r) => r.config.data.root === root), c = ds[0].config;
+  for (const ds of sections) {
+    const c = ds[0].config;
     const differences = [
+      [resolutionPhrase(ds[0]).replace('at ', ''), (c.data.downsample ?? 1) === 1, 'the original resolution'],
       [`crops ${c.patch.join('×')}`, c.patch.join('×') === '112×112×80', 'crops 112×112×80'],
       [`${c.model.nFilters} filters`, c.model.nFilters === 16, '16'],
       [`${c.iterations} iterations`, c.iterations === 6000, '6000'],
       [`${c.data.labeled} labelled of ${trainCount(plan, ds[0])}`, c.data.labeled === 16 && trainCount(plan, ds[0]) === 80, '16 of 80'],
       [`validated on ${ds[0].validation.perCase.length} cases`, false, 'the 20 test cases'],
     ].filter(([, same]) => !same).map(([ours, , theirs]) => `${ours} instead of ${theirs}`);
-    out.push(`- ${datasetName(root)}: ${differences.join('; ')}; seeds as listed, the paper one run.`);
+    out.push(`- ${sectionName(ds)}: ${differences.join('; ')}; seeds as listed, the paper one run.`);
   }
-  out.push('', `| method | paper Dice | paper Jaccard | paper 95HD | paper ASD | ${datasets.map((d) => `ours: ${datasetName(d)} Dice`).join(' | ')} |`,
-           `|---|---|---|---|---|${datasets.map(() => '---|').join('')}`);
+  out.push('', `| method | paper Dice | paper Jaccard | paper 95HD | paper ASD | ${sections.map((ds) => `ours: ${sectionName(ds)}, Dice`).join(' | ')} |`,
+           `|---|---|---|---|---|${sections.map(() => '---|').join('')}`);
   for (const row of paper.rows) {
-    const ours = datasets.map((root) => {
-      const G = runs.filter((r) => r.config.data.root === root && kindOf(plan, r) === row.method);
+    const ours = sections.map((ds) => {
+      const G = ds.filter((r) => kindOf(plan, r) === row.method);
       return G.length ? pm(G.map((r) => r.validation.mean.dice), 100, 2) : '—';
     });
     out.push(`| ${row.label} (${row.labelled}/${row.unlabelled}) | ${row.dice.toFixed(2)} | ${row.jaccard.toFixed(2)} | ${row.hd95.toFixed(2)} | ${row.asd.toFixed(2)} | ${ours.join(' | ')} |`);
