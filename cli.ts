@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// voxgrad command line: one subcommand per file under train/cli/.
-import { demo } from './train/cli/demo.ts';
-import { metrics, metricsUsage } from './train/cli/metrics.ts';
-import { predict, predictUsage } from './train/cli/predict.ts';
-import { evaluate, evaluateUsage } from './train/cli/evaluate.ts';
-import { experiments, experimentsUsage } from './train/cli/experiments.ts';
-import { serve, serveUsage } from './train/cli/serve.ts';
-import { trainCommand, trainUsage } from './train/cli/train.ts';
+// voxgrad command line: one subcommand per file under cli/.
+import { demo } from './cli/demo.ts';
+import { metrics, metricsUsage } from './cli/metrics.ts';
+import { predict, predictUsage } from './cli/predict.ts';
+import { evaluate, evaluateUsage } from './cli/evaluate.ts';
+import { experiments, experimentsUsage } from './cli/experiments.ts';
+import { serve, serveUsage } from './cli/serve.ts';
+import { trainCommand, trainUsage } from './cli/train.ts';
 
 const usage = `usage: voxgrad <command> [options]
   train      train a V-Net with UG-MCL or a baseline from a JSON config

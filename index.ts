@@ -6,19 +6,19 @@ export type { CheckpointExtras, LoadedCheckpoint } from './nn/checkpoint.ts';
 export { encodeSafetensors, decodeSafetensors } from './nn/safetensors.ts';
 export type { SafeFile, SafeTensor, SafeDType } from './nn/safetensors.ts';
 // Readers, writer and metrics that run in browsers as well as Node (bytes in, bytes out). The
-// file-system helpers (train/io/files.ts, train/data/) are Node-only and used by the CLI.
-export { parseVolume } from './train/io/parse.ts';
-export type { ParseOptions } from './train/io/parse.ts';
-export { parseNifti, encodeNifti } from './train/io/nifti.ts';
-export { parseNrrd } from './train/io/nrrd.ts';
-export { parseH5 } from './train/io/h5.ts';
-export { FileFormatError } from './train/io/volume.ts';
-export type { Volume, Geometry } from './train/io/volume.ts';
-export { caseMetrics, hd95, asd, assd } from './train/metrics/medpy.ts';
-export type { CaseMetrics } from './train/metrics/medpy.ts';
-export { dice, jaccard } from './train/metrics/overlap.ts';
-export { largestComponent } from './train/metrics/lcc.ts';
-export { normalize, zscore } from './train/data/normalize.ts';
-export type { Normalization } from './train/data/normalize.ts';
+// file-system helpers (io/files.ts, datasets/) are Node-only and used by the CLI.
+export { parseVolume } from './io/parse.ts';
+export type { ParseOptions } from './io/parse.ts';
+export { parseNifti, encodeNifti } from './io/nifti.ts';
+export { parseNrrd } from './io/nrrd.ts';
+export { parseH5 } from './io/h5.ts';
+export { FileFormatError } from './io/volume.ts';
+export type { Volume, Geometry } from './io/volume.ts';
+export { caseMetrics, hd95, asd, assd } from './metrics/medpy.ts';
+export type { CaseMetrics } from './metrics/medpy.ts';
+export { dice, jaccard } from './metrics/overlap.ts';
+export { largestComponent } from './metrics/lcc.ts';
+export { normalize, zscore } from './datasets/normalize.ts';
+export type { Normalization } from './datasets/normalize.ts';
 // The WebAssembly backend registers itself as 'wasm'.
 export { setWasmThreads } from './engine/backends/wasm/index.ts';

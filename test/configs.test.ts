@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readList } from '../train/data/list.ts';
+import { readList } from '../datasets/list.ts';
 import { configJson, loadConfig } from '../train/loop/config-file.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 

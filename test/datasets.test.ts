@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './helpers/fixtures.ts';
 import { requireSharedData } from './helpers/data.ts';
-import { openDataset } from '../train/data/dataset.ts';
-import { parseList } from '../train/data/list.ts';
-import { FileFormatError } from '../train/io/volume.ts';
+import { openDataset } from '../datasets/dataset.ts';
+import { parseList } from '../datasets/list.ts';
+import { FileFormatError } from '../io/volume.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'voxgrad-datasets-'));
 const stats = (d: Float32Array) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { repoRoot } from './helpers/fixtures.ts';
-import { signTestP, wilcoxon } from '../train/experiments/stats.ts';
+import { signTestP, wilcoxon } from '../runner/stats.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'voxgrad-experiments-'));
 const data = `${repoRoot}data/hippocampus`;

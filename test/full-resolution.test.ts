@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import * as vg from '../index.ts';
 import { decodeSafetensors, encodeSafetensors } from '../nn/safetensors.ts';
-import { readVolume } from '../train/io/files.ts';
-import { modelFromCheckpoint } from '../train/infer/model.ts';
-import { predictScan } from '../train/infer/predict.ts';
-import { upsampleTrilinear } from '../train/infer/resample.ts';
-import type { Shape3 } from '../train/infer/sliding-window.ts';
-import { caseMetrics } from '../train/metrics/medpy.ts';
+import { readVolume } from '../io/files.ts';
+import { modelFromCheckpoint } from '../infer/model.ts';
+import { predictScan } from '../infer/predict.ts';
+import { upsampleTrilinear } from '../infer/resample.ts';
+import type { Shape3 } from '../infer/sliding-window.ts';
+import { caseMetrics } from '../metrics/medpy.ts';
 import { decodeF32, repoRoot } from './helpers/fixtures.ts';
 
 const fx = JSON.parse(readFileSync(`${repoRoot}test/fixtures/full_resolution.json`, 'utf8'));

@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../index.ts';
-import { modelFromCheckpoint } from '../train/infer/model.ts';
+import { modelFromCheckpoint } from '../infer/model.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 import { requireSharedData } from './helpers/data.ts';
 

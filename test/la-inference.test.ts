@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import * as vg from '../index.ts';
-import { readVolume } from '../train/io/files.ts';
-import { slidingWindow } from '../train/infer/sliding-window.ts';
+import { readVolume } from '../io/files.ts';
+import { slidingWindow } from '../infer/sliding-window.ts';
 import { decodeF32, repoRoot } from './helpers/fixtures.ts';
 
 const fx = JSON.parse(readFileSync(`${repoRoot}test/fixtures/la_inference.json`, 'utf8'));

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { repoRoot } from './helpers/fixtures.ts';
 import { requireSharedData } from './helpers/data.ts';
-import { readVolume } from '../train/io/files.ts';
-import { FileFormatError } from '../train/io/volume.ts';
+import { readVolume } from '../io/files.ts';
+import { FileFormatError } from '../io/volume.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'voxgrad-malformed-'));
 const fixture = (name: string) => readFileSync(`${repoRoot}test/fixtures/volumes/${name}`);

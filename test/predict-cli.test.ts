@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readVolume } from '../train/io/files.ts';
-import { caseMetrics } from '../train/metrics/medpy.ts';
-import { largestComponent } from '../train/metrics/lcc.ts';
+import { readVolume } from '../io/files.ts';
+import { caseMetrics } from '../metrics/medpy.ts';
+import { largestComponent } from '../metrics/lcc.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, [`${repoRoot}dist/cli.js`, ...args], { cwd: repoRoot, encoding: 'utf8' });

@@ -1,7 +1,7 @@
 // The training progress display, on a fake terminal and a fake log file, with a fake clock.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createProgress, formatDuration, formatNumber } from '../train/cli/progress.ts';
+import { createProgress, formatDuration, formatNumber } from '../cli/progress.ts';
 
 function fakeStream(tty: boolean, columns?: number) {
   return { out: '', isTTY: tty, columns, write(s: string) { this.out += s; return true; } };

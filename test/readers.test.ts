@@ -6,11 +6,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { repoRoot, decodeF32 } from './helpers/fixtures.ts';
 import { requireSharedData } from './helpers/data.ts';
 import { assertClose } from './helpers/compare.ts';
-import { readVolume, readBytes } from '../train/io/files.ts';
-import { parseH5 } from '../train/io/h5.ts';
-import { parseNifti, encodeNifti } from '../train/io/nifti.ts';
-import type { Volume } from '../train/io/volume.ts';
-import { streams } from '../train/io/gzip.ts';
+import { readVolume, readBytes } from '../io/files.ts';
+import { parseH5 } from '../io/h5.ts';
+import { parseNifti, encodeNifti } from '../io/nifti.ts';
+import type { Volume } from '../io/volume.ts';
+import { streams } from '../io/gzip.ts';
 
 const fx = JSON.parse(readFileSync(`${repoRoot}test/fixtures/readers.json`, 'utf8'));
 const volumes = `${repoRoot}test/fixtures/volumes`;

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Plan } from '../train/experiments/plan.ts';
-import { convergenceLines, crossCheckCurve, crossCheckSection, lateGain, settings } from '../train/experiments/report-settings.ts';
-import type { RunResults } from '../train/experiments/run.ts';
-import { signTestP, wilcoxon } from '../train/experiments/stats.ts';
+import type { Plan } from '../runner/plan.ts';
+import { convergenceLines, crossCheckCurve, crossCheckSection, lateGain, settings } from '../runner/report-settings.ts';
+import type { RunResults } from '../runner/run.ts';
+import { signTestP, wilcoxon } from '../runner/stats.ts';
 
 const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
 function run(group: string, seed: number, curve: number[], perCase: number[], config: { downsample?: number; iterations: number }): RunResults {

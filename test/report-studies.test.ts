@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Plan } from '../train/experiments/plan.ts';
-import { ablationSection, configChange, labelRateSection } from '../train/experiments/report-studies.ts';
-import type { RunResults } from '../train/experiments/run.ts';
-import { signTestP, std, wilcoxon } from '../train/experiments/stats.ts';
+import type { Plan } from '../runner/plan.ts';
+import { ablationSection, configChange, labelRateSection } from '../runner/report-studies.ts';
+import type { RunResults } from '../runner/run.ts';
+import { signTestP, std, wilcoxon } from '../runner/stats.ts';
 
 const CASES = 12;
 /** Deterministic per-case Dice around `level`. */

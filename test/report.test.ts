@@ -4,9 +4,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as zlib from 'node:zlib';
 import { crc32 } from '../nn/crc32.ts';
-import { encodePng } from '../train/report/png.ts';
-import { sliceOverlayPng } from '../train/report/slice-overlay.ts';
-import { trainingCurvesSvg, type IterationRecord } from '../train/report/curves-svg.ts';
+import { encodePng } from '../report/png.ts';
+import { sliceOverlayPng } from '../report/slice-overlay.ts';
+import { trainingCurvesSvg } from '../report/curves-svg.ts';
+import type { IterationRecord } from '../train/loop/records.ts';
 
 // zlib.crc32 arrived in Node 20.15; before that, a bitwise CRC-32 that shares nothing with png.ts's table.
 const refCrc: (b: Uint8Array) => number = (zlib as { crc32?: (b: Uint8Array) => number }).crc32 ?? ((b) => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../index.ts';
-import { loadModel } from '../train/cli/model.ts';
+import { loadModel } from '../cli/model.ts';
 import { assertClose } from './helpers/compare.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 import { requireSharedData } from './helpers/data.ts';

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import * as vg from '../index.ts';
-import { slidingWindow, windowStarts, type Shape3 } from '../train/infer/sliding-window.ts';
+import { slidingWindow, windowStarts, type Shape3 } from '../infer/sliding-window.ts';
 import { assertClose } from './helpers/compare.ts';
 import { decodeF32, repoRoot } from './helpers/fixtures.ts';
 

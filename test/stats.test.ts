@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mean, signTestP, std, wilcoxon } from '../train/experiments/stats.ts';
+import { mean, signTestP, std, wilcoxon } from '../runner/stats.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 
 interface Case {

@@ -4,8 +4,8 @@
 import type { Backend } from '../../engine/backend.ts';
 import { tensor } from '../../engine/ops/create.ts';
 import type { Generator } from '../../engine/random.ts';
-import type { Dataset } from '../data/dataset.ts';
-import type { Case } from '../data/prepare.ts';
+import type { Dataset } from '../../datasets/dataset.ts';
+import type { Case } from '../../datasets/prepare.ts';
 import { randomCrop, randomRotFlip } from '../data/augment.ts';
 import type { TrainBatch } from '../methods/method.ts';
 import { computeSdf } from '../targets/sdf.ts';

@@ -2,8 +2,8 @@
 // schedules. Every field is checked here, so a bad config stops before anything is loaded, with
 // the file and field named. No file access: config-file.ts reads configs/*.json, the browser app
 // builds its JSON from the page.
-import type { Layout } from '../data/dataset.ts';
-import type { Normalization } from '../data/normalize.ts';
+import type { Layout } from '../../datasets/dataset.ts';
+import type { Normalization } from '../../datasets/normalize.ts';
 import { METHOD_NAMES, type MethodName } from '../methods/method.ts';
 import { DTC_DEFAULTS, type DtcOptions } from '../methods/dtc.ts';
 import { MEAN_TEACHER_DEFAULTS, type MeanTeacherOptions } from '../methods/mean-teacher.ts';

@@ -12,7 +12,7 @@ import { GeneratorDraws } from '../draws.ts';
 import { createMethod } from '../methods/index.ts';
 import type { Method } from '../methods/method.ts';
 import { Sgd } from '../optim/sgd.ts';
-import type { IterationRecord, ValidationRecord } from '../report/curves-svg.ts';
+import type { IterationRecord, ValidationRecord } from './records.ts';
 import { emaDecay, learningRate } from '../schedules.ts';
 import { makeBatch, type TrainCase } from './batches.ts';
 import type { TrainConfig } from './config.ts';

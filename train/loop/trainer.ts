@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { dirname, join, relative, resolve } from 'node:path';
 import { getBackend } from '../../engine/registry.ts';
 import { readCheckpoint, saveCheckpoint, writeCheckpointBytes } from '../../nn/checkpoint.ts';
-import { readList } from '../data/list.ts';
+import { readList } from '../../datasets/list.ts';
 import { createMethod } from '../methods/index.ts';
 import { loadCases, type TrainCase } from './batches.ts';
 import type { TrainConfig } from './config.ts';

@@ -1,8 +1,8 @@
 // Validation during training: the student in eval mode over held-out cases by sliding window,
 // scored by Dice (medpy's dc); the student goes back to train mode afterwards.
 import type { VNet } from '../../nn/vnet.ts';
-import { predictVolume } from '../infer/predict.ts';
-import { dice } from '../metrics/overlap.ts';
+import { predictVolume } from '../../infer/predict.ts';
+import { dice } from '../../metrics/overlap.ts';
 import type { TrainCase } from './batches.ts';
 import type { Shape3 } from './config.ts';
 

@@ -1,7 +1,7 @@
 // The signed distance map target of DTC / UG-MCL (`compute_sdf` in DTC's code/utils/util.py) for one
 // binary sample: the distance to the object normalised to [0, 1] outside, minus the distance to the
 // background normalised to [0, 1] inside, and 0 on the object's inner boundary.
-import { squaredEdt } from '../metrics/edt.ts';
+import { squaredEdt } from '../../metrics/edt.ts';
 import { innerBoundary } from './boundary.ts';
 
 export { innerBoundary };

@@ -3,9 +3,9 @@
 // same sliding window as `voxgrad predict`, score it against the label, look at it in three planes,
 // download the mask. Everything runs here; the only requests are for the app's own files.
 import * as vg from '../../index.ts';
-import type { Volume } from '../../train/io/volume.ts';
-import { modelFromCheckpoint, type SegmentationModel } from '../../train/infer/model.ts';
-import { scoreCase } from '../../train/infer/score-cases.ts';
+import type { Volume } from '../../io/volume.ts';
+import { modelFromCheckpoint, type SegmentationModel } from '../../infer/model.ts';
+import { scoreCase } from '../../infer/score-cases.ts';
 import { segmentVolume } from './segment.ts';
 import { initTrainPanel } from './train-panel.ts';
 import { uncertainty } from './uncertainty.ts';

@@ -1,7 +1,7 @@
 // The page's Train panel: cases given roles (labelled, unlabelled, validation), the settings as the
 // JSON config `voxgrad train` reads, and a worker that trains; its losses and validation Dice drawn
 // live, its checkpoints kept in the page to download or continue from, its model handed to Segment.
-import { trainingCurvesSvg } from '../../train/report/curves-svg.ts';
+import { trainingCurvesSvg } from '../../report/curves-svg.ts';
 import type { IterationLog, ValidationLog } from '../../train/loop/session.ts';
 import type { CaseFiles, FromWorker, Role, ToWorker } from './train-protocol.ts';
 

@@ -3,7 +3,7 @@
 // event loop between, so that pause, continue and stop arrive. A checkpoint's bytes go back to the
 // page on the config's schedule, so a crash loses at most that many iterations.
 import * as vg from '../../index.ts';
-import { prepareCase } from '../../train/data/prepare.ts';
+import { prepareCase } from '../../datasets/prepare.ts';
 import { toTrainCase, type TrainCase } from '../../train/loop/batches.ts';
 import { parseConfig, type TrainConfig } from '../../train/loop/config.ts';
 import { TrainingSession } from '../../train/loop/session.ts';

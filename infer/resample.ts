@@ -2,7 +2,7 @@
 // torch.nn.functional.interpolate(x, scale_factor=f, mode='trilinear', align_corners=False) computes
 // it, cropped to the full-resolution shape. The scale is 1/f itself, not small/full: downsampling
 // rounds each axis up (⌈n/f⌉ blocks), so full ≤ f·small, and output voxel o samples the low grid at
-// (o + ½)/f − ½, the centre of the block it fell in when reduced (train/data/downsample.ts).
+// (o + ½)/f − ½, the centre of the block it fell in when reduced (datasets/downsample.ts).
 // Interpolating axis by axis gives PyTorch's values up to float32 rounding (its kernel sums the
 // eight corners at once): within 3e-7 on the fixtures.
 import type { Shape3 } from './sliding-window.ts';

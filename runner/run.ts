@@ -8,10 +8,10 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { scoreCases, type Scores } from '../infer/score-cases.ts';
-import { binarize } from '../loop/batches.ts';
-import { openConfigDataset } from '../loop/config-data.ts';
-import { configJson } from '../loop/config-file.ts';
-import type { TrainConfig } from '../loop/config.ts';
+import { binarize } from '../train/loop/batches.ts';
+import { openConfigDataset } from '../train/loop/config-data.ts';
+import { configJson } from '../train/loop/config-file.ts';
+import type { TrainConfig } from '../train/loop/config.ts';
 import { loadModel } from '../cli/model.ts';
 import { runTraining } from '../cli/train.ts';
 import { logsDir, resultsDir, unfinishedDir, type Plan, type PlannedRun } from './plan.ts';

@@ -4,11 +4,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDataset } from '../data/dataset.ts';
+import { openDataset } from '../datasets/dataset.ts';
 import { METRIC_KEYS, scoreCases } from '../infer/score-cases.ts';
 import type { CaseMetrics } from '../metrics/medpy.ts';
 import { loadModel } from './model.ts';
-import { binarize } from '../loop/batches.ts';
+import { binarize } from '../train/loop/batches.ts';
 import { downsampleOption, progressReporter, windowFlagOptions, windowFlagUsage, windowOptions } from './window-flags.ts';
 
 export const evaluateUsage = `usage: voxgrad evaluate --checkpoint C --data ROOT [--list LIST] [--out DIR] [options]

@@ -2,8 +2,8 @@
 // centred zero padding up to the patch, n = ⌈(S − P)/stride⌉ + 1 windows per axis starting at
 // min(stride·i, S − P), class probabilities summed over windows and divided by the per-voxel count,
 // label = argmax, padding cropped away. Windows go through the network in batches.
-import * as vg from '../../engine/index.ts';
-import type { Tensor } from '../../engine/index.ts';
+import * as vg from '../engine/index.ts';
+import type { Tensor } from '../engine/index.ts';
 
 export type Shape3 = [number, number, number];
 

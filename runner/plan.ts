@@ -3,9 +3,9 @@
 // are relative to its folder; results, logs and unfinished runs live beside it.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadConfig } from '../loop/config-file.ts';
-import type { TrainConfig } from '../loop/config.ts';
-import { ConfigError, Fields } from '../loop/config-fields.ts';
+import { loadConfig } from '../train/loop/config-file.ts';
+import type { TrainConfig } from '../train/loop/config.ts';
+import { ConfigError, Fields } from '../train/loop/config-fields.ts';
 import type { CrossCheck } from './report-settings.ts';
 
 export interface PlannedRun {

@@ -1,25 +1,7 @@
 // The training-curves picture: every loss term against iteration above, validation Dice below, in
 // one standalone SVG (generic sans-serif, no fonts, scripts or links to fetch).
+import type { IterationRecord, ValidationRecord } from '../train/loop/records.ts';
 import { lineChart, svgPage, type ChartSeries } from './line-chart.ts';
-
-export interface IterationRecord {
-  iteration: number;
-  /** The total loss that was minimised. */
-  loss: number;
-  /** Its parts by name (e.g. ce, dice, consistency), each as it entered the total or unweighted: the caller's choice. */
-  terms: Record<string, number>;
-  lr: number;
-  lambda?: number;
-  threshold?: number;
-  maskFraction?: number;
-  seconds?: number;
-}
-
-export interface ValidationRecord {
-  iteration: number;
-  dice: number;
-  cases?: number;
-}
 
 export interface TrainingLog {
   iterations: IterationRecord[];

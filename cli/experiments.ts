@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { loadPlan, unfinishedDir } from '../experiments/plan.ts';
-import { writeReport } from '../experiments/report.ts';
-import { resultsPath, runExperiment } from '../experiments/run.ts';
+import { loadPlan, unfinishedDir } from '../runner/plan.ts';
+import { writeReport } from '../runner/report.ts';
+import { resultsPath, runExperiment } from '../runner/run.ts';
 
 export const experimentsUsage = `usage: voxgrad experiments [--plan FILE] [--only NAME] [--list | --report]
   FILE: the plan (default experiments/plan.json): configs, seeds, backend, threads, comparisons.

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createAppServer } from '../../web/server.ts';
+import { createAppServer } from '../web/server.ts';
 
 export const serveUsage = `usage: voxgrad serve [--port P] [--host H]
   Serves the browser app (dist/web, written by npm run build), the shipped models (models/) and the

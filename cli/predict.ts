@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readVolume, writeNifti } from '../io/files.ts';
 import { VOLUME_EXTENSIONS } from '../io/parse.ts';
-import type { Normalization } from '../data/normalize.ts';
+import type { Normalization } from '../datasets/normalize.ts';
 import { predictScan } from '../infer/predict.ts';
 import { loadModel } from './model.ts';
 import { downsampleOption, progressReporter, windowFlagOptions, windowFlagUsage, windowOptions } from './window-flags.ts';

@@ -1,14 +1,14 @@
 // voxgrad train: one config, one output folder with the log, checkpoints, the final model and a
 // picture of the curves; a live progress line on a terminal, plain lines in a log.
-import { formatGiB } from '../../engine/memory-meter.ts';
+import { formatGiB } from '../engine/memory-meter.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { setBackend } from '../../engine/registry.ts';
-import { setWasmThreads } from '../../engine/backends/wasm/index.ts';
-import { loadConfig } from '../loop/config-file.ts';
-import type { TrainConfig } from '../loop/config.ts';
-import { train, type IterationLog, type TrainEvent, type TrainResult, type ValidationLog } from '../loop/trainer.ts';
+import { setBackend } from '../engine/registry.ts';
+import { setWasmThreads } from '../engine/backends/wasm/index.ts';
+import { loadConfig } from '../train/loop/config-file.ts';
+import type { TrainConfig } from '../train/loop/config.ts';
+import { train, type IterationLog, type TrainEvent, type TrainResult, type ValidationLog } from '../train/loop/trainer.ts';
 import { trainingCurvesSvg } from '../report/curves-svg.ts';
 import { createProgress } from './progress.ts';
 

@@ -2,7 +2,7 @@
 // every row. Report pictures are a few hundred pixels a side, so neither adaptive filtering nor
 // chunked output would buy anything.
 import { deflateSync } from 'node:zlib';
-import { crc32 } from '../../nn/crc32.ts';
+import { crc32 } from '../nn/crc32.ts';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 

@@ -3,7 +3,7 @@
 // pictures, each run's provenance, and the paper's Table 3 beside ours with every difference in scale.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { parseList } from '../data/list.ts';
+import { parseList } from '../datasets/list.ts';
 import { METRIC_KEYS } from '../infer/score-cases.ts';
 import { caseDice, caseIds, commonSeeds, pairedStats } from './paired.ts';
 import { datasetFigureSvg, type MaskTrace } from './report-figures.ts';

@@ -3,10 +3,10 @@
 // 1/f of the scan's resolution (data.downsample f) sees the scan reduced as training reduced it, and
 // its class probabilities come back to the scan's grid before the label is taken, so masks and
 // scores are at the resolution of the input, as the papers score.
-import * as vg from '../../engine/index.ts';
-import type { VNet } from '../../nn/vnet.ts';
-import { downsampleImage } from '../data/downsample.ts';
-import { normalize, type Normalization } from '../data/normalize.ts';
+import * as vg from '../engine/index.ts';
+import type { VNet } from '../nn/vnet.ts';
+import { downsampleImage } from '../datasets/downsample.ts';
+import { normalize, type Normalization } from '../datasets/normalize.ts';
 import type { Volume } from '../io/volume.ts';
 import { largestComponent } from '../metrics/lcc.ts';
 import { upsampleTrilinear } from './resample.ts';

@@ -2,9 +2,9 @@
 // the VNet options as JSON), so a checkpoint is self-describing; window settings may travel there
 // too ("patch", "stride"), and the resolution it was trained at ("downsample": 1/N of the scan's).
 // Works on decoded bytes, so the CLI and the browser app load alike.
-import { applyCheckpoint } from '../../nn/checkpoint.ts';
-import type { SafeFile } from '../../nn/safetensors.ts';
-import { VNet, type VNetOptions } from '../../nn/vnet.ts';
+import { applyCheckpoint } from '../nn/checkpoint.ts';
+import type { SafeFile } from '../nn/safetensors.ts';
+import { VNet, type VNetOptions } from '../nn/vnet.ts';
 import type { Shape3 } from './sliding-window.ts';
 
 export interface SegmentationModel {

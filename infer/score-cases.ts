@@ -4,7 +4,7 @@
 // an empty prediction counts the volume's diagonal as each distance, the worst the volume allows,
 // and cannot flatter the mean as leaving the case out would. Scores are at the scan's resolution
 // whatever resolution the model ran at (predictScan).
-import type { VNet } from '../../nn/vnet.ts';
+import type { VNet } from '../nn/vnet.ts';
 import type { Volume } from '../io/volume.ts';
 import { caseMetrics, type CaseMetrics } from '../metrics/medpy.ts';
 import type { Spacing } from '../metrics/surface-distance.ts';

@@ -1,7 +1,7 @@
 // Loading a segmentation checkpoint for the CLI: the file read from disk on the chosen backend, then
-// train/infer/model.ts, which the browser app shares.
-import { readCheckpoint } from '../../nn/checkpoint.ts';
-import { setBackend } from '../../engine/registry.ts';
+// infer/model.ts, which the browser app shares.
+import { readCheckpoint } from '../nn/checkpoint.ts';
+import { setBackend } from '../engine/registry.ts';
 import { modelFromCheckpoint, type SegmentationModel } from '../infer/model.ts';
 import type { Shape3 } from '../infer/sliding-window.ts';
 
