@@ -1,5 +1,5 @@
-"""PyTorch CPU anchor for bench/ugmcl-iteration.ts: one UG-MCL iteration (paper variant, ugmcl-spec
-§3.2-§3.4) as the reference recipes run it, at the same shape, configuration and thread count:
+"""PyTorch CPU anchor for bench/ugmcl-iteration.ts: one UG-MCL iteration (paper variant, docs/method.md
+§3-§5) as the reference recipes run it, at the same shape, configuration and thread count:
 RandomRotFlip + RandomCrop of 2 labelled and 2 unlabelled in-memory volumes and compute_sdf of the
 labelled crops (NumPy/SciPy, in this process, as the reference computes the SDF in its loop),
 student forward, teacher target pass on x + noise, T = 8 MC-dropout passes into a prediction

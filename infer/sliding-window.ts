@@ -1,4 +1,4 @@
-// Sliding-window inference exactly as the UA-MT/DTC/UG-MCL `test_single_case` (ugmcl-spec §6):
+// Sliding-window inference exactly as the UA-MT/DTC/UG-MCL `test_single_case` (docs/method.md §7):
 // centred zero padding up to the patch, n = ⌈(S − P)/stride⌉ + 1 windows per axis starting at
 // min(stride·i, S − P), class probabilities summed over windows and divided by the per-voxel count,
 // label = argmax, padding cropped away. Windows go through the network in batches.

@@ -1,4 +1,4 @@
-"""PyTorch reference for voxgrad's UG-MCL training code (ugmcl-spec.md §3, §3.3, §3.4, §4).
+"""PyTorch reference for voxgrad's UG-MCL training code (docs/method.md §3–§5).
 
 Written from the spec, on the V-Net of test/vnet_reference.py (imported from there, with its
 GivenMaskDropout3d and safetensors reader/writer). Everything is computed in float64 from float32

@@ -1,6 +1,6 @@
 """PyTorch side of the V-Net parity test (test/vnet.test.ts).
 
-A V-Net written here from ugmcl-spec.md §2.1 (the UA-MT/DTC architecture; with two heads DTC's
+A V-Net written here from docs/method.md §1 (the UA-MT/DTC architecture; with two heads DTC's
 vnet_sdf: `out_conv` + tanh is the SDM head, `out_conv2` the segmentation logits), with the
 reference's module names, and a minimal safetensors reader and writer (the safetensors package is
 not in Debian). It writes two fixtures:

@@ -1,4 +1,4 @@
-// The loss terms of the semi-supervised recipes (ugmcl-spec §3.1–§3.3), each named for its role in
+// The loss terms of the semi-supervised recipes (docs/method.md §2–§4), each named for its role in
 // the papers' equations. Tensors are [N, C, D, H, W] unless noted; labels are 0/1 floats.
 import { noGrad } from '../engine/autograd.ts';
 import { add, div, log, mul, neg, sigmoid, square, sub } from '../engine/ops/elementwise.ts';

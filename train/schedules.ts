@@ -1,5 +1,5 @@
 // Every schedule of the training recipes as a pure function of the iteration t (0-based, the value
-// the reference loops read before incrementing iter_num), ugmcl-spec §3.3–§3.4.
+// the reference loops read before incrementing iter_num), docs/method.md §4–§5.
 
 /** CuriousAI's sigmoid ramp-up r(x, L) = exp(−5·(1 − clip(x, 0, L)/L)²); 1 when L = 0. */
 export function sigmoidRampup(x: number, length: number): number {

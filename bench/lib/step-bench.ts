@@ -30,7 +30,7 @@ async function torchStepTimer(o: StepBenchOptions) {
   };
 }
 
-/** Convolution multiply-adds of one forward pass (ugmcl-spec §8 formulas), for GFLOP/s. */
+/** Convolution multiply-adds of one forward pass (k³·C_in·C_out per output voxel), for GFLOP/s. */
 function forwardMacs({ batch, patch, filters: f }: StepBenchOptions): number {
   const vox = (level: number) => patch.reduce((v, s) => v * (s >> level), 1) * batch;
   let macs = 27 * 1 * f * vox(0) + 27 * f * f * vox(0); // block_one, block_nine

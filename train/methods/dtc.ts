@@ -1,4 +1,4 @@
-// DTC (Luo et al. 2021) as its LA code trains it (ugmcl-spec §3.2), on the two-channel dual head:
+// DTC (Luo et al. 2021) as its LA code trains it (docs/method.md §3), on the two-channel dual head:
 // L = L_dice + 0.3·MSE(f_dis, SDF) on the labelled half + λ_d(t)·mean (σ(−1500·f_dis) − f_seg)²
 // over the whole batch, with λ_d = 1·r(⌊t/150⌋, 40). No teacher; CE is not part of DTC's loss.
 import { add, mul } from '../../engine/ops/elementwise.ts';

@@ -1,5 +1,5 @@
 // Mean Teacher (Tarvainen & Valpola 2017) and UA-MT (Yu et al. 2019) as UA-MT's LA code trains
-// them (ugmcl-spec §3.2): L = 0.5·(L_ce + L_dice) on the labelled half + λ(t)·L_c on the unlabelled
+// them (docs/method.md §3): L = 0.5·(L_ce + L_dice) on the labelled half + λ(t)·L_c on the unlabelled
 // half, where the teacher sees only the unlabelled volumes plus noise. MT's L_c is the mean squared
 // difference of the softmaxes; UA-MT's keeps the voxels whose entropy over T teacher passes is under
 // thr(t), normalised per channel as its code does (Σm·(p − p′)² / (C·Σm)).

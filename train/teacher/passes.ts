@@ -1,6 +1,6 @@
 // The forward passes of the networks in training: the student's, and the teacher's under input
 // noise and MC dropout (train mode, no gradient), which give the consistency targets and the
-// uncertainty of ugmcl-spec §3.3.
+// uncertainty of docs/method.md §4.
 import { noGrad } from '../../engine/autograd.ts';
 import { keep, scope } from '../../engine/memory.ts';
 import { tensor } from '../../engine/ops/create.ts';
