@@ -1,44 +1,60 @@
 #!/usr/bin/env node
-// voxgrad command line: one subcommand per file under cli/.
-import { demo } from './cli/demo.ts';
-import { metrics, metricsUsage } from './cli/metrics.ts';
-import { predict, predictUsage } from './cli/predict.ts';
-import { evaluate, evaluateUsage } from './cli/evaluate.ts';
-import { experiments, experimentsUsage } from './cli/experiments.ts';
-import { serve, serveUsage } from './cli/serve.ts';
-import { trainCommand, trainUsage } from './cli/train.ts';
+// voxgrad command line: one command per file under cli/, each with its own usage; this file picks
+// the command, answers --help and --version, and turns a command line that cannot run into its
+// usage (exit 2) and any other failure into one line naming the problem (exit 1).
+import { demoCommand } from './cli/demo.ts';
+import { evaluateCommand } from './cli/evaluate.ts';
+import { experimentsCommand } from './cli/experiments.ts';
+import { metricsCommand } from './cli/metrics.ts';
+import { predictCommand } from './cli/predict.ts';
+import { serveCommand } from './cli/serve.ts';
+import { trainCommand } from './cli/train.ts';
+import { UsageError, type Command } from './cli/command.ts';
+import { version } from './package.json';
 
-const usage = `usage: voxgrad <command> [options]
-  train      train a V-Net with UG-MCL or a baseline from a JSON config
-  demo       the main job: UG-MCL and a supervised baseline trained on the bundled hippocampus cases, then scored
-  experiments  the planned experiment runs (experiments/plan.json) that have no results yet
-  metrics    Dice, Jaccard, 95HD, ASD and ASSD of a predicted mask against a label, as medpy computes them
-  predict    segment volumes with a checkpoint (sliding window) and write NIfTI masks
-  evaluate   segment a dataset's cases and score them against their labels
-  serve      the browser app on this machine: segment and view scans in the page
+const commands: Command[] = [demoCommand, trainCommand, predictCommand, evaluateCommand, metricsCommand, experimentsCommand, serveCommand];
+const width = Math.max(...commands.map((c) => c.name.length));
+const usage = `usage: voxgrad <command> [options]      voxgrad <command> --help: that command's options
 
-${metricsUsage}
+${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
-${predictUsage}
+  --help, -h     this text
+  --version, -v  voxgrad's version`;
 
-${evaluateUsage}
-
-${trainUsage}
-
-${experimentsUsage}
-
-${serveUsage}`;
-
-const commands: Record<string, (argv: string[]) => Promise<void>> = { train: trainCommand, experiments, demo, metrics, predict, evaluate, serve };
+const isHelp = (a: string) => a === '--help' || a === '-h';
 const [name, ...argv] = process.argv.slice(2);
-const command = commands[name];
+if (name === undefined) {
+  console.error(usage);
+  process.exit(0);
+}
+if (isHelp(name)) {
+  console.log(usage);
+  process.exit(0);
+}
+if (name === '--version' || name === '-v') {
+  console.log(version);
+  process.exit(0);
+}
+const command = commands.find((c) => c.name === name);
 if (!command) {
-  console.error(name ? `voxgrad: unknown command "${name}"\n${usage}` : usage);
-  process.exit(name ? 2 : 0);
+  console.error(`voxgrad: unknown command "${name}"\n\n${usage}`);
+  process.exit(2);
+}
+// Everything after "--" is an operand, never a request for help.
+const flags = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+if (flags.some(isHelp)) {
+  console.log(command.usage);
+  process.exit(0);
 }
 try {
-  await command(argv);
+  await command.run(argv);
 } catch (e) {
+  const code = (e as { code?: string }).code;
+  if (e instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
+    const unknown = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && /'([^']+)'/.exec((e as Error).message)?.[1];
+    console.error(`voxgrad ${name}: ${unknown ? `unknown option '${unknown}'` : (e as Error).message}\n\n${command.usage}`);
+    process.exit(2);
+  }
   console.error(`voxgrad ${name}: ${(e as Error).message}`);
   process.exit(1);
 }

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { Command } from './command.ts';
 import type { Volume } from '../io/volume.ts';
 import { normalize } from '../datasets/normalize.ts';
 import { openConfigDataset } from '../train/loop/config-data.ts';
@@ -39,7 +40,16 @@ const row = (name: string, s: Scores) =>
   `  ${name.padEnd(12)} ${s.mean.dice.toFixed(4).padStart(8)} ${s.mean.jaccard.toFixed(4).padStart(8)} ` +
   `${s.mean.hd95.toFixed(2).padStart(8)} ${s.mean.asd.toFixed(2).padStart(8)}` + (s.empty ? `   (${s.empty} empty prediction(s))` : '');
 
-export async function demo(argv: string[]): Promise<void> {
+const usage = `usage: voxgrad demo [--config FILE] [--out DIR] [--backend B] [--iterations N]
+  The main job (npm start): UG-MCL and a supervised baseline trained with the same budget on the
+  bundled MSD hippocampus cases (configs/demo.json), both scored on held-out cases with medpy's
+  metrics; then one predicted mask as NIfTI and a picture of it. About 6 minutes on 2 cores.
+  --config FILE    another training config (default: configs/demo.json)
+  --out DIR        where everything goes (default: runs/demo)
+  --backend B      auto (default), wasm, webgpu or ref
+  --iterations N   train N iterations instead of the config's`;
+
+async function demo(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     config: { type: 'string' }, out: { type: 'string', default: 'runs/demo' }, backend: { type: 'string' }, iterations: { type: 'string' },
   } });
@@ -94,3 +104,7 @@ export async function demo(argv: string[]): Promise<void> {
               `  ${maskPath} (the UG-MCL mask of ${shown.id}, input geometry)\n  ${pngPath} (a slice with the prediction and the label)\n` +
               `  ${join(out, 'evaluation.json')} (per-case metrics)`);
 }
+
+export const demoCommand: Command = {
+  name: 'demo', summary: 'the main job: UG-MCL and a supervised baseline trained on the bundled hippocampus cases, then scored', usage, run: demo,
+};

@@ -6,12 +6,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { Command } from './command.ts';
 import { join } from 'node:path';
 import { loadPlan, unfinishedDir } from '../runner/plan.ts';
 import { writeReport } from '../runner/report.ts';
 import { resultsPath, runExperiment } from '../runner/run.ts';
 
-export const experimentsUsage = `usage: voxgrad experiments [--plan FILE] [--only NAME] [--list | --report]
+const usage = `usage: voxgrad experiments [--plan FILE] [--only NAME] [--list | --report]
   FILE: the plan (default experiments/plan.json): configs, seeds, backend, threads, comparisons.
   Runs each planned run that has no results/NAME.json beside the plan, in plan order, resuming one
   that has an unfinished/NAME/checkpoint.safetensors; writes results/NAME.json and logs/NAME.jsonl,
@@ -21,7 +22,7 @@ export const experimentsUsage = `usage: voxgrad experiments [--plan FILE] [--onl
   --report      only write the report from the results files
   --run NAME    do one run in this process (what the runner starts for each run)`;
 
-export async function experiments(argv: string[]): Promise<void> {
+async function experiments(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     plan: { type: 'string', default: 'experiments/plan.json' }, only: { type: 'string' }, list: { type: 'boolean', default: false },
     report: { type: 'boolean', default: false }, run: { type: 'string' },
@@ -61,3 +62,7 @@ export async function experiments(argv: string[]): Promise<void> {
   }
   console.log(`wrote ${writeReport(plan)}`);
 }
+
+export const experimentsCommand: Command = {
+  name: 'experiments', summary: 'the planned experiment runs (experiments/plan.json) that have no results yet, then the report', usage, run: experiments,
+};

@@ -1,9 +1,10 @@
 // voxgrad metrics --pred P --label L [--spacing sx,sy,sz]: medpy's numbers for one case as JSON.
 import { parseArgs } from 'node:util';
+import { UsageError, type Command } from './command.ts';
 import { readVolume } from '../io/files.ts';
 import { caseMetrics } from '../metrics/medpy.ts';
 
-export const metricsUsage = `usage: voxgrad metrics --pred P --label L [--spacing sx,sy,sz]
+const usage = `usage: voxgrad metrics --pred P --label L [--spacing sx,sy,sz]
   P, L: .nii, .nii.gz, .nrrd or .h5 (an h5 file reads its "label" dataset; FILE.h5:NAME picks another).
   Both are binarised (> 0). Distances are in voxels unless --spacing is given (mm per axis, in the
   file's axis order), as the papers' medpy calls do. Prints {"dice","jaccard","hd95","asd","assd"};
@@ -22,9 +23,9 @@ async function readMask(arg: string) {
   return { ...vol, data: vol.data.map((v) => (v > 0 ? 1 : 0)) };
 }
 
-export async function metrics(argv: string[]): Promise<void> {
+async function metrics(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { pred: { type: 'string' }, label: { type: 'string' }, spacing: { type: 'string' } } });
-  if (!values.pred || !values.label) throw new Error(`--pred and --label are required\n${metricsUsage}`);
+  if (!values.pred || !values.label) throw new UsageError('--pred and --label are required');
   const spacing = values.spacing ? parseSpacing(values.spacing) : undefined;
   const [pred, label] = await Promise.all([readMask(values.pred), readMask(values.label)]);
   if (pred.shape.join() !== label.shape.join())
@@ -33,3 +34,7 @@ export async function metrics(argv: string[]): Promise<void> {
     if (!m.data.includes(1)) throw new Error(`${arg}: the ${what} is empty, so 95HD and ASD are undefined (medpy raises here too)`);
   console.log(JSON.stringify(caseMetrics(pred.data, label.data, pred.shape, spacing)));
 }
+
+export const metricsCommand: Command = {
+  name: 'metrics', summary: 'Dice, Jaccard, 95HD, ASD and ASSD of a predicted mask against a label, as medpy computes them', usage, run: metrics,
+};

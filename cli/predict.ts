@@ -8,15 +8,17 @@ import { VOLUME_EXTENSIONS } from '../io/parse.ts';
 import type { Normalization } from '../datasets/normalize.ts';
 import { predictScan } from '../infer/predict.ts';
 import { loadModel } from './model.ts';
-import { downsampleOption, progressReporter, windowFlagOptions, windowFlagUsage, windowOptions } from './window-flags.ts';
+import { UsageError, type Command } from './command.ts';
+import { checkpointPath, downsampleOption, modelFlagUsage, progressReporter, windowFlagOptions, windowFlagUsage, windowOptions } from './window-flags.ts';
 
-export const predictUsage = `usage: voxgrad predict --checkpoint C --input FILE|DIR|LIST --out DIR [options]
+const usage = `usage: voxgrad predict (--checkpoint C | --model NAME) --input FILE|DIR|LIST --out DIR [options]
   FILE: .nii, .nii.gz, .nrrd or .h5 (its "image" dataset); DIR: every such file in it, or every
   <ID>/mri_norm2.h5 below it; LIST: a text file of volume paths or <ID> folders, relative to the
   list's folder or to the current one.
   Writes DIR/<name>.nii.gz (uint8 mask) and, with --probs, DIR/<name>_prob.nii.gz (foreground probability).
   --normalize zscore|none   per-volume intensity normalisation (default: none for .h5, zscore otherwise)
   --probs                   also write the probability map
+${modelFlagUsage}
 ${windowFlagUsage}`;
 
 const isVolumeFile = (p: string) => VOLUME_EXTENSIONS.some((ext) => p.toLowerCase().endsWith(ext));
@@ -49,18 +51,19 @@ async function resolveInputs(input: string): Promise<{ path: string; name: strin
   });
 }
 
-export async function predict(argv: string[]): Promise<void> {
+async function predict(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     ...windowFlagOptions, input: { type: 'string' }, out: { type: 'string' }, probs: { type: 'boolean', default: false },
     normalize: { type: 'string' },
   } });
-  if (!values.checkpoint || !values.input || !values.out) throw new Error(`--checkpoint, --input and --out are required\n${predictUsage}`);
+  const checkpoint = checkpointPath(values);
+  if (!values.input || !values.out) throw new UsageError('--input and --out are required');
   if (values.normalize && values.normalize !== 'zscore' && values.normalize !== 'none') {
     throw new Error(`--normalize ${values.normalize}: expected zscore or none`);
   }
   const inputs = await resolveInputs(values.input);
-  const model = await loadModel(values.checkpoint, values.backend);
-  console.error(`${values.checkpoint}: ${model.net.numParameters()} parameters, backend ${model.backend}, ${inputs.length} volume(s)`);
+  const model = await loadModel(checkpoint, values.backend);
+  console.error(`${checkpoint}: ${model.net.numParameters()} parameters, backend ${model.backend}, ${inputs.length} volume(s)`);
   const win = windowOptions(values, model);
   const downsample = downsampleOption(values.downsample, model);
   if (downsample > 1) console.error(`the model runs at 1/${downsample} resolution; masks are written at each input's`);
@@ -75,3 +78,5 @@ export async function predict(argv: string[]): Promise<void> {
     console.log(maskPath);
   }
 }
+
+export const predictCommand: Command = { name: 'predict', summary: 'segment volumes with a model (sliding window) and write NIfTI masks', usage, run: predict };

@@ -4,6 +4,7 @@ import { formatGiB } from '../engine/memory-meter.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { UsageError, type Command } from './command.ts';
 import { setBackend } from '../engine/registry.ts';
 import { setWasmThreads } from '../engine/backends/wasm/index.ts';
 import { loadConfig } from '../train/loop/config-file.ts';
@@ -12,7 +13,7 @@ import { train, type IterationLog, type TrainEvent, type TrainResult, type Valid
 import { trainingCurvesSvg } from '../report/curves-svg.ts';
 import { createProgress } from './progress.ts';
 
-export const trainUsage = `usage: voxgrad train --config FILE [--backend B] [--threads N] [--out DIR] [--iterations N] [--resume] [--skip-nonfinite]
+const usage = `usage: voxgrad train --config FILE [--backend B] [--threads N] [--out DIR] [--iterations N] [--resume] [--skip-nonfinite]
   FILE: a JSON config (configs/*.json: method supervised|mt|uamt|dtc|ugmcl, data, patch, schedules).
   Writes DIR/log.jsonl (every iteration), DIR/checkpoint.safetensors (student, EMA teacher, optimiser
   and random state; every checkpoint.every iterations), DIR/model.safetensors (the student, PyTorch
@@ -91,12 +92,12 @@ function positiveInt(text: string | undefined, flag: string): number | undefined
   return n;
 }
 
-export async function trainCommand(argv: string[]): Promise<void> {
+async function trainFromFlags(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     config: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
     iterations: { type: 'string' }, resume: { type: 'boolean', default: false }, 'skip-nonfinite': { type: 'boolean', default: false },
   } });
-  if (!values.config) throw new Error(`--config is required\n${trainUsage}`);
+  if (!values.config) throw new UsageError('--config is required');
   const config = loadConfig(values.config);
   const run = await runTraining(config, {
     backend: values.backend, threads: positiveInt(values.threads, '--threads'), out: values.out,
@@ -106,3 +107,5 @@ export async function trainCommand(argv: string[]): Promise<void> {
   console.log(`${run.outDir}: model.safetensors, checkpoint.safetensors, log.jsonl, curves.svg` +
               (v ? `; last validation Dice ${v.dice.toFixed(4)} (iteration ${v.iteration})` : ''));
 }
+
+export const trainCommand: Command = { name: 'train', summary: 'train a V-Net with UG-MCL or a baseline from a JSON config', usage, run: trainFromFlags };

@@ -1,11 +1,14 @@
 // Flags shared by predict and evaluate: backend, window geometry, batching, post-processing, the
 // resolution the model runs at.
+import { UsageError } from './command.ts';
 import { parseTriple, type LoadedModel } from './model.ts';
+import { shippedModelPath, shippedModels } from './shipped-models.ts';
 import { windowDefaults } from '../infer/model.ts';
 import type { PredictOptions } from '../infer/predict.ts';
 
 export const windowFlagOptions = {
   checkpoint: { type: 'string' },
+  model: { type: 'string' },
   backend: { type: 'string', default: 'auto' },
   patch: { type: 'string' },
   stride: { type: 'string' },
@@ -13,6 +16,21 @@ export const windowFlagOptions = {
   lcc: { type: 'boolean', default: false },
   downsample: { type: 'string' },
 } as const;
+
+const INDENT = ' '.repeat(21);
+/** Names on lines under 100 columns after the usage's hanging indent. */
+function wrapped(names: string[]): string {
+  const lines: string[][] = [[]];
+  for (const n of names) {
+    if (lines[lines.length - 1].length && `${INDENT}${[...lines[lines.length - 1], n].join(', ')},`.length > 100) lines.push([]);
+    lines[lines.length - 1].push(n);
+  }
+  return lines.map((l) => INDENT + l.join(', ')).join(',\n');
+}
+
+const shipped = shippedModels();
+export const modelFlagUsage = `  --checkpoint C     a model file (.safetensors, as voxgrad train writes it), or
+  --model NAME       a shipped model${shipped.length ? `:\n${wrapped(shipped)}` : ' (none found)'}`;
 
 export const windowFlagUsage = `  --backend B        auto (default), wasm, webgpu or ref
   --patch a,b,c      window size (default: the checkpoint's "patch" metadata, else 112,112,80)
@@ -33,6 +51,14 @@ export function windowOptions(values: { patch?: string; stride?: string; batch?:
     stride: values.stride ? parseTriple(values.stride, '--stride') : defaults.stride,
     batch, lcc: values.lcc,
   };
+}
+
+/** The model file that --checkpoint or --model names (exactly one of them). */
+export function checkpointPath(values: { checkpoint?: string; model?: string }): string {
+  if (values.checkpoint && values.model) throw new UsageError('--checkpoint and --model name two models: give one');
+  if (values.model) return shippedModelPath(values.model);
+  if (!values.checkpoint) throw new UsageError('--checkpoint FILE or --model NAME is required');
+  return values.checkpoint;
 }
 
 /** --downsample N, or the factor the checkpoint was trained at. */

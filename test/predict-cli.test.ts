@@ -70,7 +70,7 @@ test('predict and evaluate errors name the file and the problem', () => {
                `${badList}, line 2: "not_a_case" is neither a volume file`);
   assert.match(cli('predict', '--checkpoint', checkpoint, '--input', 'data/hippocampus/images/hippocampus_001.nii.gz', '--out', out, '--patch', '32,48').stderr,
                '--patch 32,48: expected three positive integers');
-  assert.match(cli('evaluate', '--checkpoint', checkpoint).stderr, '--checkpoint and --data are required');
+  assert.match(cli('evaluate', '--checkpoint', checkpoint).stderr, '--data is required');
 });
 
 test.run();
