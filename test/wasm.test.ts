@@ -8,6 +8,7 @@ import type { BackendBuffer, BinaryOp, ConvGeometry, UnaryOp } from '../engine/b
 import { RefBackend } from '../engine/backends/ref.ts';
 import type { WasmBackend } from '../engine/backends/wasm/backend.ts';
 import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward } from '../engine/backends/wasm/conv.ts';
+import { compileKernels, instantiate, kernelNames, kernelParams } from '../engine/backends/wasm/kernels.ts';
 import { inputGradientForm, tapGroups } from '../engine/backends/wasm/skip-padding.ts';
 import { winogradWeightGrad } from '../engine/backends/wasm/winograd.ts';
 import { assertClose } from './helpers/compare.ts';
@@ -46,6 +47,14 @@ test.before(async () => {
   await vg.setBackend('wasm');
   wasm = vg.getBackend() as WasmBackend;
   assert.is(wasm.name, 'wasm');
+});
+
+test('the kernel table lists every function the module exports, with its parameter count', async () => {
+  const { module } = await compileKernels(false);
+  const exported = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
+  assert.equal(exported.sort(), ['heapBase', ...kernelNames].sort());
+  const kernels = instantiate(module, new WebAssembly.Memory({ initial: 256, maximum: 65536 }));
+  for (const name of kernelNames) assert.is(kernels[name].length, kernelParams[name].length + 2, `${name} (with part, parts)`);
 });
 
 test('fill', async () => {

@@ -1,6 +1,6 @@
 // One wasm instance with its heap and thread pool: what the backend and the convolution planner call.
 import { Heap } from './heap.ts';
-import { compileKernels, instantiate, type KernelName, type Kernels } from './kernels.ts';
+import { compileKernels, instantiate, type KernelArgs, type KernelName, type Kernels } from './kernels.ts';
 import { descriptor } from './layout.ts';
 import { MAX_PARTS, Pool } from './pool.ts';
 
@@ -30,7 +30,7 @@ export class Device {
   }
 
   /** Runs a kernel on every thread when `work` (elements or multiply-adds) is worth it. */
-  call(name: KernelName, args: number[], work: number) {
+  call<K extends KernelName>(name: K, args: KernelArgs<K>, work: number) {
     this.pool.run(name, args, work >= PARALLEL_WORK);
   }
 
