@@ -7,7 +7,7 @@ import * as vg from '../index.ts';
 import type { BackendBuffer, BinaryOp, ConvGeometry, UnaryOp } from '../engine/backend.ts';
 import { RefBackend } from '../engine/backends/ref.ts';
 import type { WasmBackend } from '../engine/backends/wasm/backend.ts';
-import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward } from '../engine/backends/wasm/conv.ts';
+import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward } from '../engine/backends/wasm/routes.ts';
 import { compileKernels, instantiate, kernelNames, kernelParams } from '../engine/backends/wasm/kernels.ts';
 import { inputGradientForm, tapGroups } from '../engine/backends/wasm/skip-padding.ts';
 import { winogradWeightGrad } from '../engine/backends/wasm/winograd.ts';

@@ -12,6 +12,8 @@ export class Device {
   /** Descriptor space for strided kernels (i32) and per-part index scratch (64 bytes per part). */
   readonly desc: number;
   readonly scratch: number;
+  /** How often each convolution route ran, by "pass route" (routes.ts): what tests and benchmarks observe. */
+  readonly convRoutes = new Map<string, number>();
 
   private constructor(readonly heap: Heap, readonly kernels: Kernels, readonly pool: Pool, readonly relaxed: boolean,
                       readonly shared: boolean) {
