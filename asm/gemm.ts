@@ -4,7 +4,7 @@
 // A row-address table lets a convolution point B's rows straight into a padded input volume, each
 // kernel tap being the same volume shifted by a constant (engine/backends/wasm/conv.ts).
 import { at, fma, hsum, share, storeLanes, storeTransposed } from './common';
-import { packedTile } from './tile';
+import { acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31, ARows, packedTile, resumeFrom, tile4x8 } from './tile';
 
 const MR = 4;      // rows of A per register tile
 const NR = 8;      // columns of C per register tile (two vectors)
@@ -14,28 +14,16 @@ const SG = 2;      // strips of a patch panel that every block of 4 outputs runs
 @inline
 function tile(a: usize, ldaB: usize, rp: usize, kn: i32, nOff: usize, c: usize, ldcB: usize, rowsValid: i32, width: i32, init: bool): void {
   // rows past the edge of A repeat its last row; their results are not stored
-  let a0 = a, a1 = rowsValid > 1 ? a + ldaB : a, a2 = rowsValid > 2 ? a + 2 * ldaB : a1, a3 = rowsValid > 3 ? a + 3 * ldaB : a2;
-  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  const a1 = rowsValid > 1 ? a + ldaB : a, a2 = rowsValid > 2 ? a + 2 * ldaB : a1, a3 = rowsValid > 3 ? a + 3 * ldaB : a2;
   if (init) {
-    c00 = v128.load(c); c01 = v128.load(c, 16);
-    if (rowsValid > 1) { c10 = v128.load(c + 1 * ldcB); c11 = v128.load(c + 1 * ldcB, 16); }
-    if (rowsValid > 2) { c20 = v128.load(c + 2 * ldcB); c21 = v128.load(c + 2 * ldcB, 16); }
-    if (rowsValid > 3) { c30 = v128.load(c + 3 * ldcB); c31 = v128.load(c + 3 * ldcB, 16); }
+    const zero = f32x4.splat(0), r1 = rowsValid > 1, r2 = rowsValid > 2, r3 = rowsValid > 3;
+    resumeFrom(v128.load(c), v128.load(c, 16),
+               r1 ? v128.load(c + 1 * ldcB) : zero, r1 ? v128.load(c + 1 * ldcB, 16) : zero,
+               r2 ? v128.load(c + 2 * ldcB) : zero, r2 ? v128.load(c + 2 * ldcB, 16) : zero,
+               r3 ? v128.load(c + 3 * ldcB) : zero, r3 ? v128.load(c + 3 * ldcB, 16) : zero);
   }
-  for (let k = 0; k < kn; k++) {
-    const b = <usize>load<u32>(rp) + nOff;
-    const b0 = v128.load(b), b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a0);
-    c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
-    av = v128.load32_splat(a1);
-    c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
-    av = v128.load32_splat(a2);
-    c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
-    av = v128.load32_splat(a3);
-    c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
-    a0 += 4; a1 += 4; a2 += 4; a3 += 4;
-    rp += 4;
-  }
+  tile4x8(a, a1, a2, a3, 4, 0, rp, 0, nOff, kn, ARows.STRIDED, true, init);
+  const c00 = acc00, c01 = acc01, c10 = acc10, c11 = acc11, c20 = acc20, c21 = acc21, c30 = acc30, c31 = acc31;
   if (width == NR) {
     v128.store(c, c00); v128.store(c, c01, 16);
     if (rowsValid > 1) { v128.store(c + 1 * ldcB, c10); v128.store(c + 1 * ldcB, c11, 16); }
@@ -299,21 +287,8 @@ export function gemmGather(M: i32, N: i32, K: i32, a: usize, aRow: usize, aCol: 
     // rows past the edge of A repeat its last row; their results are not stored
     const a0 = a + offset(aRow, m), a1 = rowsValid > 1 ? a + offset(aRow, m + 1) : a0;
     const a2 = rowsValid > 2 ? a + offset(aRow, m + 2) : a1, a3 = rowsValid > 3 ? a + offset(aRow, m + 3) : a2;
-    let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-    let rp = rows, kp = aCol;
-    for (let k = 0; k < K; k++) {
-      const b = <usize>load<u32>(rp) + nOff, o = <usize>load<u32>(kp) << 2;
-      const b0 = v128.load(b), b1 = v128.load(b, 16);
-      let av = v128.load32_splat(a0 + o);
-      c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
-      av = v128.load32_splat(a1 + o);
-      c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
-      av = v128.load32_splat(a2 + o);
-      c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
-      av = v128.load32_splat(a3 + o);
-      c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
-      rp += 4; kp += 4;
-    }
+    tile4x8(a0, a1, a2, a3, 0, aCol, rows, 0, nOff, K, ARows.GATHERED, true, false);
+    const c00 = acc00, c01 = acc01, c10 = acc10, c11 = acc11, c20 = acc20, c21 = acc21, c30 = acc30, c31 = acc31;
     const r0 = offset(cRow, m);
     if (rowsValid == 4 && offset(cRow, m + 3) == r0 + 12 && offset(cRow, m + 1) == r0 + 4 && offset(cRow, m + 2) == r0 + 8) {
       // four consecutive outputs per column (a forward pass's positions): columns stored as vectors
@@ -580,21 +555,8 @@ export function patchConvWeight(x: usize, dy: usize, dw: usize, N: i32, C: i32, 
           const rowsValid = min(MR, M - m);
           const a0 = at(dy, (b * M + m) * outVol + r0 * oW), a1 = rowsValid > 1 ? a0 + ldaB : a0;
           const a2 = rowsValid > 2 ? a1 + ldaB : a1, a3 = rowsValid > 3 ? a2 + ldaB : a2;
-          let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-          let bp = p;
-          for (let l = 0; l < positions; l++) {
-            const o = <usize>l << 2;
-            const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-            let av = v128.load32_splat(a0 + o);
-            c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
-            av = v128.load32_splat(a1 + o);
-            c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
-            av = v128.load32_splat(a2 + o);
-            c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
-            av = v128.load32_splat(a3 + o);
-            c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
-            bp += 32;
-          }
+          tile4x8(a0, a1, a2, a3, 4, 0, p, 32, 0, positions, ARows.STRIDED, false, false);
+          const c00 = acc00, c01 = acc01, c10 = acc10, c11 = acc11, c20 = acc20, c21 = acc21, c30 = acc30, c31 = acc31;
           const c = at(dw, m * K + (ci << 3));
           v128.store(c, f32x4.add(v128.load(c), c00)); v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
           if (rowsValid > 1) { v128.store(c + ldcB, f32x4.add(v128.load(c + ldcB), c10)); v128.store(c + ldcB, f32x4.add(v128.load(c + ldcB, 16), c11), 16); }

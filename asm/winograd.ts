@@ -8,7 +8,7 @@
 // 33 KiB). The 64 planes of V, U and the GEMM results lie fStride floats apart, which the host keeps off
 // multiples of 4 KiB: a tile's 64 values would otherwise fall in one cache set.
 import { at, fma, share, storeLanes, storeTransposed } from './common';
-import { packedTile } from './tile';
+import { acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31, ARows, packedTile, tile4x8 } from './tile';
 
 @inline function s(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 4)); }
 @inline function put(p: usize, i: i32, v: v128): void { v128.store(p + (<usize>i << 4), v); }
@@ -462,25 +462,13 @@ export function winoGradDirect(M: i32, K: i32, T: i32, ld: i32, d: usize, dStrid
       for (let mb = mb0; mb < mb1; mb++) {
         const m = mb << 2;
         // rows past M repeat the last; their lanes are not transformed
-        let a0 = df + <usize>m * rowB, a1 = df + <usize>min(m + 1, M - 1) * rowB;
-        let a2 = df + <usize>min(m + 2, M - 1) * rowB, a3 = df + <usize>min(m + 3, M - 1) * rowB, bp = bf;
-        let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        for (let t = 0; t < T; t++) {
-          const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-          let av = v128.load32_splat(a0);
-          c00 = fma(av, b0, c00); c01 = fma(av, b1, c01);
-          av = v128.load32_splat(a1);
-          c10 = fma(av, b0, c10); c11 = fma(av, b1, c11);
-          av = v128.load32_splat(a2);
-          c20 = fma(av, b0, c20); c21 = fma(av, b1, c21);
-          av = v128.load32_splat(a3);
-          c30 = fma(av, b0, c30); c31 = fma(av, b1, c31);
-          a0 += 4; a1 += 4; a2 += 4; a3 += 4; bp += 32;
-        }
+        const a0 = df + <usize>m * rowB, a1 = df + <usize>min(m + 1, M - 1) * rowB;
+        const a2 = df + <usize>min(m + 2, M - 1) * rowB, a3 = df + <usize>min(m + 3, M - 1) * rowB;
+        tile4x8(a0, a1, a2, a3, 4, 0, bf, 32, 0, T, ARows.STRIDED, false, false);
         // per input channel of the unit, the block's four output channels as one vector
         const q = e + (<usize>(mb - mb0) << 13);
-        storeTransposed(q, 1024, c00, c10, c20, c30);
-        storeTransposed(q + 4096, 1024, c01, c11, c21, c31);
+        storeTransposed(q, 1024, acc00, acc10, acc20, acc30);
+        storeTransposed(q + 4096, 1024, acc01, acc11, acc21, acc31);
       }
     }
     for (let mb = mb0; mb < mb1; mb++) {

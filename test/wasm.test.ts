@@ -7,10 +7,12 @@ import * as vg from '../index.ts';
 import type { BackendBuffer, BinaryOp, ConvGeometry, UnaryOp } from '../engine/backend.ts';
 import { RefBackend } from '../engine/backends/ref.ts';
 import type { WasmBackend } from '../engine/backends/wasm/backend.ts';
-import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward } from '../engine/backends/wasm/conv.ts';
+import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward, convRouteNames, type ConvPass } from '../engine/backends/wasm/routes.ts';
+import { compileKernels, instantiate, kernelNames, kernelParams } from '../engine/backends/wasm/kernels.ts';
 import { inputGradientForm, tapGroups } from '../engine/backends/wasm/skip-padding.ts';
 import { winogradWeightGrad } from '../engine/backends/wasm/winograd.ts';
 import { assertClose } from './helpers/compare.ts';
+import { convGeometry } from './helpers/conv-geometry.ts';
 
 const TOL = 1e-5;
 const ref = new RefBackend('ref', Float32Array);
@@ -46,6 +48,14 @@ test.before(async () => {
   await vg.setBackend('wasm');
   wasm = vg.getBackend() as WasmBackend;
   assert.is(wasm.name, 'wasm');
+});
+
+test('the kernel table lists every function the module exports, with its parameter count', async () => {
+  const { module } = await compileKernels(false);
+  const exported = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
+  assert.equal(exported.sort(), ['heapBase', ...kernelNames].sort());
+  const kernels = instantiate(module, new WebAssembly.Memory({ initial: 256, maximum: 65536 }));
+  for (const name of kernelNames) assert.is(kernels[name].length, kernelParams[name].length + 2, `${name} (with part, parts)`);
 });
 
 test('fill', async () => {
@@ -205,10 +215,7 @@ test('matmul: transposes, batches, odd sizes', async () => {
 });
 
 type Triple = [number, number, number];
-function geometry(n: number, cin: number, cout: number, inp: Triple, k: Triple, s: Triple, p: Triple, d: Triple): ConvGeometry {
-  const out = inp.map((v, i) => Math.floor((v + 2 * p[i] - d[i] * (k[i] - 1) - 1) / s[i]) + 1) as Triple;
-  return { n, cin, cout, in: inp, out, kernel: k, stride: s, padding: p, dilation: d };
-}
+const geometry = convGeometry;
 
 const t3 = (v: number): Triple => [v, v, v];
 const convCases: ConvGeometry[] = [
@@ -337,6 +344,13 @@ test('Winograd weight gradient in chunks of tile rows that cross samples and end
   await same(ro, wo, `Winograd conv3dBackwardWeight in chunks ${describe(g)}`);
   for (const b of [rx, rdy]) ref.free(b);
   for (const b of [wx, wdy]) wasm.free(b);
+});
+
+test('the conv cases reach every route of every pass', () => {
+  for (const pass of ['forward', 'inputGrad', 'weightGrad'] as ConvPass[]) {
+    const missed = convRouteNames(pass).filter((name) => !wasm.device.convRoutes.has(`${pass} ${name}`));
+    assert.equal(missed, [], `${pass}: routes no case reached`);
+  }
 });
 
 /** [n, c, vol] views of the normalisation primitives: c = 1, 3, 7; n = 1, 3; odd and long volumes. */

@@ -10,6 +10,7 @@ import { tapsPartitionInput, type WebGPUBackend } from '../engine/backends/webgp
 import { convVec, matmulVec } from '../engine/backends/webgpu/gemm_vec.ts';
 import { useBackend } from './helpers/backends.ts';
 import { assertClose } from './helpers/compare.ts';
+import { convGeometry } from './helpers/conv-geometry.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 import { execFileSync } from 'node:child_process';
 
@@ -197,12 +198,7 @@ s('matmul: vec4 and scalar staging of each operand in each layout', async () => 
   assert.equal([...seen].sort(), ['A0', 'A1', 'A2', 'B0', 'B1', 'B2'], 'every load variant ran');
 });
 
-function geometry(n: number, cin: number, cout: number, inp: number[], kernel: number[], stride: number[],
-                  padding: number[], dilation: number[]): ConvGeometry {
-  const out = inp.map((d, i) => Math.floor((d + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) / stride[i]) + 1);
-  return { n, cin, cout, in: inp as ConvGeometry['in'], out: out as ConvGeometry['out'], kernel: kernel as ConvGeometry['kernel'],
-           stride: stride as ConvGeometry['stride'], padding: padding as ConvGeometry['padding'], dilation: dilation as ConvGeometry['dilation'] };
-}
+const geometry = convGeometry;
 
 const convCases: [string, ConvGeometry][] = [
   ['3³ pad 1', geometry(2, 3, 4, [5, 6, 7], [3, 3, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1])],

@@ -1,6 +1,6 @@
 // The WebAssembly backend: buffers in the wasm heap, kernels from asm/ run on the thread pool.
 import type { Backend, BackendBuffer, BinaryOp, ConvGeometry, ReduceOp, UnaryOp, View } from '../../backend.ts';
-import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward } from './conv.ts';
+import { conv3dBackwardInput, conv3dBackwardWeight, conv3dForward } from './routes.ts';
 import type { MemoryStats } from '../../memory-meter.ts';
 import type { Device } from './device.ts';
 import { MAX_BYTES } from './heap.ts';

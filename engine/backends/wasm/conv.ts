@@ -1,4 +1,5 @@
-// 3D convolution and its two gradients as GEMMs on the kernels of asm/gemm.ts, by one of three routes.
+// 3D convolution and its two gradients as GEMMs on the kernels of asm/gemm.ts, by the routes below
+// (routes.ts picks one per pass).
 // Shifted rows (stride 1): the input is zero-padded once; every kernel tap is then the padded volume
 // shifted by a constant, so the GEMM's B rows point straight into it and no im2col matrix is built. The
 // forward's tiles (gemmFrame) run along the output rows, reading the frame at its pitch and writing
@@ -14,12 +15,10 @@
 // Winograd (winograd.ts): stride-1 3×3×3 convolutions with enough channels and tiles, where it is faster.
 import type { ConvGeometry } from '../../backend.ts';
 import type { Device } from './device.ts';
-import { tilesOf, winogradConv, winogradWeightGrad, type WinogradConv } from './winograd.ts';
 import { evenOffsets, frames, lowering, paddedDims, paddedInput, unpadded, withTables, type Lowering } from './lowering.ts';
-import { inputGradientForm, skipPaddingBackwardInput, skipPaddingForward, tapGroups } from './skip-padding.ts';
 
 type Triple = [number, number, number];
-const volume = (d: Triple) => d[0] * d[1] * d[2];
+export const volume = (d: Triple) => d[0] * d[1] * d[2];
 
 /** A stride-1 convolution of m output channels over cin input channels, batch n. */
 interface Stride1 {
@@ -113,8 +112,8 @@ const frameFloats = (p: Stride1, f: Frame) => (f.direct ? 0 : p.cin * f.copies *
  * zero-padded input (x itself without padding), whose rows gemmFrame reads at the frame's pitch while
  * writing the outputs in place. With one or two outputs (gemmRows' two-row tiles), on the given frame.
  */
-function stride1Forward(dev: Device, x: number, a: number, y: number, p: Stride1, f: Frame) {
-  if (p.m <= 2) return stride1ForwardOnFrame(dev, x, a, y, p, f);
+function shiftedProduct(dev: Device, x: number, a: number, y: number, p: Stride1, f: Frame) {
+  if (p.m <= 2) return shiftedProductOnFrame(dev, x, a, y, p, f);
   const padded = frame(p, false, false), K = p.cin * padded.rowOffsets.length, inVol = volume(p.in), outVol = volume(p.out);
   const [oD, oH, oW] = p.out, [, Hf, Wf] = padded.dims;
   const xp = padded.direct ? null : frames(dev, x, p.n, p.cin, p.in, padded.dims, p.pad.map((q) => -q) as Triple);
@@ -126,8 +125,8 @@ function stride1Forward(dev: Device, x: number, a: number, y: number, p: Stride1
   xp?.release();
 }
 
-/** stride1Forward on the frame f: its GEMM's columns follow the frame's pitch, cropped after where that is wider. */
-function stride1ForwardOnFrame(dev: Device, x: number, a: number, y: number, p: Stride1, f: Frame) {
+/** shiftedProduct on the frame f: its GEMM's columns follow the frame's pitch, cropped after where that is wider. */
+function shiftedProductOnFrame(dev: Device, x: number, a: number, y: number, p: Stride1, f: Frame) {
   const K = p.cin * f.rowOffsets.length, inVol = volume(p.in), outVol = volume(p.out);
   const xp = f.direct ? 0 : dev.temp(frameFloats(p, f));
   const yp = f.directOut ? 0 : dev.temp(p.m * f.pitchVol);
@@ -143,7 +142,7 @@ function stride1ForwardOnFrame(dev: Device, x: number, a: number, y: number, p: 
   if (yp) dev.release(yp);
 }
 
-const isStride1 = (g: ConvGeometry) => g.stride.every((s) => s === 1);
+export const isStride1 = (g: ConvGeometry) => g.stride.every((s) => s === 1);
 const taps = (g: ConvGeometry) => volume(g.kernel);
 function stride1Plan(g: ConvGeometry): Stride1 {
   return { n: g.n, cin: g.cin, m: g.cout, in: g.in, out: g.out, kernel: g.kernel, pad: g.padding, dilation: g.dilation };
@@ -161,6 +160,16 @@ function shiftedFrame(g: ConvGeometry, minSpan: number): Frame | null {
   const K = g.cin * taps(g), outVol = volume(g.out);
   const loweredCost = (2 * g.cout * K * outVol) / GEMM_FLOPS + (K * outVol * 4) / IM2COL_BYTES;
   return cost <= loweredCost ? f : null;
+}
+
+/** The forward's (and input gradient's) shifted-row frame, or null. */
+export const forwardFrame = (g: ConvGeometry) => shiftedFrame(g, NARROW_GEMM);
+/** The weight gradient's shifted-row frame, or null. */
+export const weightGradFrame = (g: ConvGeometry) => shiftedFrame(g, SHORT_DOT);
+
+/** y = conv(x) on the forward's shifted-row frame. */
+export function shiftedForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+  shiftedProduct(dev, x, w, y, stride1Plan(g), forwardFrame(g)!);
 }
 
 /** A u32 table of `count` row addresses `pitch` floats apart from base. */
@@ -189,7 +198,7 @@ function positionOffsets(g: ConvGeometry, channels: number): Uint32Array {
  * the lowering's offsets, B the transposed weights, C is y written in place. It saves the im2col
  * matrix and y's transpose at the cost of transposing w: worth it where positions outnumber outputs.
  */
-function gatheredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+export function gatheredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
   const l = lowering(g), src = paddedInput(dev, x, g, l), K = g.cin * l.tapOffsets.length, L = l.starts.length;
   const wT = dev.transposed(w, g.cout, K), rows = evenRows(dev, wT, K, g.cout);
   withTables(dev, [l.starts, rowOffsets(l, g.cin, l.chan), positionOffsets(g, g.cout), evenOffsets(g.cout, volume(g.out))],
@@ -200,14 +209,14 @@ function gatheredForward(dev: Device, x: number, w: number, y: number, g: ConvGe
 }
 
 /** Whether every input element is read by at most one tap of one output position (k ≤ s, no padding). */
-const disjointTaps = (g: ConvGeometry) =>
+export const disjointTaps = (g: ConvGeometry) =>
   unpadded(g) && g.kernel.every((k, i) => (k - 1) * g.dilation[i] < g.stride[i]);
 
 /**
  * dx for disjoint taps: dx[b, c, start(l) + tap t] = Σ_co dy[b, co, l]·w[co, c, t], each dx element
  * getting at most one term, so the product writes dx in place (rows of w as B, dy read in place as A).
  */
-function gatheredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+export function gatheredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
   const l = lowering(g), K = g.cin * l.tapOffsets.length, L = l.starts.length, outVol = volume(g.out), inVol = volume(g.in);
   const covered = g.out.every((o, i) => o * g.stride[i] === g.in[i] && g.kernel[i] * g.dilation[i] === g.stride[i]);
   if (!covered) dev.call('fill', [dx, g.n * g.cin * inVol, 0], g.n * g.cin * inVol);
@@ -281,7 +290,7 @@ function channelMajor(dev: Device, t: number, g: ConvGeometry, c: number, vol: n
 }
 
 /** Kernel = stride = 2, no padding or dilation: disjoint 2×2×2 patches that tile x (but for a last odd row or plane). */
-const patches2 = (g: ConvGeometry) =>
+export const patches2 = (g: ConvGeometry) =>
   g.kernel.every((k) => k === 2) && g.stride.every((s) => s === 2) && g.dilation.every((d) => d === 1) && unpadded(g);
 
 /**
@@ -295,7 +304,7 @@ const PATCH_PANEL = 1 << 15;
  * y = conv(x) over 2×2×2 patches (asm/gemm.ts patchConv), w packed in blocks of 4 rows: each part packs
  * blocks of rows of patches into its own panel.
  */
-function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
+export function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
   const [, oH, oW] = g.out, K = g.cin * 8, rows = Math.max(1, Math.min(oH, Math.floor(PATCH_PANEL / (K * oW))));
   const panel = K * Math.ceil((rows * oW) / 8) * 8, slots = dev.pool.parts;
   const p = dev.temp(slots * panel);
@@ -307,7 +316,7 @@ function patchForward(dev: Device, x: number, w: number, y: number, g: ConvGeome
 }
 
 /** dx for 2×2×2 patches (asm/gemm.ts patchConvInput), with w transposed to [cin·8, cout] and a dy panel slot per part. */
-function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+export function patchBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
   const K = g.cin * 8, inVol = volume(g.in);
   if (!g.out.every((o, i) => 2 * o === g.in[i])) dev.call('fill', [dx, g.n * g.cin * inVol, 0], g.n * g.cin * inVol);
   const wT = dev.transposed(w, g.cout, K), panel = g.cout * Math.ceil(g.out[2] / 8) * 8;
@@ -333,7 +342,7 @@ const SHORT_PATCH_CHUNK = 64;
  * other part and chunks are long enough, else input channels (patchConvWeight, the deep layers' few
  * positions). Both give the same bits.
  */
-function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+export function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
   const K = g.cin * 8, oW = g.out[2], chunkRows = Math.max(1, Math.floor(PATCH_CHUNK / oW)), slots = dev.pool.parts;
   const chunks = g.n * Math.ceil((g.out[0] * g.out[1]) / chunkRows), partials = chunks * g.cout * K;
   const work = g.n * volume(g.out) * g.cout * K;
@@ -351,13 +360,8 @@ function patchBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: 
   dev.release(p);
 }
 
-function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
-  if (patches2(g)) return patchForward(dev, x, w, y, g);
-  const groups = tapGroups(g);
-  if (groups) return skipPaddingForward(dev, x, w, y, g, groups);
-  // measured at the k2s2 down-convs (before the patch kernels): clearly ahead at 12288 positions for 32 outputs,
-  // even at 1536 for 64, behind at 192 for 128
-  if (g.n * volume(g.out) >= 4 * g.cout) return gatheredForward(dev, x, w, y, g);
+/** y = conv(x) as one GEMM over the batch's im2col matrix. */
+export function im2colForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry) {
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   const col = dev.temp(K * L);
   gatherColumns(dev, x, g, col, false);
@@ -371,32 +375,21 @@ function loweredForward(dev: Device, x: number, w: number, y: number, g: ConvGeo
   dev.release(col);
 }
 
-/** Below this many output positions in the batch, the lowered gradients take their transposed forms. */
-const SHORT_REDUCTION = 2048;
-/**
- * Below this many output positions the transposed im2col beats the gathered weight gradient, whose
- * per-tile stores then dominate (measured: behind at 24 positions, ahead at 48 and at 192).
- */
-const GATHERED_DOT = 32;
+/** dx from colT[(b, pos), (ci, t)] = Σ_co dy[b, co, pos]·w[co, ci, t] (w's rows serve as B as they are), scattered back. */
+export function transposedIm2colBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+  const K = g.cin * taps(g), L = g.n * volume(g.out);
+  const dyT = positionMajor(dev, dy, g);
+  const rows = evenRows(dev, w, g.cout, K), colT = dev.temp(L * K);
+  dev.call('gemmRows', [L, K, g.cout, dyT, g.cout, rows, colT, K, 0], L * K * g.cout);
+  scatterColumns(dev, colT, true, g, dx);
+  dev.release(colT);
+  dev.release(rows);
+  dev.release(dyT);
+}
 
-function loweredBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
-  if (patches2(g)) return patchBackwardInput(dev, dy, w, dx, g);
-  if (disjointTaps(g)) return gatheredBackwardInput(dev, dy, w, dx, g);
-  const groups = isStride1(g) ? tapGroups(inputGradientForm(g)) : null;
-  if (groups) return skipPaddingBackwardInput(dev, dy, w, dx, g, groups);
+/** dx from col[(ci, t), (b, pos)] = Σ_co w[co, ci, t]·dy[b, co, pos], scattered back. */
+export function im2colBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
-  if (L < SHORT_REDUCTION) {
-    // colT[(b, pos), (ci, t)] = Σ_co dy[b, co, pos]·w[co, ci, t]: w's rows serve as B as they are
-    const dyT = positionMajor(dev, dy, g);
-    const rows = evenRows(dev, w, g.cout, K), colT = dev.temp(L * K);
-    dev.call('gemmRows', [L, K, g.cout, dyT, g.cout, rows, colT, K, 0], L * K * g.cout);
-    scatterColumns(dev, colT, true, g, dx);
-    dev.release(colT);
-    dev.release(rows);
-    dev.release(dyT);
-    return;
-  }
-  // col[(ci, t), (b, pos)] = Σ_co w[co, ci, t]·dy[b, co, pos], then scattered back onto dx
   const wT = dev.transposed(w, g.cout, K);
   const dym = channelMajor(dev, dy, g, g.cout, outVol);
   const rows = evenRows(dev, dym, g.cout, L), col = dev.temp(K * L);
@@ -420,7 +413,7 @@ function positionMajor(dev: Device, dy: number, g: ConvGeometry): number {
  * Short reductions: dw[co, (c, t)] = Σ_l x[start(l) + offset(c, t)]·dy[co, l] as one product with the
  * padded input read in place through the lowering's offsets and dw written as its transpose.
  */
-function gatheredWeightGrad(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+export function gatheredWeightGrad(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
   const l = lowering(g), src = paddedInput(dev, x, g, l), K = g.cin * l.tapOffsets.length, L = l.starts.length;
   const dyT = positionMajor(dev, dy, g), rows = evenRows(dev, dyT, L, g.cout);
   withTables(dev, [rowOffsets(l, g.cin, l.chan), l.starts, evenOffsets(K, 1), evenOffsets(g.cout, K)],
@@ -430,23 +423,22 @@ function gatheredWeightGrad(dev: Device, x: number, dy: number, dw: number, g: C
   if (src !== x) dev.release(src);
 }
 
-function loweredBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
-  if (patches2(g)) return patchBackwardWeight(dev, x, dy, dw, g);
+/** Long reductions: dw[co, k] = Σ_l dy[co, l]·col[k, l], dot products along them. */
+export function im2colWeightGrad(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
   const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
-  if (L >= GATHERED_DOT && L < SHORT_REDUCTION) return gatheredWeightGrad(dev, x, dy, dw, g);
-  if (L >= SHORT_REDUCTION) {
-    // dw[co, k] = Σ_l dy[co, l]·col[k, l]: dot products along the long reduction
-    const col = dev.temp(K * L);
-    gatherColumns(dev, x, g, col, false);
-    const dym = channelMajor(dev, dy, g, g.cout, outVol), rows = evenRows(dev, col, K, L);
-    dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
-    dotProducts(dev, g.cout, K, evenChunks(L), dym, L, rows, dw, K);
-    if (dym !== dy) dev.release(dym);
-    dev.release(rows);
-    dev.release(col);
-    return;
-  }
-  // short reduction: dw[co, k] = Σ_l dy[co, l]·colT[l, k], the transposed im2col (gathered) giving B rows along k
+  const col = dev.temp(K * L);
+  gatherColumns(dev, x, g, col, false);
+  const dym = channelMajor(dev, dy, g, g.cout, outVol), rows = evenRows(dev, col, K, L);
+  dev.call('fill', [dw, g.cout * K, 0], g.cout * K);
+  dotProducts(dev, g.cout, K, evenChunks(L), dym, L, rows, dw, K);
+  if (dym !== dy) dev.release(dym);
+  dev.release(rows);
+  dev.release(col);
+}
+
+/** Short reductions: dw[co, k] = Σ_l dy[co, l]·colT[l, k], the transposed im2col (gathered) giving B rows along k. */
+export function transposedIm2colWeightGrad(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+  const K = g.cin * taps(g), outVol = volume(g.out), L = g.n * outVol;
   const colT = dev.temp(L * K);
   gatherColumns(dev, x, g, colT, true);
   const dym = channelMajor(dev, dy, g, g.cout, outVol);
@@ -498,64 +490,21 @@ function dotProducts(dev: Device, M: number, J: number, chunks: Uint32Array, a: 
   dev.release(partials);
 }
 
-/** Stride-1, dilation-1 3×3×3: the convolutions (and input gradients) that Winograd can take. */
-const winogradFits = (g: ConvGeometry) =>
-  g.kernel.every((k) => k === 3) && isStride1(g) && g.dilation.every((d) => d === 1);
-
-const forwardPlan = (g: ConvGeometry): WinogradConv => ({ n: g.n, cin: g.cin, m: g.cout, in: g.in, out: g.out, pad: g.padding });
-/** The input gradient as a convolution of dy (channels swapped, kernel flipped, padding 2 − p). */
-const inputGradientPlan = (g: ConvGeometry): WinogradConv =>
-  ({ n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, pad: g.padding.map((p) => 2 - p) as Triple });
-
-/**
- * Whether Winograd beats the GEMM routes, from timings at the V-Net layer shapes (bench/wasm-conv.ts):
- * it needs enough tiles to pay for the weight transform, and enough channel pairs for the multiplies it
- * saves; from 8 × 8 channels on it is faster than the GEMMs. Its rounding (about 1e-6 relative, against
- * 1e-7) stays within the forward tolerance; that it flips a few near-zero ReLUs of the V-Net relative to
- * float64 is why test/vnet.test.ts compares wasm's train pass under wasm's own ReLU decisions.
- */
-function preferWinograd(p: WinogradConv): boolean {
-  // above 128 × 128 channel pairs staged (winograd.ts): LA 256→256 @7×7×5 forward 26–29 against 42 ms
-  // for the GEMM, one thread
-  return p.cin >= 8 && p.m >= 8 && p.n * volume(tilesOf(p.out)) >= 16;
-}
-/**
- * The weight gradient: from 16 × 16 channel pairs (blocks of tiles, summed per group, winograd.ts) with
- * enough tiles (LA 128→128 @14×14×10: 44 against 79 ms, LA 256→256 @7×7×5: 33 against 44 ms, one
- * thread), and with fewer tiles from 128 × 128 on (128→128 @4×6×4, 24 tiles: 3.7 against 4.4 ms).
- */
-function preferWinogradWeightGrad(p: WinogradConv): boolean {
-  const tiles = p.n * volume(tilesOf(p.out)), pairs = p.cin * p.m;
-  return p.cin >= 8 && p.m >= 8 && pairs >= 16 * 16 && (tiles >= 64 || (pairs >= 128 * 128 && tiles >= 16));
-}
-
-/** `winograd` overrides the choice of route for a convolution Winograd can take (tests use it). */
-export function conv3dForward(dev: Device, x: number, w: number, y: number, g: ConvGeometry,
-                              winograd = winogradFits(g) && preferWinograd(forwardPlan(g))) {
-  if (winograd && winogradFits(g)) return winogradConv(dev, x, w, y, forwardPlan(g));
-  const f = shiftedFrame(g, NARROW_GEMM);
-  if (f) stride1Forward(dev, x, w, y, stride1Plan(g), f);
-  else loweredForward(dev, x, w, y, g);
-}
-
-export function conv3dBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry,
-                                    winograd = winogradFits(g) && preferWinograd(inputGradientPlan(g))) {
-  if (winograd && winogradFits(g)) return winogradConv(dev, dy, w, dx, inputGradientPlan(g), true);
-  if (!shiftedFrame(g, NARROW_GEMM)) return loweredBackwardInput(dev, dy, w, dx, g);
-  // dx is the full correlation of dy with the flipped kernel, channels swapped: A[ci, (co, t)] = w[co, ci, T−1−t]
+/** dx on the shifted-row frame: the full correlation of dy with the flipped kernel, channels swapped. */
+export function shiftedBackwardInput(dev: Device, dy: number, w: number, dx: number, g: ConvGeometry) {
+  // A[ci, (co, t)] = w[co, ci, T−1−t]
   const T = taps(g), K = g.cin * T;
   const wt = dev.temp(g.cout * K);
   dev.call('flipTaps', [w, g.cout, g.cin, T, wt], g.cout * K);
   const pad = g.kernel.map((k, i) => (k - 1) * g.dilation[i] - g.padding[i]) as Triple;
   const p: Stride1 = { n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, kernel: g.kernel, pad, dilation: g.dilation };
-  stride1Forward(dev, dy, wt, dx, p, bestFrame(p).f);
+  shiftedProduct(dev, dy, wt, dx, p, bestFrame(p).f);
   dev.release(wt);
 }
-export function conv3dBackwardWeight(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry,
-                                     winograd = winogradFits(g) && preferWinogradWeightGrad(forwardPlan(g))) {
-  if (winograd && winogradFits(g)) return winogradWeightGrad(dev, x, dy, dw, forwardPlan(g));
-  const shifted = shiftedFrame(g, SHORT_DOT);
-  if (!shifted) return loweredBackwardWeight(dev, x, dy, dw, g);
+
+/** dw on the weight gradient's shifted-row frame: dot products of dy with the frame's shifted rows. */
+export function shiftedWeightGrad(dev: Device, x: number, dy: number, dw: number, g: ConvGeometry) {
+  const shifted = weightGradFrame(g)!;
   const K = g.cin * taps(g), outVol = volume(g.out), inVol = volume(g.in), p = stride1Plan(g);
   // the W taps' copies, read by chunks that skip the pitch's rows past the outputs, take dy in place:
   // where they copy less than the forward's frame (with dy on its pitch), they serve instead

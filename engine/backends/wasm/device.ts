@@ -1,6 +1,6 @@
 // One wasm instance with its heap and thread pool: what the backend and the convolution planner call.
 import { Heap } from './heap.ts';
-import { compileKernels, instantiate, type KernelName, type Kernels } from './kernels.ts';
+import { compileKernels, instantiate, type KernelArgs, type KernelName, type Kernels } from './kernels.ts';
 import { descriptor } from './layout.ts';
 import { MAX_PARTS, Pool } from './pool.ts';
 
@@ -12,6 +12,8 @@ export class Device {
   /** Descriptor space for strided kernels (i32) and per-part index scratch (64 bytes per part). */
   readonly desc: number;
   readonly scratch: number;
+  /** How often each convolution route ran, by "pass route" (routes.ts): what tests and benchmarks observe. */
+  readonly convRoutes = new Map<string, number>();
 
   private constructor(readonly heap: Heap, readonly kernels: Kernels, readonly pool: Pool, readonly relaxed: boolean,
                       readonly shared: boolean) {
@@ -30,7 +32,7 @@ export class Device {
   }
 
   /** Runs a kernel on every thread when `work` (elements or multiply-adds) is worth it. */
-  call(name: KernelName, args: number[], work: number) {
+  call<K extends KernelName>(name: K, args: KernelArgs<K>, work: number) {
     this.pool.run(name, args, work >= PARALLEL_WORK);
   }
 

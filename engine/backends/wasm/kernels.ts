@@ -6,73 +6,74 @@ import simdShared from '../../../asm/build/simd-shared.wasm';
 import relaxed from '../../../asm/build/relaxed.wasm';
 import relaxedShared from '../../../asm/build/relaxed-shared.wasm';
 
-type I = number;
 /**
- * Every kernel ends with (part, parts): it computes share `part` of `parts` equal shares of its outputs
+ * Every kernel of the module with the names of its arguments, the one list of them: the calls
+ * (Device.call), the pool's kernel indices and the exports' types all come from it. Each kernel's
+ * wasm signature adds (part, parts): it computes share `part` of `parts` equal shares of its outputs
  * (asm/common.ts `share`); the pool hands the parts of a call to whichever threads are free.
+ * asm/index.ts exports the same kernels; test/wasm.test.ts checks that the two agree.
  */
-export interface Kernels {
-  heapBase(): number;
-  fill(out: I, n: I, value: number, tid: I, nt: I): void;
-  unary(op: I, x: I, out: I, n: I, a: number, b: number, tid: I, nt: I): void;
-  binary(op: I, a: I, b: I, out: I, n: I, desc: I, scratch: I, tid: I, nt: I): void;
-  where(c: I, a: I, b: I, out: I, n: I, desc: I, scratch: I, tid: I, nt: I): void;
-  copy(src: I, srcOffset: I, dst: I, dstOffset: I, n: I, desc: I, scratch: I, tid: I, nt: I): void;
-  reduce(op: I, x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
-  argmax(x: I, out: I, outer: I, r: I, inner: I, tid: I, nt: I): void;
-  gemmRows(m: I, n: I, k: I, a: I, lda: I, rows: I, c: I, ldc: I, accumulate: I, tid: I, nt: I): void;
-  gemmFrame(m: I, r: I, rowLen: I, k: I, a: I, lda: I, rows: I, c: I, ldc: I, planeRows: I, bRow: I, bPlane: I, tid: I, nt: I): void;
-  gemmDot(m: I, j: I, a: I, lda: I, rows: I, c: I, ldc: I, count: I, chunks: I, partials: I, tid: I, nt: I): void;
-  sumChunks(m: I, j: I, chunks: I, partials: I, c: I, ldc: I, tid: I, nt: I): void;
-  window3d(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, dD: I, dH: I, dW: I,
-           oz: I, oy: I, ox: I, c: I, tid: I, nt: I): void;
-  windowCopies(src: I, srcCS: I, sD: I, sH: I, sW: I, dst: I, dstCS: I, copyVol: I, dD: I, dH: I, dW: I,
-               oz: I, oy: I, ox: I, hCopies: I, wCopies: I, stepY: I, stepX: I, c: I, tid: I, nt: I): void;
-  im2col(x: I, geom: I, col: I, pitch: I, tid: I, nt: I): void;
-  col2im(col: I, geom: I, pitch: I, dx: I, tid: I, nt: I): void;
-  winoInput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, u: I, ld: I, fStride: I, scratch: I, tid: I, nt: I): void;
-  winoWeight(w: I, m: I, k: I, mStride: I, kStride: I, flip: I, v: I, fStride: I, scratch: I, tid: I, nt: I): void;
-  winoGradOutput(src: I, srcCS: I, hf: I, wf: I, c: I, row0: I, nr: I, tH: I, tW: I, d: I, ld: I, fStride: I, tid: I, nt: I): void;
-  winoDot(m: I, k: I, t: I, ld: I, d: I, dStride: I, u: I, uStride: I, e: I, eStride: I, accumulate: I, tid: I, nt: I): void;
-  winoGradDirect(m: I, k: I, t: I, ld: I, d: I, dStride: I, ut: I, utStride: I, dw: I, scratch: I, tid: I, nt: I): void;
-  winoTransposeU(u: I, uStride: I, k: I, t: I, ld: I, ut: I, utStride: I, tid: I, nt: I): void;
-  winoGradBlocks(src: I, srcCS: I, srcNS: I, hf: I, wf: I, gd: I, gCS: I, gNS: I, k: I, m: I, n: I, tD: I, tH: I, tW: I,
-                 r: I, g: I, e: I, eStride: I, eGroup: I, slots: I, slotFloats: I, ld: I, uF: I, dF: I, flags: I, nSlots: I,
-                 tid: I, nt: I): void;
-  winoWeightGrad(v: I, fStride: I, g: I, eGroup: I, m: I, k: I, dw: I, scratch: I, tid: I, nt: I): void;
-  winoConv(src: I, srcCS: I, srcNS: I, hf: I, wf: I, k: I, m: I, n: I, tD: I, tH: I, tW: I, r: I, v: I, vStride: I, dst: I,
-           dstCS: I, dstNS: I, oD: I, oH: I, oW: I, slots: I, slotFloats: I, ld: I, uF: I, cF: I, flags: I, nSlots: I,
-           tid: I, nt: I): void;
-  winoProduct(v: I, vStride: I, k: I, m: I, u: I, uStride: I, ld: I, n: I, c: I, cStride: I, tid: I, nt: I): void;
-  winoOutput(c: I, cStride: I, ld: I, m: I, n: I, tD: I, tH: I, tW: I, dst: I, dstCS: I, dstNS: I, oD: I, oH: I, oW: I,
-             scratch: I, tid: I, nt: I): void;
-  channelMoments(x: I, stats: I, n: I, c: I, vol: I, tid: I, nt: I): void;
-  channelAffine(x: I, scale: I, shift: I, residual: I, out: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
-  channelAffineBackward(gy: I, x: I, scale: I, shift: I, sums: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
-  channelAffineBackwardInput(gy: I, x: I, scale: I, shift: I, a: I, b: I, gx: I, n: I, c: I, vol: I, relu: I, tid: I, nt: I): void;
-  gemmGather(m: I, n: I, k: I, a: I, aRow: I, aCol: I, rows: I, c: I, cRow: I, cCol: I, tid: I, nt: I): void;
-  flipTaps(w: I, cout: I, cin: I, taps: I, dst: I, tid: I, nt: I): void;
-  gatherCols(src: I, chanStride: I, c: I, tapOff: I, taps: I, posOff: I, l: I, col: I, transposed: I, tid: I, nt: I): void;
-  scatterCols(col: I, transposed: I, c: I, tapOff: I, taps: I, posOff: I, l: I, dst: I, chanStride: I, tid: I, nt: I): void;
-  patchConv(x: I, w: I, y: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, rows: I, slots: I,
-            tid: I, nt: I): void;
-  packRows4(a: I, m: I, k: I, dst: I, tid: I, nt: I): void;
-  gemmGatherChannels(m: I, a: I, c: I, t: I, rowStride: I, cStride: I, tStart: I, tStep: I, slots: I, src: I, start: I, kOff: I,
-                     srcOff: I, groups: I, nGroups: I, l: I, out: I, cRow: I, cCol: I, tid: I, nt: I): void;
-  patchConvInput(dy: I, wT: I, dx: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, slots: I,
-                 tid: I, nt: I): void;
-  patchConvWeight(x: I, dy: I, dw: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, chunkRows: I, slots: I,
-                  tid: I, nt: I): void;
-  patchConvWeightChunks(x: I, dy: I, partials: I, n: I, c: I, m: I, inD: I, inH: I, inW: I, oD: I, oH: I, oW: I, chunkRows: I,
-                        slots: I, tid: I, nt: I): void;
-}
+export const kernelParams = {
+  // asm/elementwise.ts
+  fill: ['out', 'n', 'value'],
+  unary: ['op', 'x', 'out', 'n', 'a', 'b'],
+  binary: ['op', 'a', 'b', 'out', 'n', 'desc', 'scratch'],
+  where: ['c', 'a', 'b', 'out', 'n', 'desc', 'scratch'],
+  copy: ['src', 'srcOffset', 'dst', 'dstOffset', 'n', 'desc', 'scratch'],
+  // asm/reduce.ts
+  reduce: ['op', 'x', 'out', 'outer', 'r', 'inner'],
+  argmax: ['x', 'out', 'outer', 'r', 'inner'],
+  // asm/norm.ts
+  channelMoments: ['x', 'stats', 'n', 'c', 'vol'],
+  channelAffine: ['x', 'scale', 'shift', 'residual', 'out', 'n', 'c', 'vol', 'relu'],
+  channelAffineBackward: ['gy', 'x', 'scale', 'shift', 'sums', 'n', 'c', 'vol', 'relu'],
+  channelAffineBackwardInput: ['gy', 'x', 'scale', 'shift', 'a', 'b', 'gx', 'n', 'c', 'vol', 'relu'],
+  // asm/gemm.ts
+  gemmRows: ['m', 'n', 'k', 'a', 'lda', 'rows', 'c', 'ldc', 'accumulate'],
+  gemmFrame: ['m', 'r', 'rowLen', 'k', 'a', 'lda', 'rows', 'c', 'ldc', 'planeRows', 'bRow', 'bPlane'],
+  gemmDot: ['m', 'j', 'a', 'lda', 'rows', 'c', 'ldc', 'count', 'chunks', 'partials'],
+  sumChunks: ['m', 'j', 'chunks', 'partials', 'c', 'ldc'],
+  gemmGather: ['m', 'n', 'k', 'a', 'aRow', 'aCol', 'rows', 'c', 'cRow', 'cCol'],
+  packRows4: ['a', 'm', 'k', 'dst'],
+  patchConv: ['x', 'w', 'y', 'n', 'c', 'm', 'inD', 'inH', 'inW', 'oD', 'oH', 'oW', 'rows', 'slots'],
+  patchConvInput: ['dy', 'wT', 'dx', 'n', 'c', 'm', 'inD', 'inH', 'inW', 'oD', 'oH', 'oW', 'slots'],
+  patchConvWeight: ['x', 'dy', 'dw', 'n', 'c', 'm', 'inD', 'inH', 'inW', 'oD', 'oH', 'oW', 'chunkRows', 'slots'],
+  patchConvWeightChunks: ['x', 'dy', 'partials', 'n', 'c', 'm', 'inD', 'inH', 'inW', 'oD', 'oH', 'oW', 'chunkRows', 'slots'],
+  // asm/winograd.ts
+  winoInput: ['src', 'srcCS', 'hf', 'wf', 'c', 'row0', 'nr', 'tH', 'tW', 'u', 'ld', 'fStride', 'scratch'],
+  winoWeight: ['w', 'm', 'k', 'mStride', 'kStride', 'flip', 'v', 'fStride', 'scratch'],
+  winoConv: ['src', 'srcCS', 'srcNS', 'hf', 'wf', 'k', 'm', 'n', 'tD', 'tH', 'tW', 'r', 'v', 'vStride', 'dst', 'dstCS', 'dstNS', 'oD', 'oH', 'oW', 'slots', 'slotFloats', 'ld', 'uF', 'cF', 'flags', 'nSlots'],
+  winoProduct: ['v', 'vStride', 'k', 'm', 'u', 'uStride', 'ld', 'n', 'c', 'cStride'],
+  winoOutput: ['c', 'cStride', 'ld', 'm', 'n', 'tD', 'tH', 'tW', 'dst', 'dstCS', 'dstNS', 'oD', 'oH', 'oW', 'scratch'],
+  winoGradOutput: ['src', 'srcCS', 'hf', 'wf', 'c', 'row0', 'nr', 'tH', 'tW', 'd', 'ld', 'fStride'],
+  winoDot: ['m', 'k', 't', 'ld', 'd', 'dStride', 'u', 'uStride', 'e', 'eStride', 'accumulate'],
+  winoGradDirect: ['m', 'k', 't', 'ld', 'd', 'dStride', 'ut', 'utStride', 'dw', 'scratch'],
+  winoTransposeU: ['u', 'uStride', 'k', 't', 'ld', 'ut', 'utStride'],
+  winoGradBlocks: ['src', 'srcCS', 'srcNS', 'hf', 'wf', 'gd', 'gCS', 'gNS', 'k', 'm', 'n', 'tD', 'tH', 'tW', 'r', 'g', 'e', 'eStride', 'eGroup', 'slots', 'slotFloats', 'ld', 'uF', 'dF', 'flags', 'nSlots'],
+  winoWeightGrad: ['v', 'fStride', 'g', 'eGroup', 'm', 'k', 'dw', 'scratch'],
+  // asm/channel-tiles.ts
+  gemmGatherChannels: ['m', 'a', 'c', 't', 'rowStride', 'cStride', 'tStart', 'tStep', 'slots', 'src', 'start', 'kOff', 'srcOff', 'groups', 'nGroups', 'l', 'out', 'cRow', 'cCol'],
+  // asm/conv.ts
+  window3d: ['src', 'srcCS', 'sD', 'sH', 'sW', 'dst', 'dstCS', 'dD', 'dH', 'dW', 'oz', 'oy', 'ox', 'c'],
+  windowCopies: ['src', 'srcCS', 'sD', 'sH', 'sW', 'dst', 'dstCS', 'copyVol', 'dD', 'dH', 'dW', 'oz', 'oy', 'ox', 'hCopies', 'wCopies', 'stepY', 'stepX', 'c'],
+  im2col: ['x', 'geom', 'col', 'pitch'],
+  col2im: ['col', 'geom', 'pitch', 'dx'],
+  flipTaps: ['w', 'cout', 'cin', 'taps', 'dst'],
+  gatherCols: ['src', 'chanStride', 'c', 'tapOff', 'taps', 'posOff', 'l', 'col', 'transposed'],
+  scatterCols: ['col', 'transposed', 'c', 'tapOff', 'taps', 'posOff', 'l', 'dst', 'chanStride'],
+} as const;
 
-export type KernelName = Exclude<keyof Kernels, 'heapBase'>;
-export const kernelNames: KernelName[] = ['fill', 'unary', 'binary', 'where', 'copy', 'reduce', 'argmax',
-  'gemmRows', 'gemmFrame', 'gemmDot', 'sumChunks', 'window3d', 'windowCopies', 'im2col', 'col2im', 'winoInput', 'winoWeight', 'winoConv',
-  'winoProduct', 'winoOutput', 'winoGradOutput', 'winoDot', 'winoGradDirect', 'winoTransposeU', 'winoGradBlocks', 'winoWeightGrad', 'channelMoments',
-  'channelAffine', 'channelAffineBackward', 'channelAffineBackwardInput', 'flipTaps', 'gatherCols', 'scatterCols', 'gemmGather', 'patchConv',
-  'packRows4', 'gemmGatherChannels', 'patchConvInput', 'patchConvWeight', 'patchConvWeightChunks'];
+export type KernelName = keyof typeof kernelParams;
+type Numbers<Names> = { -readonly [P in keyof Names]: number };
+/**
+ * A kernel's arguments before (part, parts): as many numbers as it has parameters (and, for the code
+ * that passes them on without knowing which kernel it runs, an array of numbers).
+ */
+export type KernelArgs<K extends KernelName> = Numbers<(typeof kernelParams)[K]> & number[];
+export type Kernels = { [K in KernelName]: (...args: [...KernelArgs<K>, part: number, parts: number]) => void } & {
+  heapBase(): number;
+};
+export const kernelNames = Object.keys(kernelParams) as KernelName[];
 
 export interface CompiledKernels {
   module: WebAssembly.Module;

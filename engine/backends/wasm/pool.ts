@@ -4,7 +4,7 @@
 // closes the call and waits only for the threads that joined it, so kernels stay synchronous, as the
 // Backend interface wants. Each part computes fixed outputs the same way whoever runs it: results do
 // not depend on timing.
-import { kernelNames, type KernelName, type Kernels } from './kernels.ts';
+import { kernelNames, type KernelArgs, type KernelName, type Kernels } from './kernels.ts';
 import { workerMain } from './worker.ts';
 
 // Control words (Int32 at ctl), shared with worker.ts: job sequence number; threads that joined the
@@ -93,7 +93,7 @@ export class Pool {
   }
 
   /** Runs one kernel; `parallel` false keeps small jobs on the calling thread. */
-  run(name: KernelName, args: number[], parallel: boolean) {
+  run<K extends KernelName>(name: K, args: KernelArgs<K>, parallel: boolean) {
     const fn = this.kernels[name] as (...a: number[]) => void;
     if (!parallel || this.size === 1) {
       fn(...args, 0, 1);

@@ -57,7 +57,7 @@ function slots(dev: Device, aRows: number, bRows: number, tW: number) {
   dev.call('fill', [ptr, count * slotFloats, 0], count * slotFloats);
   dev.call('fill', [flags, count, 0], count);
   const release = () => { dev.release(flags); dev.release(ptr); };
-  return { R, args: [ptr, slotFloats, ld, aF, bF, flags, count], release };
+  return { R, args: [ptr, slotFloats, ld, aF, bF, flags, count] as const, release };
 }
 
 /**
