@@ -3,22 +3,22 @@
 // resumed from the downloaded checkpoint for two more. Each loss the page shows must equal the one
 // `voxgrad train` logs for the page's own settings (its JSON config with the data as files), same
 // seed, backend and threads, and the model the page trained must equal the CLI's tensor for tensor.
-// The page segments with it afterwards; a screenshot with the curves goes to test-output/.
+// The page segments with it afterwards. The README's picture of the training panel (docs/app-train.png)
+// is taken after the run.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../index.ts';
-import { openApp, useBackend } from './helpers/app-page.ts';
+import { openApp, openPanel, useBackend } from './helpers/app-page.ts';
 import { haveChromium } from './helpers/chromium.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'voxgrad-app-train-'));
 const data = `${repoRoot}data/hippocampus`;
-const shots = join(repoRoot, 'test-output');
 
 /** Waits until the log matches `log` or the page has trained `trained` iterations, failing at once with the page's message if training reports an error. */
 async function waitFor(page: Page, what: { log?: string; trained?: string }) {
@@ -70,6 +70,7 @@ test('the page trains UG-MCL in a worker as voxgrad train does, pauses, and resu
   try {
     await useBackend(page, 'wasm');
     const threads = await page.evaluate(() => navigator.hardwareConcurrency);
+    await openPanel(page, 'panel-train');
     await page.click('#add-bundled');
     await page.waitForFunction(() => /^8 labelled, \d+ unlabelled, \d+ validation$/.test(document.getElementById('train-pool')!.textContent!));
     await page.selectOption('#train-method', 'ugmcl');
@@ -107,6 +108,9 @@ test('the page trains UG-MCL in a worker as voxgrad train does, pauses, and resu
     await page.setInputFiles('#train-resume', state);
     await page.click('#train-start');
     await waitFor(page, { trained: '6' });
+    // the README's picture of the training panel after this short run, its curves in view
+    await page.locator('#train-log').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(repoRoot, 'docs', 'app-train.png'), fullPage: true });
     const cli6 = cliTrain(settings6, 'c6', cliOut, threads, true).filter((r) => r.kind === 'iteration');
     const resumed = await pageLosses(page);
     assert.match((await page.textContent('#train-log'))!, /resumed from page-checkpoint\.safetensors at iteration 4/);
@@ -122,8 +126,6 @@ test('the page trains UG-MCL in a worker as voxgrad train does, pauses, and resu
     await page.click('#segment');
     await page.waitForSelector('body[data-segmented="true"]', { timeout: 300_000 });
     assert.match((await page.textContent('#metrics'))!, /^trained-in-page-ugmcl-6\.safetensors on wasm/);
-    mkdirSync(shots, { recursive: true });
-    await page.screenshot({ path: join(shots, 'app-train.png'), fullPage: true });
     assert.equal(errors, [], 'console errors');
     assert.equal(foreign, [], 'requests outside the app');
   } finally {

@@ -1,10 +1,11 @@
 // The browser app end to end: `voxgrad serve` on a free port, Debian's chromium driven by
 // playwright-core loads a bundled case, segments it with a shipped model on each backend, and the
 // downloaded mask must equal `voxgrad predict`'s for the same case and checkpoint; the page may log no
-// error and request nothing outside its origin. A screenshot with the overlay goes to test-output/.
+// error and request nothing outside its origin. It opens ready: the first bundled case and the default
+// model loaded. The README's picture (docs/app.png) is its wasm segmentation.
 // Without chromium the test is reported and skipped, except under CI=true (test/helpers/chromium.ts).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -16,7 +17,6 @@ import { repoRoot } from './helpers/fixtures.ts';
 
 const CASE = 'hippocampus_092.nii.gz', MODEL = 'hippocampus-ugmcl-l16-s0.safetensors';
 const dir = mkdtempSync(join(tmpdir(), 'voxgrad-app-'));
-const shots = join(repoRoot, 'test-output');
 
 /** `voxgrad predict`'s mask for the case on a backend. */
 async function cliMask(backend: string): Promise<Float32Array> {
@@ -32,9 +32,11 @@ test('the app segments a bundled case on wasm and on webgpu as voxgrad predict d
   const { page, errors, foreign, close } = await openApp();
   try {
     assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'cross-origin isolated (threads)');
-    await page.selectOption('#model', MODEL);
-    await page.selectOption('#demo', CASE);
-    await page.waitForFunction(() => document.getElementById('volume-info')!.textContent!.includes('label'));
+    // the first screen: the first bundled case with its label, the default model, one click from segmenting
+    assert.is(await page.inputValue('#demo'), CASE);
+    assert.is(await page.inputValue('#model'), MODEL);
+    assert.match((await page.textContent('#volume-info'))!, 'label');
+    assert.is(await page.isEnabled('#segment'), true);
     for (const backend of ['wasm', 'webgpu']) {
       await useBackend(page, backend);
       await page.evaluate(() => { delete document.body.dataset.segmented; });
@@ -50,8 +52,12 @@ test('the app segments a bundled case on wasm and on webgpu as voxgrad predict d
       assert.is(mask.length, expected.length);
       const differing = mask.reduce((n, v, i) => n + (v !== expected[i] ? 1 : 0), 0);
       assert.is(differing, 0, `${backend}: ${differing} voxels differ from voxgrad predict's mask`);
-      mkdirSync(shots, { recursive: true });
-      await page.screenshot({ path: join(shots, `app-${backend}.png`), fullPage: true });
+      if (backend === 'wasm') {
+        // the README's picture: a shipped model's segmentation of a bundled case, with its Dice
+        const dice = Number(/Dice (0\.\d{4})/.exec(metrics!)![1]);
+        assert.ok(dice > 0.75, `the shipped model's Dice on ${CASE} is ${dice}`);
+        await page.screenshot({ path: join(repoRoot, 'docs', 'app.png'), fullPage: true });
+      }
     }
     assert.equal(errors, [], 'console errors');
     assert.equal(foreign, [], 'requests outside the app');

@@ -38,6 +38,12 @@ export async function openApp(): Promise<AppSession> {
 /** Switches the page's backend and waits until it is in use. */
 export async function useBackend(page: Page, backend: string) {
   await page.evaluate(() => { delete document.body.dataset.backend; });
+  await openPanel(page, 'panel-backend');
   await page.selectOption('#backend', backend);
   await page.waitForSelector(`body[data-backend="${backend}"]`, { timeout: 60_000 });
+}
+
+/** Opens one of the page's collapsible control panels as a user would, by its heading. */
+export async function openPanel(page: Page, id: string) {
+  if (!(await page.evaluate((panel) => (document.getElementById(panel) as HTMLDetailsElement).open, id))) await page.click(`#${id} > summary`);
 }

@@ -165,6 +165,15 @@ const guarded = (f: () => Promise<void> | void) => async () => {
   }
 };
 
+/** The shipped model the page offers first: UG-MCL trained on the bundled hippocampus set. */
+const DEFAULT_MODEL = 'hippocampus-ugmcl-l16-s0.safetensors';
+
+async function showBundledCase(id: string) {
+  ($('demo') as HTMLSelectElement).value = id;
+  await loadImage(await fetchBytes(`data/images/${id}`), `images/${id}`, false);
+  await loadImage(await fetchBytes(`data/labels/${id}`), `labels/${id}`, true);
+}
+
 async function setup() {
   const models = await (await fetch('models.json')).json() as string[];
   const select = $('model') as HTMLSelectElement;
@@ -175,9 +184,7 @@ async function setup() {
   $('backend').addEventListener('change', guarded(chooseBackend));
   $('demo').addEventListener('change', guarded(async () => {
     const id = ($('demo') as HTMLSelectElement).value;
-    if (!id) return;
-    await loadImage(await fetchBytes(`data/images/${id}`), `images/${id}`, false);
-    await loadImage(await fetchBytes(`data/labels/${id}`), `labels/${id}`, true);
+    if (id) await showBundledCase(id);
   }));
   const fromPicker = (id: string, asLabel: boolean) => $(id).addEventListener('change', guarded(async () => {
     const f = ($(id) as HTMLInputElement).files?.[0];
@@ -239,7 +246,13 @@ async function setup() {
     say,
   });
   await chooseBackend();
-  if (models.length) loadModelBytes(await fetchBytes(`models/${models[0]}`), models[0]);
+  // The first screen is one click from a segmentation: a bundled case shown, the default model ready.
+  const model = models.includes(DEFAULT_MODEL) ? DEFAULT_MODEL : models[0];
+  if (model) {
+    select.value = model;
+    loadModelBytes(await fetchBytes(`models/${model}`), model);
+  }
+  if (cases.length) await showBundledCase(cases[0]);
   document.body.dataset.ready = 'true';
 }
 
