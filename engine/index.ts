@@ -7,7 +7,7 @@ export { Generator } from './random.ts';
 export { scope, keep, setActivationRecompute } from './memory.ts';
 export { censusAtPeak } from './memory-census.ts';
 export type { Census, CensusRow } from './memory-census.ts';
-export { checkpoint } from './checkpoint.ts';
+export { checkpoint } from './recompute.ts';
 export type { MemoryStats } from './memory-meter.ts';
 export { grad, valueAndGrad, noGrad, isGradEnabled } from './autograd.ts';
 export { tensor, zeros, ones, full, zerosLike, onesLike, rand, randn, arange } from './ops/create.ts';

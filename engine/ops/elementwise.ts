@@ -2,7 +2,7 @@
 import type { BackendBuffer, BinaryOp, UnaryOp } from '../backend.ts';
 import { allowRecompute, record } from '../autograd.ts';
 import { empty, Tensor } from '../tensor.ts';
-import { broadcastShapes, broadcastStrides } from '../shape.ts';
+import { broadcastShapes, broadcastStrides } from '../shape-arithmetic.ts';
 import { full, tensor } from './create.ts';
 import { sumTo } from './reduce.ts';
 

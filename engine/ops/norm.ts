@@ -3,7 +3,7 @@
 // computed on [channels]-sized tensors, so gradients flow through mean and variance exactly. The
 // epilogue optionally applies ReLU and adds a residual, which the V-Net's blocks use.
 import { noGrad } from '../autograd.ts';
-import { isReplaying } from '../checkpoint.ts';
+import { isReplaying } from '../recompute.ts';
 import { scope } from '../memory.ts';
 import type { Tensor } from '../tensor.ts';
 import { add, div, mul, neg, sqrt, sub } from './elementwise.ts';

@@ -2,7 +2,7 @@
 import type { ReduceOp } from '../backend.ts';
 import { noGrad, record } from '../autograd.ts';
 import { empty, Tensor } from '../tensor.ts';
-import { normAxes, sameShape, sizeOf } from '../shape.ts';
+import { normAxes, sameShape, sizeOf } from '../shape-arithmetic.ts';
 import { div, eq, mul } from './elementwise.ts';
 import { expand, reshape } from './shape.ts';
 

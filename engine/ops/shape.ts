@@ -2,7 +2,7 @@
 import type { View } from '../backend.ts';
 import { record } from '../autograd.ts';
 import { empty, shareStorage, Tensor } from '../tensor.ts';
-import { broadcastStrides, contiguousStrides, normAxes, normAxis, sizeOf } from '../shape.ts';
+import { broadcastStrides, contiguousStrides, normAxes, normAxis, sizeOf } from '../shape-arithmetic.ts';
 import { full } from './create.ts';
 import { sum } from './reduce.ts';
 
