@@ -20,5 +20,5 @@ export { dice, jaccard } from './train/metrics/overlap.ts';
 export { largestComponent } from './train/metrics/lcc.ts';
 export { normalize, zscore } from './train/data/normalize.ts';
 export type { Normalization } from './train/data/normalize.ts';
-// The WebAssembly backend registers itself as 'wasm'.
+// The thread count of the WebAssembly backend (the registry loads it as 'wasm').
 export { setWasmThreads } from './engine/backends/wasm/index.ts';

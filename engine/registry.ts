@@ -19,10 +19,13 @@ export function registeredBackends(): string[] {
   return [...factories.keys()];
 }
 
+// The reference backend is loaded with the registry: it is the default before any is chosen. The
+// others load when first chosen.
 registerBackend('ref', async () => new RefBackend('ref', Float32Array));
 // Float64 storage: used by the finite-difference gradient checks, not meant for training.
 registerBackend('ref64', async () => new RefBackend('ref64', Float64Array));
 registerBackend('webgpu', async (opts) => (await import('./backends/webgpu/index.ts')).createWebGPUBackend(opts));
+registerBackend('wasm', async () => (await import('./backends/wasm/index.ts')).createWasmBackend());
 
 async function instantiate(name: string, hardwareOnly: boolean): Promise<Backend> {
   const have = instances.get(name);
@@ -44,7 +47,6 @@ export async function setBackend(name: BackendName): Promise<string> {
     return state.backend.name;
   }
   for (const candidate of ['webgpu', 'wasm']) {
-    if (!factories.has(candidate)) continue;
     try {
       state.backend = await instantiate(candidate, true);
       return state.backend.name;
