@@ -6,7 +6,7 @@ import { copyFileSync, readdirSync, existsSync, rmSync, statSync, writeFileSync 
 import { basename, join } from 'node:path';
 
 const loader = { '.wgsl': 'text', '.wasm': 'binary' };
-const external = ['webgpu', 'uvu', 'uvu/*', 'h5wasm', 'playwright-core', '@tensorflow/*'];
+const external = ['webgpu', 'uvu', 'uvu/*', 'h5wasm', 'playwright-core', '@tensorflow/*', 'esbuild'];
 const common = { bundle: true, format: 'esm', loader, sourcemap: 'linked', logLevel: 'warning', target: 'es2022' };
 
 const filesIn = (dir, re) => (existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).map((f) => join(dir, f)) : []);

@@ -20,5 +20,5 @@ export { dice, jaccard } from './metrics/overlap.ts';
 export { largestComponent } from './metrics/lcc.ts';
 export { normalize, zscore } from './datasets/normalize.ts';
 export type { Normalization } from './datasets/normalize.ts';
-// The WebAssembly backend registers itself as 'wasm'.
+// The thread count of the WebAssembly backend (the registry loads it as 'wasm').
 export { setWasmThreads } from './engine/backends/wasm/index.ts';

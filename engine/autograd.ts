@@ -1,48 +1,42 @@
-// Reverse-mode autograd over a tape of nodes. Each op records, on its output, the inputs and a
-// backward function written with other ops; backward knows nothing of backends.
-import type { Tensor } from './tensor.ts';
-import { dropRematerialized, shareStorage } from './tensor.ts';
+// Reverse-mode autograd's tape: each op records, on its output, the inputs and a backward function
+// written with other ops. Running the tape backwards is backward.ts's, which lies above the ops.
 import type { BackendBuffer } from './backend.ts';
-import { activationRecompute, keep, scope } from './memory.ts';
-import { add, onesLike, zerosLike } from './ops/elementwise.ts';
-
-export interface GradNode {
-  name: string;
-  inputs: Tensor[];
-  /** Gradients of the inputs given the output's gradient; null where an input gets none. */
-  backward(gy: Tensor): (Tensor | null)[];
-}
-
-let noGradDepth = 0;
+import { state } from './state.ts';
+import type { Tensor } from './tensor.ts';
 
 export function isGradEnabled() {
-  return noGradDepth === 0;
+  return state.noGradDepth === 0;
+}
+
+/** True while a checkpointed segment runs for the second time (recompute.ts). */
+export function isReplaying(): boolean {
+  return state.replayDepth > 0;
 }
 
 /** Runs fn without recording anything on the tape. */
 export function noGrad<T>(fn: () => T): T {
-  noGradDepth++;
+  state.noGradDepth++;
   try {
     return fn();
   } finally {
-    noGradDepth--;
+    state.noGradDepth--;
   }
 }
 
 /** Runs fn recording on the tape even inside noGrad (a checkpoint's replay within backward). */
 export function withGrad<T>(fn: () => T): T {
-  const saved = noGradDepth;
-  noGradDepth = 0;
+  const saved = state.noGradDepth;
+  state.noGradDepth = 0;
   try {
     return fn();
   } finally {
-    noGradDepth = saved;
+    state.noGradDepth = saved;
   }
 }
 
 /** Attaches a node to `out` when recording and some input requires a gradient. */
 export function record(out: Tensor, inputs: Tensor[], name: string, backwardFn: (gy: Tensor) => (Tensor | null)[]): Tensor {
-  if (noGradDepth === 0 && inputs.some((t) => t.requiresGrad)) {
+  if (state.noGradDepth === 0 && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.node = { name, inputs, backward: backwardFn };
   }
@@ -54,126 +48,5 @@ export function record(out: Tensor, inputs: Tensor[], name: string, backwardFn: 
  * graph keeps; `compute` writes the same values again when backward reads it.
  */
 export function allowRecompute(out: Tensor, inputs: Tensor[], compute: (buf: BackendBuffer) => void) {
-  if (activationRecompute() && noGradDepth === 0 && inputs.some((t) => t.requiresGrad)) out.recomputeWith(compute);
-}
-
-/** Tensors reachable from root that need a gradient, in reverse topological order. */
-function reverseTopo(root: Tensor): Tensor[] {
-  const order: Tensor[] = [];
-  const seen = new Set<Tensor>();
-  const stack: [Tensor, number][] = [[root, 0]];
-  seen.add(root);
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    const [t, i] = top;
-    const inputs = t.node?.inputs ?? [];
-    if (i < inputs.length) {
-      top[1]++;
-      const next = inputs[i];
-      if (next.requiresGrad && !seen.has(next)) {
-        seen.add(next);
-        stack.push([next, 0]);
-      }
-    } else {
-      stack.pop();
-      order.push(t);
-    }
-  }
-  return order.reverse();
-}
-
-/**
- * Propagates seed (default ones) from root. Leaves accumulate into `.grad`, or, when `capture` is
- * given, into that map instead (then `.grad` is left alone).
- */
-export function backward(root: Tensor, seed?: Tensor, capture?: Map<Tensor, Tensor | null>) {
-  if (!root.requiresGrad) throw new Error('voxgrad: backward() on a tensor that does not require grad');
-  // Every tensor held in `pending` is owned here and appears there once; a backward function may
-  // return its incoming gradient, or one tensor for several inputs, so ownership is settled per node.
-  const pending = new Map<Tensor, Tensor>();
-  noGrad(() => {
-    pending.set(root, keep(seed ? add(seed, 0) : onesLike(root)));
-    for (const t of reverseTopo(root)) {
-      const g = pending.get(t);
-      if (!g) continue;
-      pending.delete(t);
-      if (!t.node) {
-        if (!capture) accumulateInto(t, g);
-        else if (capture.has(t)) capture.set(t, sumOwned(capture.get(t) ?? null, g));
-        else g.dispose();
-        continue;
-      }
-      const node = t.node;
-      const grads = scope(() => node.backward(g));
-      // every reader of t ran its backward before t's: a recomputable t need not hold its buffer now
-      t.drop();
-      dropRematerialized();
-      const held = new Set(pending.values());
-      const free = new Set<Tensor>([g]);
-      grads.forEach((gi, k) => {
-        if (!gi) return;
-        keep(gi);
-        free.add(gi);
-        const input = node.inputs[k];
-        if (!input.requiresGrad) return;
-        const prev = pending.get(input);
-        const next = prev ? keep(add(prev, gi)) : held.has(gi) ? keep(add(gi, 0)) : gi;
-        if (prev) {
-          held.delete(prev);
-          free.add(prev);
-        }
-        pending.set(input, next);
-        held.add(next);
-      });
-      for (const f of free) if (!held.has(f)) f.dispose();
-    }
-  });
-}
-
-/** prev + g, consuming both (prev may be null). */
-function sumOwned(prev: Tensor | null, g: Tensor): Tensor {
-  if (!prev) return g;
-  const total = keep(add(prev, g));
-  prev.dispose();
-  g.dispose();
-  return total;
-}
-
-function accumulateInto(leaf: Tensor, g: Tensor) {
-  leaf.grad = sumOwned(leaf.grad, g);
-}
-
-/**
- * Gradients of fn (a scalar-valued function) with respect to each input, without touching `.grad`.
- * Inputs that fn does not reach get zeros.
- */
-export function grad(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): Tensor[] {
-  const leaves = inputs.map((x) => detachLeaf(x));
-  const capture = new Map<Tensor, Tensor | null>(leaves.map((l) => [l, null]));
-  scope(() => {
-    const out = fn(...leaves);
-    if (out.size !== 1) throw new Error(`voxgrad: grad() needs a scalar function, got shape [${out.shape}]`);
-    if (out.requiresGrad) backward(out, undefined, capture);
-  });
-  return leaves.map((l, i) => {
-    l.dispose();
-    return capture.get(l) ?? zerosLike(inputs[i]);
-  });
-}
-
-/** Gradients of a scalar function and its value, in one pass. */
-export function valueAndGrad(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): [Tensor, Tensor[]] {
-  let value: Tensor | null = null;
-  const grads = grad((...xs) => {
-    const out = fn(...xs);
-    value = keep(noGrad(() => add(out, 0)));
-    return out;
-  }, inputs);
-  return [value!, grads];
-}
-
-function detachLeaf(x: Tensor): Tensor {
-  const leaf = shareStorage(x, x.shape);
-  leaf.requiresGrad = true;
-  return leaf;
+  if (state.activationRecompute && state.noGradDepth === 0 && inputs.some((t) => t.requiresGrad)) out.recomputeWith(compute);
 }

@@ -7,17 +7,19 @@ export { Generator } from './random.ts';
 export { scope, keep, setActivationRecompute } from './memory.ts';
 export { censusAtPeak } from './memory-census.ts';
 export type { Census, CensusRow } from './memory-census.ts';
-export { checkpoint } from './checkpoint.ts';
+export { checkpoint } from './recompute.ts';
 export type { MemoryStats } from './memory-meter.ts';
-export { grad, valueAndGrad, noGrad, isGradEnabled } from './autograd.ts';
+export { noGrad, isGradEnabled } from './autograd.ts';
+export { grad, valueAndGrad } from './backward.ts';
 export { tensor, zeros, ones, full, zerosLike, onesLike, rand, randn, arange } from './ops/create.ts';
 export {
   add, sub, mul, div, neg, exp, log, sqrt, square, abs, tanh, sigmoid, relu, clamp, pow,
   lt, le, gt, ge, eq, ne, where, detach,
 } from './ops/elementwise.ts';
-export type { TensorLike } from './ops/elementwise.ts';
+export type { TensorLike } from './ops/kernels.ts';
 export { sum, mean, max, argmax } from './ops/reduce.ts';
-export { reshape, unsqueeze, squeeze, permute, transpose, expand, slice, pad, concat, repeat, flip, rot90 } from './ops/shape.ts';
+export { reshape, unsqueeze, squeeze, permute, transpose, slice, pad, concat, flip, rot90 } from './ops/shape.ts';
+export { expand, repeat } from './ops/broadcast.ts';
 export type { Range } from './ops/shape.ts';
 export { matmul } from './ops/matmul.ts';
 export { conv3d, convTranspose3d } from './ops/conv.ts';

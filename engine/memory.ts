@@ -1,29 +1,21 @@
 // Deterministic memory management: every tensor created inside `scope(fn)` is disposed when fn
 // returns, except the tensors it returns and those passed to `keep`.
+import { state } from './state.ts';
 import type { Tensor } from './tensor.ts';
-
-const stack: Set<Tensor>[] = [];
-
-let onTrack: (() => void) | null = null;
-
-export function track(t: Tensor) {
-  stack[stack.length - 1]?.add(t);
-  onTrack?.();
-}
 
 /** Called after every tensor's creation (the memory census watches the peak with it); null stops it. */
 export function setTrackHook(hook: (() => void) | null) {
-  onTrack = hook;
+  state.onTensorCreated = hook;
 }
 
 /** Every tensor an open scope will dispose of, innermost scope last. */
 export function scopedTensors(): Tensor[] {
-  return stack.flatMap((s) => [...s]);
+  return state.scopes.flatMap((s) => [...s]);
 }
 
 /** Takes t out of every open scope, so that it outlives them. */
 export function keep<T extends Tensor>(t: T): T {
-  for (const s of stack) s.delete(t);
+  for (const s of state.scopes) s.delete(t);
   t.settle();
   return t;
 }
@@ -40,6 +32,7 @@ function collect(value: unknown, into: Set<unknown>, seen = new Set<unknown>()) 
 }
 
 export function scope<T>(fn: () => T): T {
+  const stack = state.scopes;
   const mine = new Set<Tensor>();
   stack.push(mine);
   let result: T | undefined;
@@ -63,17 +56,11 @@ export function scope<T>(fn: () => T): T {
   }
 }
 
-let recompute = true;
-
 /**
  * Whether the activations a graph can recompute (normalisation outputs, from the convolution outputs
  * it keeps) give their buffers back between forward and backward: less memory for one extra pass over
  * each in backward, with identical results. On by default.
  */
 export function setActivationRecompute(on: boolean) {
-  recompute = on;
-}
-
-export function activationRecompute(): boolean {
-  return recompute;
+  state.activationRecompute = on;
 }

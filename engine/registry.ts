@@ -2,6 +2,7 @@
 // then WebAssembly, then the reference backend.
 import type { Backend } from './backend.ts';
 import { RefBackend } from './backends/ref.ts';
+import { state } from './state.ts';
 
 export type BackendName = 'ref' | 'wasm' | 'webgpu' | 'auto' | (string & {});
 /** `hardwareOnly` asks a backend to refuse software emulation (auto never prefers that to wasm). */
@@ -9,7 +10,6 @@ export type BackendFactory = (opts: { hardwareOnly: boolean }) => Promise<Backen
 
 const factories = new Map<string, BackendFactory>();
 const instances = new Map<string, Backend>();
-let current: Backend | null = null;
 
 export function registerBackend(name: string, factory: BackendFactory) {
   factories.set(name, factory);
@@ -19,10 +19,13 @@ export function registeredBackends(): string[] {
   return [...factories.keys()];
 }
 
+// The reference backend is loaded with the registry: it is the default before any is chosen. The
+// others load when first chosen.
 registerBackend('ref', async () => new RefBackend('ref', Float32Array));
 // Float64 storage: used by the finite-difference gradient checks, not meant for training.
 registerBackend('ref64', async () => new RefBackend('ref64', Float64Array));
 registerBackend('webgpu', async (opts) => (await import('./backends/webgpu/index.ts')).createWebGPUBackend(opts));
+registerBackend('wasm', async () => (await import('./backends/wasm/index.ts')).createWasmBackend());
 
 async function instantiate(name: string, hardwareOnly: boolean): Promise<Backend> {
   const have = instances.get(name);
@@ -40,31 +43,30 @@ async function instantiate(name: string, hardwareOnly: boolean): Promise<Backend
 /** Selects the backend for tensors created from now on; returns the name actually chosen. */
 export async function setBackend(name: BackendName): Promise<string> {
   if (name !== 'auto') {
-    current = await instantiate(name, false);
-    return current.name;
+    state.backend = await instantiate(name, false);
+    return state.backend.name;
   }
   for (const candidate of ['webgpu', 'wasm']) {
-    if (!factories.has(candidate)) continue;
     try {
-      current = await instantiate(candidate, true);
-      return current.name;
+      state.backend = await instantiate(candidate, true);
+      return state.backend.name;
     } catch {
       // not available here: try the next one
     }
   }
-  current = await instantiate('ref', false);
-  return current.name;
+  state.backend = await instantiate('ref', false);
+  return state.backend.name;
 }
 
 export function getBackend(): Backend {
-  if (!current) current = new RefBackend('ref', Float32Array);
-  instances.set(current.name, current);
-  return current;
+  if (!state.backend) state.backend = new RefBackend('ref', Float32Array);
+  instances.set(state.backend.name, state.backend);
+  return state.backend;
 }
 
 /** Frees device resources of every backend created so far, so that the process can exit. */
 export function disposeBackends() {
   for (const b of instances.values()) b.dispose?.();
   instances.clear();
-  current = null;
+  state.backend = null;
 }

@@ -1,11 +1,18 @@
 // A tensor is a shape over a reference-counted backend buffer. Storage is always contiguous and
 // row-major in the logical layout (N, C, D, H, W for volumes); views are materialised by copies,
-// except reshape, which shares the buffer.
+// except reshape, which shares the buffer. Tensor.backward() is defined by backward.ts, which runs the
+// tape with ops that this file lies below.
 import type { Backend, BackendBuffer } from './backend.ts';
 import { getBackend } from './registry.ts';
-import { track } from './memory.ts';
-import type { GradNode } from './autograd.ts';
-import { backward } from './autograd.ts';
+import { state } from './state.ts';
+
+/** How a tensor was made, as the tape records it (autograd.ts). */
+export interface GradNode {
+  name: string;
+  inputs: Tensor[];
+  /** Gradients of the inputs given the output's gradient; null where an input gets none. */
+  backward(gy: Tensor): (Tensor | null)[];
+}
 
 export class Storage {
   private refs = 1;
@@ -15,9 +22,6 @@ export class Storage {
     if (--this.refs === 0) this.backend.free(this.buf);
   }
 }
-
-/** Tensors whose dropped buffers a read has brought back; dropRematerialized lets them go again. */
-const rematerialized: Tensor[] = [];
 
 export class Tensor {
   readonly size: number;
@@ -34,7 +38,8 @@ export class Tensor {
     if (storage.buf.size < this.size) throw new Error('voxgrad: storage smaller than shape');
     this._storage = storage;
     this._backend = storage.backend;
-    track(this);
+    state.scopes[state.scopes.length - 1]?.add(this);
+    state.onTensorCreated?.();
   }
 
   get storage(): Storage {
@@ -43,7 +48,7 @@ export class Tensor {
       const buf = this._backend.alloc(this.size);
       this._recompute(buf);
       this._storage = new Storage(this._backend, buf);
-      rematerialized.push(this);
+      state.rematerialized.push(this);
     }
     return this._storage;
   }
@@ -95,11 +100,6 @@ export class Tensor {
     this._storage = null;
   }
 
-  /** Fills `.grad` of every leaf that requires a gradient (accumulating, as PyTorch does). */
-  backward(seed?: Tensor) {
-    backward(this, seed);
-  }
-
   /** Replaces this tensor's values by those of `value` (same shape), keeping its identity. */
   assign(value: Tensor) {
     if (value.shape.join() !== this.shape.join()) {
@@ -113,9 +113,9 @@ export class Tensor {
   toString() { return `Tensor([${this.shape}], ${this.backend.name})`; }
 }
 
-/** Drops again every recomputable tensor that a read brought back (autograd calls it after each node). */
+/** Drops again every recomputable tensor that a read brought back (the backward pass calls it after each node). */
 export function dropRematerialized() {
-  for (const t of rematerialized.splice(0)) t.drop();
+  for (const t of state.rematerialized.splice(0)) t.drop();
 }
 
 /** A new tensor over a fresh buffer of the current (or given) backend. */

@@ -1,6 +1,5 @@
 // Normalisation layers with PyTorch's parameters, buffers and defaults (eps 1e-5, momentum 0.1).
-import { isReplaying } from '../engine/checkpoint.ts';
-import { noGrad } from '../engine/autograd.ts';
+import { isReplaying, noGrad } from '../engine/autograd.ts';
 import { scope } from '../engine/memory.ts';
 import { ones, zeros } from '../engine/ops/create.ts';
 import { add } from '../engine/ops/elementwise.ts';

@@ -2,7 +2,7 @@
 // convolutions per encoder stage, additive skips, Dropout3d(0.5) on the bottleneck and before the
 // head(s). With heads 'seg+sdm' it is DTC's vnet_sdf: `out_conv` + tanh regresses the signed
 // distance map and `out_conv2` gives the segmentation logits; with 'seg' the logits come from `out_conv`.
-import { checkpoint } from '../engine/checkpoint.ts';
+import { checkpoint } from '../engine/recompute.ts';
 import { tanh } from '../engine/ops/elementwise.ts';
 import { Generator } from '../engine/random.ts';
 import type { Tensor } from '../engine/tensor.ts';
@@ -48,7 +48,7 @@ export class VNet extends Module {
   private readonly outConv2: Conv3d | null;
   private readonly dropout: Dropout3d;
   /**
-   * Run each block as an activation checkpoint (engine/checkpoint.ts) while a tape records: its
+   * Run each block as an activation checkpoint (engine/recompute.ts) while a tape records: its
    * intermediates are recomputed in backward instead of kept. Same results, less memory, more time.
    */
   checkpointBlocks = false;

@@ -14,7 +14,7 @@
 // Vec4 loads (gemm_core.wgsl): A is read directly in every mode; B is a gather except in mode 3 and,
 // in modes 0 and 2, for pointwise geometry (kernel 1, stride 1, no padding: input voxel = output
 // voxel), where b_index gives its element; pointwise input gradients take mode 3. The host picks the
-// loads (engine/backends/webgpu/gemm_vec.ts).
+// loads (engine/backends/webgpu/gemm-vec.ts).
 override MODE: u32;
 override HAS_BIAS: bool = false;
 struct Gemm {

@@ -12,7 +12,7 @@
 // four floats per load; a single float i is lhs[i / 4][i % 4]. A_VEC and B_VEC pick, per operand, the
 // direction of its 16-byte loads, or 0 for one float per load. The host sets them only where the
 // operand's runs along that direction are contiguous, start 16-byte aligned and have a length that is
-// a multiple of 4 (engine/backends/webgpu/gemm_vec.ts), so a group of four is wholly in or out of range.
+// a multiple of 4 (engine/backends/webgpu/gemm-vec.ts), so a group of four is wholly in or out of range.
 //   A_VEC: 0 scalar, 1 along K (A[m, k..k+3]), 2 along M (A[m..m+3, k]);
 //   B_VEC: 0 scalar, 1 along N (B[k, n..n+3]), 2 along K (B[k..k+3, n]).
 // The including kernel defines the uniform `g` (fields m, n, k, k_split, splits, tile_base),

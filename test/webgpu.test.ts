@@ -7,7 +7,7 @@ import * as vg from '../index.ts';
 import type { Backend, BackendBuffer, ConvGeometry } from '../index.ts';
 import { RefBackend } from '../engine/backends/ref.ts';
 import { tapsPartitionInput, type WebGPUBackend } from '../engine/backends/webgpu/backend.ts';
-import { convVec, matmulVec } from '../engine/backends/webgpu/gemm_vec.ts';
+import { convVec, matmulVec } from '../engine/backends/webgpu/gemm-vec.ts';
 import { useBackend } from './helpers/backends.ts';
 import { assertClose } from './helpers/compare.ts';
 import { convGeometry } from './helpers/conv-geometry.ts';

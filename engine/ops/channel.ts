@@ -8,7 +8,8 @@ import type { BackendBuffer } from '../backend.ts';
 import { empty, shareStorage, Tensor } from '../tensor.ts';
 import { full } from './create.ts';
 import { mul, sub } from './elementwise.ts';
-import { expand, reshape, slice } from './shape.ts';
+import { expand } from './broadcast.ts';
+import { reshape, slice } from './shape.ts';
 
 /** The channel axis c and the n·vol values per channel that x's layout gives. */
 export interface ChannelView {

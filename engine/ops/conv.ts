@@ -3,8 +3,8 @@
 import type { ConvGeometry } from '../backend.ts';
 import { record } from '../autograd.ts';
 import { empty, Tensor } from '../tensor.ts';
-import { triple } from '../shape.ts';
-import { sumTo } from './reduce.ts';
+import { triple } from '../shape-arithmetic.ts';
+import { sumTo } from './broadcast.ts';
 import { reshape } from './shape.ts';
 
 export interface ConvOptions {

@@ -3,7 +3,7 @@ import { Generator } from '../random.ts';
 import { empty, Tensor } from '../tensor.ts';
 import { getBackend } from '../registry.ts';
 import type { Backend } from '../backend.ts';
-import { sizeOf } from '../shape.ts';
+import { sizeOf } from '../shape-arithmetic.ts';
 
 /** A tensor from values in row-major order; shape defaults to [values.length]. */
 export function tensor(values: ArrayLike<number> | number, shape?: readonly number[], backend?: Backend): Tensor {

@@ -1,45 +1,13 @@
 // Elementwise ops with PyTorch broadcasting, and their gradients.
-import type { BackendBuffer, BinaryOp, UnaryOp } from '../backend.ts';
-import { allowRecompute, record } from '../autograd.ts';
-import { empty, Tensor } from '../tensor.ts';
-import { broadcastShapes, broadcastStrides } from '../shape.ts';
-import { full, tensor } from './create.ts';
-import { sumTo } from './reduce.ts';
+import type { BinaryOp } from '../backend.ts';
+import { record } from '../autograd.ts';
+import { empty, type Tensor } from '../tensor.ts';
+import { broadcastShapes, broadcastStrides } from '../shape-arithmetic.ts';
+import { sumTo } from './broadcast.ts';
+import { full } from './create.ts';
+import { binaryRaw, operands, type TensorLike, unaryRaw } from './kernels.ts';
 
 export { zerosLike, onesLike } from './create.ts';
-
-export type TensorLike = Tensor | number;
-
-function unaryRaw(op: UnaryOp, x: Tensor, a = 0, b = 0): Tensor {
-  const out = empty(x.shape, x.backend);
-  const compute = (buf: BackendBuffer) => x.backend.unary(op, x.buf, buf, a, b);
-  compute(out.buf);
-  allowRecompute(out, [x], compute);
-  return out;
-}
-
-function lift(v: TensorLike, like: Tensor): Tensor {
-  return typeof v === 'number' ? tensor(v, [], like.backend) : v;
-}
-
-function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
-  if (a.backend !== b.backend) {
-    throw new Error(`voxgrad: ${op} of tensors on backends '${a.backend.name}' and '${b.backend.name}'`);
-  }
-  const shape = broadcastShapes(a.shape, b.shape);
-  const out = empty(shape, a.backend);
-  const compute = (buf: BackendBuffer) =>
-    a.backend.binary(op, a.buf, broadcastStrides(a.shape, shape), b.buf, broadcastStrides(b.shape, shape), buf, shape);
-  compute(out.buf);
-  allowRecompute(out, [a, b], compute);
-  return out;
-}
-
-function operands(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
-  if (typeof a === 'number' && typeof b === 'number') throw new Error('voxgrad: an op needs at least one tensor');
-  const ta = typeof a === 'number' ? lift(a, b as Tensor) : a;
-  return [ta, lift(b, ta)];
-}
 
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands(a, b);

@@ -2,13 +2,13 @@
 // fused epilogue x·scale + shift (channel.ts), with scale = γ/√(var + eps) and shift = β − mean·scale
 // computed on [channels]-sized tensors, so gradients flow through mean and variance exactly. The
 // epilogue optionally applies ReLU and adds a residual, which the V-Net's blocks use.
-import { noGrad } from '../autograd.ts';
-import { isReplaying } from '../checkpoint.ts';
+import { isReplaying, noGrad } from '../autograd.ts';
 import { scope } from '../memory.ts';
 import type { Tensor } from '../tensor.ts';
 import { add, div, mul, neg, sqrt, sub } from './elementwise.ts';
 import { channelAffine, type ChannelAffineOptions, type ChannelView, normalizeChannels } from './channel.ts';
-import { expand, reshape } from './shape.ts';
+import { expand } from './broadcast.ts';
+import { reshape } from './shape.ts';
 
 export type NormEpilogue = ChannelAffineOptions;
 

@@ -1,15 +1,15 @@
 // Shape ops. reshape shares storage; the others materialise a strided view with the backend's copy.
+// The broadcasts, whose gradients are sums, are broadcast.ts's.
 import type { View } from '../backend.ts';
 import { record } from '../autograd.ts';
 import { empty, shareStorage, Tensor } from '../tensor.ts';
-import { broadcastStrides, contiguousStrides, normAxes, normAxis, sizeOf } from '../shape.ts';
+import { contiguousStrides, normAxes, normAxis, sizeOf } from '../shape-arithmetic.ts';
 import { full } from './create.ts';
-import { sum } from './reduce.ts';
 
 const contiguous = (shape: readonly number[]): View => ({ offset: 0, strides: contiguousStrides(shape) });
 
 /** A new tensor holding x read through `view` over the index space `shape`. */
-function gather(x: Tensor, view: View, shape: readonly number[]): Tensor {
+export function gather(x: Tensor, view: View, shape: readonly number[]): Tensor {
   const out = empty(shape, x.backend);
   x.backend.copy(x.buf, view, out.buf, contiguous(shape), shape.slice());
   return out;
@@ -52,16 +52,6 @@ export function transpose(x: Tensor, a = -2, b = -1): Tensor {
   const i = normAxis(a, x.rank), j = normAxis(b, x.rank);
   [perm[i], perm[j]] = [perm[j], perm[i]];
   return permute(x, perm);
-}
-
-/** Broadcasts x to `shape` (numpy rules), copying. */
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  const out = gather(x, { offset: 0, strides: broadcastStrides(x.shape, shape) }, shape);
-  return record(out, [x], 'expand', (g) => {
-    const lead = shape.length - x.rank;
-    const axes = shape.flatMap((d, i) => (i < lead || (x.shape[i - lead] === 1 && d !== 1) ? [i] : []));
-    return [reshape(sum(g, axes, true), x.shape)];
-  });
 }
 
 export type Range = [start: number, end: number, step?: number] | null;
@@ -124,20 +114,6 @@ export function concat(xs: Tensor[], axis: number): Tensor {
   });
   return record(out, xs, 'concat', (g) =>
     xs.map((t, i) => slice(g, shape.map((d, k) => (k === a ? [starts[i], starts[i] + t.shape[a]] : [0, d])))));
-}
-
-/** Tiles x `reps[i]` times along each axis (torch.Tensor.repeat). */
-export function repeat(x: Tensor, reps: number[]): Tensor {
-  if (reps.length < x.rank) throw new Error(`voxgrad: repeat needs at least ${x.rank} counts, got [${reps}]`);
-  const src = [...Array(reps.length - x.rank).fill(1), ...x.shape];
-  const strides = contiguousStrides(src);
-  const interleaved = src.flatMap((d, i) => [reps[i], d]);
-  const view = { offset: 0, strides: src.flatMap((_, i) => [0, strides[i]]) };
-  const out = reshape(gather(x, view, interleaved), src.map((d, i) => d * reps[i]));
-  return record(out, [x], 'repeat', (g) => {
-    const summed = sum(reshape(g, interleaved), reps.map((_, i) => 2 * i));
-    return [reshape(summed, x.shape)];
-  });
 }
 
 export function flip(x: Tensor, axes: number | number[]): Tensor {

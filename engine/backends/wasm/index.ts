@@ -1,8 +1,7 @@
-// Registers the 'wasm' backend. Threads: as many as cores by default; VOXGRAD_THREADS (Node) or
-// setWasmThreads(n) changes it. Browsers give threads only to cross-origin-isolated pages (served with
-// `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`); elsewhere
-// the backend runs on one thread and says so once.
-import { registerBackend } from '../../registry.ts';
+// The 'wasm' backend's factory, loaded by the registry when wasm is first chosen. Threads: as many as
+// cores by default; VOXGRAD_THREADS (Node) or setWasmThreads(n) changes it. Browsers give threads only
+// to cross-origin-isolated pages (served with `Cross-Origin-Opener-Policy: same-origin` and
+// `Cross-Origin-Embedder-Policy: require-corp`); elsewhere the backend runs on one thread and says so once.
 import { WasmBackend } from './backend.ts';
 import { Device } from './device.ts';
 
@@ -37,11 +36,11 @@ export async function setWasmThreads(n: number) {
   if (live) await applyThreads(live, n);
 }
 
-registerBackend('wasm', async () => {
+export async function createWasmBackend(): Promise<WasmBackend> {
   const backend = new WasmBackend(await Device.create(threadsAvailable()));
   await applyThreads(backend, requested ?? (await defaultThreads()));
   live = backend;
   const dispose = backend.dispose.bind(backend);
   backend.dispose = () => { dispose(); if (live === backend) live = null; };
   return backend;
-});
+}

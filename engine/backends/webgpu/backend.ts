@@ -4,7 +4,7 @@
 import type { Backend, BackendBuffer, BinaryOp, ConvGeometry, ReduceOp, UnaryOp, View } from '../../backend.ts';
 import { CommandBatch, type ParamWriter } from './batch.ts';
 import type { GpuContext } from './device.ts';
-import { convVec, matmulVec } from './gemm_vec.ts';
+import { convVec, matmulVec } from './gemm-vec.ts';
 import { binaryCode, reduceCode, unaryCode } from './kernels.ts';
 import { type Constants, PipelineCache } from './pipelines.ts';
 import { MemoryMeter } from '../../memory-meter.ts';

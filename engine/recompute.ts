@@ -3,16 +3,11 @@
 // gradient is needed. The replay computes the same values with the same kernels, so every gradient is
 // bitwise the one the kept activations would give; normalisations see isReplaying() and leave their
 // running statistics alone the second time.
-import { backward, isGradEnabled, noGrad, record, withGrad } from './autograd.ts';
+import { isGradEnabled, noGrad, record, withGrad } from './autograd.ts';
+import { backward } from './backward.ts';
 import { scope } from './memory.ts';
+import { state } from './state.ts';
 import { shareStorage, type Tensor } from './tensor.ts';
-
-let replayDepth = 0;
-
-/** True while a checkpointed segment runs for the second time. */
-export function isReplaying(): boolean {
-  return replayDepth > 0;
-}
 
 /**
  * fn(...inputs), which reads `params` besides its inputs and must compute the same values when run
@@ -23,7 +18,7 @@ export function checkpoint(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], pa
   if (!isGradEnabled() || !all.some((t) => t.requiresGrad)) return fn(...inputs);
   const out = noGrad(() => scope(() => fn(...inputs)));
   return record(out, all, 'checkpoint', (g) => {
-    replayDepth++;
+    state.replayDepth++;
     try {
       const xs = inputs.map((t) => {
         const x = shareStorage(t, t.shape);
@@ -36,7 +31,7 @@ export function checkpoint(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], pa
       backward(y, g, capture);
       return sources.map((t) => capture.get(t) ?? null);
     } finally {
-      replayDepth--;
+      state.replayDepth--;
     }
   });
 }
