@@ -27,12 +27,18 @@ let dir = '';
 let packed: Packed;
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
 
-/** npm as the running npm test invoked it (npm_execpath), else the one on PATH. */
+/**
+ * npm as the running npm test invoked it (npm_execpath), else the one on PATH. Not with the outer npm's
+ * settings for its script (npm_config_local_prefix would point the consumer's npm at this repository),
+ * except where the cache and the user's and global npmrc are.
+ */
+const keepNpmVars = new Set(['npm_config_cache', 'npm_config_userconfig', 'npm_config_globalconfig', 'npm_config_cafile']);
+const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || keepNpmVars.has(k.toLowerCase())));
 function npm(args: string[], cwd: string, timeout = 180_000): SpawnSyncReturns<string> {
-  const viaNode = process.env.npm_execpath?.endsWith('.js') || process.env.npm_execpath?.endsWith('.cjs');
-  const [cmd, argv] = viaNode ? [process.execPath, [process.env.npm_execpath!, ...args]] : ['npm', args];
+  const execpath = process.env.npm_execpath;
+  const [cmd, argv] = execpath && /\.c?js$/.test(execpath) ? [process.execPath, [execpath, ...args]] : ['npm', args];
   return spawnSync(cmd, argv, { cwd, encoding: 'utf8', timeout,
-    env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
+    env: { ...npmEnv, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
 }
 
 const show = (r: SpawnSyncReturns<string>) => `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}\n${r.stdout}\n${r.stderr}`;
