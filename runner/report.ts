@@ -100,7 +100,9 @@ export function writeReport(plan: Plan): string {
     `\`npm run experiments -- --only NAME\` (runs are bitwise reproducible on wasm at the same seed and thread count). The plan: ${fromRoot(plan.file)}.`, '',
     'Metrics as medpy computes them on the binary mask of the final student (sliding window with the training patch, no ' +
     'post-processing), at the scans\' own resolution whatever resolution a model was trained at: Dice and Jaccard in %, 95HD and ASD in voxels; an empty prediction scores Dice 0 and the volume diagonal as each distance. ' +
-    '± is the sample standard deviation over seeds of each run\'s mean.', '',
+    '± is the sample standard deviation over seeds of each run\'s mean. Training times are wall time on a shared 2-core machine, ' +
+    'often beside builds and tests (which leave the results bitwise the same): they say what a run took, not how fast voxgrad is ' +
+    '(docs/performance.md measures that).', '',
   ];
   const pending = plan.runs.filter((p) => !runs.some((r) => r.name === p.name));
   if (pending.length) out.push(`**Not run yet** (${pending.length} of ${plan.runs.length} planned): ${pending.map((p) => p.name).join(', ')}.`, '');
