@@ -12,6 +12,7 @@ import { loadCases, type TrainCase } from './batches.ts';
 import type { TrainConfig } from './config.ts';
 import { openConfigDataset } from './config-data.ts';
 import { checkIterationMemory } from './memory-estimate.ts';
+import { lockRunFolder } from './run-lock.ts';
 import { checkCaseCounts, TrainingSession, type IterationLog, type ValidationLog } from './session.ts';
 import { NonFiniteLossError } from './step.ts';
 import { modelMetadata, trainingIdentity } from './training-state.ts';
@@ -61,6 +62,16 @@ const identity = (config: TrainConfig) => {
 };
 
 export async function train(config: TrainConfig, opts: TrainOptions): Promise<TrainResult> {
+  mkdirSync(opts.outDir, { recursive: true });
+  const release = lockRunFolder(opts.outDir);
+  try {
+    return await trainLocked(config, opts);
+  } finally {
+    release();
+  }
+}
+
+async function trainLocked(config: TrainConfig, opts: TrainOptions): Promise<TrainResult> {
   const emit = opts.onEvent ?? (() => {});
   const iterations = opts.iterations ?? config.iterations;
   const method = createMethod(config);
@@ -78,7 +89,6 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
     : [];
   const session = new TrainingSession(config, cases, validation, d.train, opts.skipNonFinite);
 
-  mkdirSync(opts.outDir, { recursive: true });
   const checkpoint = join(opts.outDir, 'checkpoint.safetensors');
   const logPath = join(opts.outDir, 'log.jsonl');
   if (opts.resume) {
@@ -87,7 +97,7 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
     emit({ kind: 'info', message: `resumed from ${checkpoint} at iteration ${session.iteration}` });
     keepLogBefore(logPath, session.iteration);
   } else {
-    writeFileSync(logPath, '');
+    writeLog(logPath, '', writeFileSync);
   }
 
   const began = performance.now();
@@ -95,11 +105,11 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   while (session.iteration < iterations) {
     try {
       const record = await session.next();
-      appendFileSync(logPath, `${JSON.stringify({ kind: 'iteration', ...record })}\n`);
+      writeLog(logPath, `${JSON.stringify({ kind: 'iteration', ...record })}\n`, appendFileSync);
       emit({ kind: 'iteration', record });
       if (session.validationDue(iterations)) {
         lastValidation = await session.validate();
-        appendFileSync(logPath, `${JSON.stringify({ kind: 'validation', ...lastValidation })}\n`);
+        writeLog(logPath, `${JSON.stringify({ kind: 'validation', ...lastValidation })}\n`, appendFileSync);
         emit({ kind: 'validation', record: lastValidation });
       }
       if (session.checkpointDue(iterations)) {
@@ -118,6 +128,15 @@ export async function train(config: TrainConfig, opts: TrainOptions): Promise<Tr
   const result = { checkpoint, model, log: logPath, iterations, seconds: (performance.now() - began) / 1000, lastValidation };
   session.dispose();
   return result;
+}
+
+/** A failed write of the log (a full disk) names the log. */
+function writeLog(path: string, text: string, write: (path: string, text: string) => void) {
+  try {
+    write(path, text);
+  } catch (e) {
+    throw new Error(`cannot write the training log ${path}: ${(e as Error).message}`);
+  }
 }
 
 /** On resume, the log keeps what happened before the checkpoint's iteration, so it reads as one run. */
