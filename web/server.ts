@@ -88,17 +88,31 @@ function handle(mounts: [string, string][], req: IncomingMessage, res: ServerRes
   createReadStream(found.file).on('error', () => res.destroy()).pipe(res);
 }
 
+/** How long a client may take, and how many may be connected at once. */
+export interface Limits {
+  /** To send its request headers (a client that drips them is dropped). */
+  headersTimeoutMs: number;
+  /** To send its whole request. */
+  requestTimeoutMs: number;
+  /** How often idle and slow connections are looked at. */
+  checkEveryMs: number;
+  maxConnections: number;
+}
+export const LIMITS: Limits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, checkEveryMs: 1_000, maxConnections: 64 };
+
 /** A server for the mounts, not yet listening. */
-export function createAppServer(mounts: Mounts): Server {
+export function createAppServer(mounts: Mounts, limits: Limits = LIMITS): Server {
   const list = Object.entries(mounts)
     .map(([prefix, dir]) => [prefix, realpathSync(resolve(dir))] as [string, string])
     .sort((a, b) => b[0].length - a[0].length);
   for (const [prefix] of list) {
     if (!prefix.startsWith('/') || !prefix.endsWith('/')) throw new Error(`mount "${prefix}": a prefix starts and ends with "/"`);
   }
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 },
-                              (req, res) => handle(list, req, res));
+  const server = createServer({
+    maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headersTimeoutMs,
+    connectionsCheckingInterval: limits.checkEveryMs,
+  }, (req, res) => handle(list, req, res));
   server.keepAliveTimeout = 5_000;
-  server.maxConnections = 64;
+  server.maxConnections = limits.maxConnections;
   return server;
 }
