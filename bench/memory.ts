@@ -3,6 +3,7 @@
 // straight line through them at the configured patch, and, with --measure, the iteration itself
 // (bytes in use beyond what was live before, the optimiser's momentum added).
 //   node build/bench/memory.js --config configs/la-16.json [--backend wasm] [--threads N] [--measure] [--checkpoint]
+// --backend webgpu-accounting gives webgpu's figures without a GPU: buffers pooled as on a device, no kernel run.
 // --measure also lists what holds the bytes at the measured peak (vg.censusAtPeak).
 // --checkpoint runs every V-Net block as an activation checkpoint ("model": {"checkpoint": true}).
 // Prints a Markdown table and a JSON line.
@@ -36,10 +37,11 @@ if (args.includes('--measure')) {
   // the peaks were reset when the measurement began: what the backend held at most during it, all included
   measuredHeld = be.memory().peakReserved;
 }
+const largest = be.largestBuffer?.() ?? null;
 const result = {
   bench: 'memory', config: file, method: config.method, backend: be.name, patch: config.patch, batch: config.batch,
   filters: config.model.nFilters, checkpoint: config.model.checkpoint ?? false, activationRecompute: true,
-  probes: line.probes, extrapolatedBytes: line.bytes, measuredBytes: measured, measuredHeldBytes: measuredHeld, limitBytes: be.memoryLimit ?? null,
+  probes: line.probes, extrapolatedBytes: line.bytes, measuredBytes: measured, measuredHeldBytes: measuredHeld, limitBytes: be.memoryLimit ?? null, largestBufferBytes: largest,
   probeSeconds, measureSeconds, census: census && { ...census, rows: census.rows.slice(0, 12) },
 };
 
@@ -54,6 +56,7 @@ if (measured !== null) {
               `${formatGiB(measuredHeld!)} at most, weights and heap gaps included |`);
 }
 if (be.memoryLimit) console.log(`| | ${formatGiB(be.memoryLimit)} | ${be.name}'s limit |`);
+if (largest !== null) console.log(`| | ${formatGiB(largest)} | the largest single buffer asked for |`);
 if (census) {
   console.log(`\nAt the peak, ${formatGiB(census.live)} in use; the largest groups of live tensors:\n`);
   console.log('| made by | shape | tensors | bytes |\n|---|---|---|---|');

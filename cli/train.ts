@@ -13,7 +13,8 @@ import { train, type IterationLog, type TrainEvent, type TrainResult, type Valid
 import { trainingCurvesSvg } from '../report/curves-svg.ts';
 import { createProgress } from './progress.ts';
 
-const usage = `usage: voxgrad train --config FILE [--backend B] [--threads N] [--out DIR] [--iterations N] [--resume] [--skip-nonfinite]
+const usage = `usage: voxgrad train --config FILE [--backend B] [--threads N] [--out DIR] [--iterations N] [--resume]
+                     [--skip-nonfinite] [--gpu-memory G]
   FILE: a JSON config (configs/*.json: method supervised|mt|uamt|dtc|ugmcl, data, patch, schedules).
   Writes DIR/log.jsonl (every iteration), DIR/checkpoint.safetensors (student, EMA teacher, optimiser
   and random state; every checkpoint.every iterations), DIR/model.safetensors (the student, PyTorch
@@ -23,7 +24,10 @@ const usage = `usage: voxgrad train --config FILE [--backend B] [--threads N] [-
   --iterations N   stop after N iterations instead of the config's
   --resume         continue from DIR/checkpoint.safetensors
   --skip-nonfinite an iteration whose loss is NaN or infinite changes nothing and is logged as skipped
-                   (default: the run stops there, its last checkpoint intact)`;
+                   (default: the run stops there, its last checkpoint intact)
+  --gpu-memory G   on webgpu, refuse before training a configuration whose iteration holds more than
+                   G GiB of GPU buffers (counted without running: the backend's accounting mode); a
+                   buffer larger than the adapter binds is refused either way`;
 
 export interface TrainRun {
   config: TrainConfig;
@@ -34,7 +38,7 @@ export interface TrainRun {
 
 /** The parsed flags' work, reusable by the demo: returns what ran and where it wrote. */
 export async function runTraining(config: TrainConfig, flags: { backend?: string; threads?: number; out?: string; iterations?: number; resume?: boolean;
-                                           skipNonFinite?: boolean; onEvent?: (e: TrainEvent) => void },
+                                           skipNonFinite?: boolean; gpuMemory?: number; onEvent?: (e: TrainEvent) => void },
                                   label = config.name): Promise<TrainRun> {
   if (flags.threads !== undefined) await setWasmThreads(flags.threads);
   const backend = await setBackend(flags.backend ?? 'auto');
@@ -55,7 +59,8 @@ export async function runTraining(config: TrainConfig, flags: { backend?: string
     }
     flags.onEvent?.(e);
   };
-  const result = await train(config, { outDir, iterations: flags.iterations, resume: flags.resume, skipNonFinite: flags.skipNonFinite, onEvent });
+  const result = await train(config, { outDir, iterations: flags.iterations, resume: flags.resume, skipNonFinite: flags.skipNonFinite,
+                                        gpuMemory: flags.gpuMemory, onEvent });
   const skipped = writeCurves(result.log, join(outDir, 'curves.svg'), `${config.name} (${config.method})`);
   progress.done(`${label}: ${result.iterations} iterations in ${result.seconds.toFixed(0)} s` +
                 (trainingPeak ? `, peak memory of an iteration ${formatGiB(trainingPeak)}` : '') +
@@ -92,16 +97,26 @@ function positiveInt(text: string | undefined, flag: string): number | undefined
   return n;
 }
 
+/** "2.5" (GiB) → bytes. */
+function gibibytes(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const g = Number(text);
+  if (!(g > 0)) throw new Error(`${flag} ${text}: expected a positive number of GiB`);
+  return g * 1024 ** 3;
+}
+
 async function trainFromFlags(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     config: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
     iterations: { type: 'string' }, resume: { type: 'boolean', default: false }, 'skip-nonfinite': { type: 'boolean', default: false },
+    'gpu-memory': { type: 'string' },
   } });
   if (!values.config) throw new UsageError('--config is required');
   const config = loadConfig(values.config);
   const run = await runTraining(config, {
     backend: values.backend, threads: positiveInt(values.threads, '--threads'), out: values.out,
     iterations: positiveInt(values.iterations, '--iterations'), resume: values.resume, skipNonFinite: values['skip-nonfinite'],
+    gpuMemory: gibibytes(values['gpu-memory'], '--gpu-memory'),
   });
   const v = run.result.lastValidation;
   console.log(`${run.outDir}: model.safetensors, checkpoint.safetensors, log.jsonl, curves.svg` +

@@ -50,6 +50,12 @@ export interface Backend {
   liveBuffers(): number;
   /** The most bytes this backend can ever hold, where there is such a bound (wasm32's 4 GiB). */
   readonly memoryLimit?: number;
+  /** The largest single buffer it can hold, where that is bounded below memoryLimit (a GPU binding). */
+  readonly bufferLimit?: number;
+  /** The largest single buffer asked for so far, in bytes. */
+  largestBuffer?(): number;
+  /** The same backend on a device that only counts memory (no kernel runs, values meaningless). */
+  accountant?(): Promise<Backend>;
   /** Bytes in use and held, with their high-water marks since the last resetMemoryPeaks. */
   memory(): MemoryStats;
   resetMemoryPeaks(): void;

@@ -26,6 +26,8 @@ registerBackend('ref', async () => new RefBackend('ref', Float32Array));
 registerBackend('ref64', async () => new RefBackend('ref64', Float64Array));
 registerBackend('webgpu', async (opts) => (await import('./backends/webgpu/index.ts')).createWebGPUBackend(opts));
 registerBackend('wasm', async () => (await import('./backends/wasm/index.ts')).createWasmBackend());
+// WebGPU's memory without a GPU: buffers are counted and pooled as on a device, no kernel runs.
+registerBackend('webgpu-accounting', async () => (await import('./backends/webgpu/index.ts')).createAccountingBackend());
 
 async function instantiate(name: string, hardwareOnly: boolean): Promise<Backend> {
   const have = instances.get(name);
@@ -56,6 +58,17 @@ export async function setBackend(name: BackendName): Promise<string> {
   }
   state.backend = await instantiate('ref', false);
   return state.backend.name;
+}
+
+/** Runs `fn` (synchronous) with `backend` as the one new tensors live on, then puts the previous back. */
+export function withBackend<T>(backend: Backend, fn: () => T): T {
+  const previous = state.backend;
+  state.backend = backend;
+  try {
+    return fn();
+  } finally {
+    state.backend = previous;
+  }
 }
 
 export function getBackend(): Backend {

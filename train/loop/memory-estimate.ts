@@ -5,6 +5,7 @@
 import { formatGiB } from '../../engine/memory-meter.ts';
 import type { Backend } from '../../engine/backend.ts';
 import { scope } from '../../engine/memory.ts';
+import { withBackend } from '../../engine/registry.ts';
 import { tensor } from '../../engine/ops/create.ts';
 import { Generator } from '../../engine/random.ts';
 import { GeneratorDraws } from '../draws.ts';
@@ -28,11 +29,12 @@ export interface MemoryEstimate {
 
 const voxels = (p: Shape3) => p[0] * p[1] * p[2];
 /**
- * Peak bytes (beyond what was live before) of one iteration of `method` at `patch` on synthetic data,
- * the optimiser's momentum included.
+ * Peak bytes (beyond those before) of one iteration of `method` at `patch` on synthetic data, the
+ * optimiser's momentum included: in use, or held (a GPU's pooled buffers count: the device keeps them).
  */
-export function measureIterationPeak(config: TrainConfig, method: Method, patch: Shape3, backend: Backend): number {
-  const base = backend.memory().live;
+export function measureIterationPeak(config: TrainConfig, method: Method, patch: Shape3, backend: Backend,
+                                     held: 'live' | 'reserved' = 'live'): number {
+  const before = backend.memory();
   backend.resetMemoryPeaks();
   const { student, teacher } = createNetworks(config, method.teacher);
   const g = new Generator(0);
@@ -49,7 +51,8 @@ export function measureIterationPeak(config: TrainConfig, method: Method, patch:
     });
     // the optimiser's momentum, one more copy of the weights, comes on top in a real run
     const weights = student.parameters().reduce((s, p) => s + 4 * p.size, 0);
-    return backend.memory().peakLive - base + weights;
+    const after = backend.memory();
+    return (held === 'live' ? after.peakLive - before.live : after.peakReserved - before.reserved) + weights;
   } finally {
     student.dispose();
     teacher?.dispose();
@@ -86,4 +89,43 @@ export function checkIterationMemory(config: TrainConfig, method: Method, backen
                     'lower the patch, the batch or nFilters, or train on webgpu');
   }
   return e;
+}
+
+export interface GpuMemory {
+  /** GPU buffer bytes one iteration at the configured patch holds at its peak, momentum included. */
+  bytes: number;
+  largestBuffer: number;
+  /** The adapter's largest binding. */
+  bufferLimit: number;
+  /** What the user allows (--gpu-memory), if anything. */
+  budget?: number;
+}
+
+/**
+ * One iteration at the configured patch itself on the backend's accountant (the same buffers, pooled
+ * and freed the same way, no kernel run), so nothing is extrapolated; refused when a buffer exceeds
+ * what the adapter binds or the peak exceeds the budget. Null on a backend without an accountant.
+ */
+export async function checkGpuMemory(config: TrainConfig, method: Method, backend: Backend, budget?: number): Promise<GpuMemory | null> {
+  if (!backend.accountant || backend.bufferLimit === undefined) return null;
+  const accountant = await backend.accountant();
+  let m: GpuMemory;
+  try {
+    const bytes = withBackend(accountant, () => measureIterationPeak(config, method, config.patch, accountant, 'reserved'));
+    m = { bytes, largestBuffer: accountant.largestBuffer!(), bufferLimit: backend.bufferLimit, budget };
+  } finally {
+    accountant.dispose?.();
+  }
+  const what = `${config.file}: one ${config.method} iteration at patch ${config.patch.join('×')}, batch ` +
+               `${config.batch.labeled}+${method.unlabeled ? config.batch.unlabeled : 0}, ${config.model.nFilters} filters`;
+  const MiB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  if (m.largestBuffer > m.bufferLimit) {
+    throw new Error(`${what} needs a buffer of ${MiB(m.largestBuffer)} on ${backend.name}, above this adapter's largest binding ` +
+                    `of ${MiB(m.bufferLimit)}; lower the patch or the batch`);
+  }
+  if (budget !== undefined && m.bytes > budget) {
+    throw new Error(`${what} holds about ${formatGiB(m.bytes)} of GPU buffers, above the --gpu-memory budget of ${formatGiB(budget)}; ` +
+                    'lower the patch, the batch or nFilters, or raise the budget');
+  }
+  return m;
 }

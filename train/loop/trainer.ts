@@ -11,7 +11,7 @@ import { createMethod } from '../methods/index.ts';
 import { loadCases, type TrainCase } from './batches.ts';
 import type { TrainConfig } from './config.ts';
 import { openConfigDataset } from './config-data.ts';
-import { checkIterationMemory } from './memory-estimate.ts';
+import { checkGpuMemory, checkIterationMemory } from './memory-estimate.ts';
 import { lockRunFolder } from './run-lock.ts';
 import { checkCaseCounts, TrainingSession, type IterationLog, type ValidationLog } from './session.ts';
 import { NonFiniteLossError } from './step.ts';
@@ -33,6 +33,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** Skip an iteration whose loss is not finite (logged with "skipped": true) instead of stopping. */
   skipNonFinite?: boolean;
+  /** Bytes of GPU buffers an iteration may hold (webgpu); a configuration over it is refused before training. */
+  gpuMemory?: number;
   onEvent?: (e: TrainEvent) => void;
 }
 
@@ -82,6 +84,12 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions): Promise<Tra
   const estimate = checkIterationMemory(config, method, backend);
   if (estimate) {
     emit({ kind: 'info', message: `memory: one iteration needs about ${formatGiB(estimate.bytes)} of ${backend.name}'s ${formatGiB(estimate.limit)}` });
+  }
+  const gpu = await checkGpuMemory(config, method, backend, opts.gpuMemory);
+  if (gpu) {
+    emit({ kind: 'info', message: `memory: one iteration holds about ${formatGiB(gpu.bytes)} of GPU buffers` +
+                                  `${gpu.budget === undefined ? '' : ` (budget ${formatGiB(gpu.budget)})`}, the largest ` +
+                                  `${(gpu.largestBuffer / 2 ** 20).toFixed(0)} MiB of the ${(gpu.bufferLimit / 2 ** 20).toFixed(0)} MiB the adapter binds` });
   }
   const cases = await readCases(config, d.train, method.unlabeled ? null : d.labeled, 'training', emit);
   const validation = d.validation && config.validation.every > 0

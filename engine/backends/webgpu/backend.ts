@@ -45,7 +45,7 @@ function gemmTile(m: number): [number, number] {
 }
 
 export class WebGPUBackend implements Backend {
-  readonly name = 'webgpu';
+  readonly name: 'webgpu' | 'webgpu-accounting';
   readonly adapterName: string;
   readonly software: boolean;
   readonly features: string[];
@@ -65,6 +65,7 @@ export class WebGPUBackend implements Backend {
   private disposed = false;
 
   constructor(ctx: GpuContext) {
+    this.name = ctx.accounting ? 'webgpu-accounting' : 'webgpu';
     this.device = ctx.device;
     this.adapterName = ctx.adapterName;
     this.software = ctx.software;
@@ -85,6 +86,17 @@ export class WebGPUBackend implements Backend {
     void this.device.lost.then((info) => {
       if (!this.disposed) this.error ??= `the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}); its tensors are gone`;
     });
+  }
+
+  /** The largest single buffer this device allows, in bytes. */
+  get bufferLimit() { return Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize); }
+  /** The largest tensor or scratch buffer asked for so far, in bytes. */
+  largestBuffer() { return this.storage.largest; }
+
+  /** This backend on an accounting device with this device's limits and features: memory known before running. */
+  async accountant(): Promise<Backend> {
+    const { accountingContext } = await import('./accounting-device.ts');
+    return new WebGPUBackend(accountingContext({ limits: this.limits, features: this.features, subgroupMinSize: this.subgroupMinSize }));
   }
 
   /** GPU buffers in existence (in use or pooled): flat in a steady training loop. */

@@ -17,6 +17,8 @@ export interface GpuContext {
   features: string[];
   /** Smallest subgroup size the adapter may use (4 where it does not say). */
   subgroupMinSize: number;
+  /** A stand-in device that only accounts for memory (accounting-device.ts). */
+  accounting?: boolean;
 }
 
 function describe(a: GPUAdapter): string {

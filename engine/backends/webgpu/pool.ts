@@ -15,6 +15,8 @@ export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private created = 0;
   private idle = 0;
+  /** The largest buffer handed out, in bytes. */
+  largest = 0;
 
   constructor(private readonly device: GPUDevice, private readonly usage: number, private readonly label: string,
               private readonly maxBytes: number, private readonly meter: MemoryMeter) {}
@@ -22,6 +24,7 @@ export class BufferPool {
   acquire(bytes: number): GPUBuffer {
     const bucket = bucketBytes(bytes);
     const size = bucket <= this.maxBytes ? bucket : Math.ceil(bytes / 4) * 4;
+    if (size > this.largest) this.largest = size;
     const reuse = this.free.get(size)?.pop();
     if (reuse) {
       this.idle--;
