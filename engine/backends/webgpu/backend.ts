@@ -37,6 +37,17 @@ class GpuTensorBuffer implements BackendBuffer {
 
 const gpuOf = (b: BackendBuffer) => (b as GpuTensorBuffer).gpu;
 
+export type ConvPass = 'forward' | 'inputGrad' | 'weightGrad';
+/**
+ * The conv routes of each pass, by name (WebGPUBackend.convRoutes counts those that ran, so tests can
+ * tell every one was reached): the implicit GEMM of conv3d.wgsl, the input gradient by taps where
+ * kernel = stride tiles the input (mode 3), the weight gradient split over K and then summed.
+ */
+const convRoutes: Record<ConvPass, string[]> = {
+  forward: ['implicit-gemm'], inputGrad: ['taps', 'implicit-gemm'], weightGrad: ['implicit-gemm', 'split-k'],
+};
+export const convRouteNames = (pass: ConvPass) => convRoutes[pass];
+
 /** GEMM tile (rows × columns of C per workgroup): narrow M (few channels) gets wider N tiles. */
 function gemmTile(m: number): [number, number] {
   if (m <= 16) return [16, 128];
@@ -56,6 +67,8 @@ export class WebGPUBackend implements Backend {
   private readonly storage: BufferPool;
   private readonly staging: BufferPool;
   private readonly subgroupMinSize: number;
+  /** How many times each conv route ran, keyed `${pass} ${route}` (as the wasm backend's Device.convRoutes). */
+  readonly convRoutes = new Map<string, number>();
   /** Max/argmax tree reductions finish with subgroup operations; on by default where the device has them. */
   subgroupReduce: boolean;
   private live = 0;
@@ -229,6 +242,7 @@ export class WebGPUBackend implements Backend {
   }
 
   conv3d(x: BackendBuffer, w: BackendBuffer, y: BackendBuffer, g: ConvGeometry, bias?: BackendBuffer) {
+    this.countRoute('forward', 'implicit-gemm');
     const m = g.cout, n = g.n * vol(g.out), k = g.cin * vol(g.kernel);
     this.gemm('conv3d', { MODE: 0, HAS_BIAS: !!bias, ...convVec(0, g) }, [gpuOf(w), gpuOf(x), gpuOf(y), gpuOf(bias ?? w)],
               { m, n, k, batch: 1, splits: 1, kSplit: k }, (p) => convParams(p, g));
@@ -237,6 +251,7 @@ export class WebGPUBackend implements Backend {
   conv3dBackwardInput(dy: BackendBuffer, w: BackendBuffer, dx: BackendBuffer, g: ConvGeometry, bias?: BackendBuffer) {
     // Without a bias the bias binding holds w again: the pipeline layout has the slot either way.
     const buffers = [gpuOf(w), gpuOf(dy), gpuOf(dx), gpuOf(bias ?? w)];
+    this.countRoute('inputGrad', tapsPartitionInput(g) ? 'taps' : 'implicit-gemm');
     if (tapsPartitionInput(g)) {
       this.gemm('conv3d', { MODE: 3, HAS_BIAS: !!bias, ...convVec(3, g) }, buffers,
                 { m: g.cin, n: g.n * vol(g.out), k: g.cout, batch: vol(g.kernel), splits: 1, kSplit: g.cout },
@@ -256,6 +271,7 @@ export class WebGPUBackend implements Backend {
     const kSplit = Math.ceil(k / Math.max(wanted, 1) / GEMM_BK) * GEMM_BK;
     const splits = Math.max(1, Math.ceil(k / kSplit));
     const constants = { MODE: 2, ...convVec(2, g) };
+    this.countRoute('weightGrad', splits === 1 ? 'implicit-gemm' : 'split-k');
     if (splits === 1) {
       this.gemm('conv3d', constants, [gpuOf(dy), gpuOf(x), gpuOf(dw), gpuOf(dy)], { m, n, k, batch: 1, splits, kSplit },
                 (p) => convParams(p, g));
@@ -266,6 +282,11 @@ export class WebGPUBackend implements Backend {
               (p) => convParams(p, g));
     this.reduceAny('sum', partial, gpuOf(dw), 1, splits, m * n);
     this.storage.release(partial);
+  }
+
+  private countRoute(pass: ConvPass, route: string) {
+    const key = `${pass} ${route}`;
+    this.convRoutes.set(key, (this.convRoutes.get(key) ?? 0) + 1);
   }
 
   dispose() {
