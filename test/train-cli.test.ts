@@ -211,9 +211,10 @@ test('refused clearly: an iteration too large for the wasm heap, before any case
   assert.not.match(r.stdout + r.stderr, /loading \d+ training case/, 'refused before loading data');
 });
 
-test('train without --config prints its usage', () => {
+test('train without --config prints its usage, exit 2 as for any command line that cannot run', () => {
   const r = cli('train');
-  assert.is(r.status, 1);
+  assert.is(r.status, 2);
+  assert.match(r.stderr, 'voxgrad train: --config is required');
   assert.match(r.stderr, 'usage: voxgrad train --config FILE');
 });
 

@@ -11,14 +11,24 @@ export const LOCK_FILE = 'train.lock';
 
 interface Holder { pid: number; host: string; since: string }
 
+/** A zombie (killed, not yet reaped: in a container whose first process never reaps) is gone too. */
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false; // no /proc here (not Linux): signal 0 alone decides
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     // EPERM: the process exists but belongs to someone else
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !zombie(pid);
 }
 
 function read(path: string): { text: string; holder: Holder | null } | null {
