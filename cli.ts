@@ -10,6 +10,7 @@ import { predictCommand } from './cli/predict.ts';
 import { serveCommand } from './cli/serve.ts';
 import { trainCommand } from './cli/train.ts';
 import { UsageError, type Command } from './cli/command.ts';
+import { disposeBackends } from './engine/registry.ts';
 import { version } from './package.json';
 
 const commands: Command[] = [demoCommand, trainCommand, predictCommand, evaluateCommand, metricsCommand, experimentsCommand, serveCommand];
@@ -48,6 +49,8 @@ if (flags.some(isHelp)) {
 }
 try {
   await command.run(argv);
+  // a GPU device left open keeps the process alive on some drivers: every command gives its back
+  disposeBackends();
 } catch (e) {
   const code = (e as { code?: string }).code;
   if (e instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
