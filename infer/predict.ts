@@ -10,7 +10,7 @@ import { normalize, type Normalization } from '../datasets/normalize.ts';
 import type { Volume } from '../io/volume.ts';
 import { largestComponent } from '../metrics/lcc.ts';
 import { upsampleTrilinear } from './resample.ts';
-import { slidingWindow, type Shape3 } from './sliding-window.ts';
+import { argmaxLabel, slidingWindow, type Shape3 } from './sliding-window.ts';
 
 export interface PredictOptions {
   patch: Shape3;
@@ -56,18 +56,6 @@ export async function predictVolume(net: VNet, image: Pick<Volume, 'data' | 'sha
   return prediction(r.probs, r.label, r.classes, image.shape, opts.lcc);
 }
 
-/** Argmax over classes, first class on ties as numpy's; p > 0.5 for a single channel. */
-function argmax(probs: Float32Array, classes: number, vol: number): Uint8Array {
-  const label = new Uint8Array(vol);
-  for (let i = 0; i < vol; i++) {
-    if (classes === 1) { label[i] = +(probs[i] > 0.5); continue; }
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (probs[c * vol + i] > probs[best * vol + i]) best = c;
-    label[i] = best;
-  }
-  return label;
-}
-
 /** `image` as read from its file, at the scan's resolution; the prediction is on the same grid. */
 export async function predictScan(net: VNet, image: Volume, opts: ScanOptions): Promise<Prediction> {
   const f = opts.downsample;
@@ -76,5 +64,5 @@ export async function predictScan(net: VNet, image: Volume, opts: ScanOptions): 
   if (f === 1) return predictVolume(net, input, opts);
   const r = await windows(net, input, opts);
   const probs = upsampleTrilinear(r.probs, r.classes, small.shape, f, image.shape);
-  return prediction(probs, argmax(probs, r.classes, image.data.length), r.classes, image.shape, opts.lcc);
+  return prediction(probs, argmaxLabel(probs, r.classes, image.data.length), r.classes, image.shape, opts.lcc);
 }

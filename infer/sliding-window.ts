@@ -21,7 +21,7 @@ export interface SlidingWindowResult {
   /** [C, D, H, W] averaged probabilities, row-major. */
   probs: Float32Array;
   /** [D, H, W] argmax over classes (p > 0.5 for a single channel). */
-  label: Float32Array;
+  label: Uint8Array;
   classes: number;
 }
 
@@ -96,19 +96,28 @@ function visitPatch(s: Shape3, patch: Shape3, padded: Shape3, fn: (src: number, 
 function crop(score: Float32Array, count: Float32Array, classes: number, shape: Shape3, padded: Shape3,
               padBefore: Shape3): SlidingWindowResult {
   const vol = shape[0] * shape[1] * shape[2], plane = padded[0] * padded[1] * padded[2];
-  const probs = new Float32Array(classes * vol), label = new Float32Array(vol);
+  const probs = new Float32Array(classes * vol);
   let i = 0;
   for (let d = 0; d < shape[0]; d++)
     for (let h = 0; h < shape[1]; h++)
       for (let w = 0; w < shape[2]; w++, i++) {
         const src = ((d + padBefore[0]) * padded[1] + h + padBefore[1]) * padded[2] + w + padBefore[2];
-        let best = 0;
-        for (let c = 0; c < classes; c++) {
-          probs[c * vol + i] = score[c * plane + src] / count[src];
-          if (probs[c * vol + i] > probs[best * vol + i]) best = c;
-        }
-        // One channel is a sigmoid head (DTC/DTML): foreground where p > 0.5.
-        label[i] = classes === 1 ? +(probs[i] > 0.5) : best;
+        for (let c = 0; c < classes; c++) probs[c * vol + i] = score[c * plane + src] / count[src];
       }
-  return { probs, label, classes };
+  return { probs, label: argmaxLabel(probs, classes, vol), classes };
+}
+
+/**
+ * The label of class probabilities [C, vol]: argmax, the first class on ties as numpy's; a single
+ * channel is a sigmoid head (DTC/DTML): foreground where p > 0.5.
+ */
+export function argmaxLabel(probs: Float32Array, classes: number, vol: number): Uint8Array {
+  const label = new Uint8Array(vol);
+  for (let i = 0; i < vol; i++) {
+    if (classes === 1) { label[i] = +(probs[i] > 0.5); continue; }
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (probs[c * vol + i] > probs[best * vol + i]) best = c;
+    label[i] = best;
+  }
+  return label;
 }
