@@ -69,8 +69,12 @@ export function crossCheckCurve(plan: Plan, x: CrossCheck): { iteration: number;
 function trainMinutes(plan: Plan, x: CrossCheck): number | null {
   const log = join(plan.dir, x.folder, 'log.jsonl');
   if (!existsSync(log)) return null;
-  const its = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"iteration"') && l.includes('"seconds"'));
-  return its.length ? JSON.parse(its[its.length - 1]).seconds / 60 : null;
+  const seconds = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"iteration"') && l.includes('"seconds"'))
+    .map((l) => JSON.parse(l).seconds as number);
+  if (!seconds.length) return null;
+  // a log written by an older script restarts its clock at each resume: each stretch adds its last reading
+  const stretches = seconds.filter((s, i) => i + 1 === seconds.length || seconds[i + 1] < s);
+  return stretches.reduce((a, s) => a + s, 0) / 60;
 }
 
 export function crossCheckSection(plan: Plan, section: RunResults[], checks: CrossCheck[]): string[] {

@@ -154,7 +154,8 @@ def main():
     log = open(out / 'log.jsonl', 'w')
     log.writelines(line + '\n' for line in kept)
     batch = c['batch']['labeled']
-    began = time.time()
+    previous = [json.loads(line).get('seconds', 0) for line in kept if json.loads(line)['kind'] == 'iteration']
+    began = time.time() - (previous[-1] if previous else 0)  # the clock goes on across resumes
     for t in range(start, c['iterations']):
         net.train()
         if len(order) < batch:  # an epoch: a fresh permutation cut into whole batches
