@@ -97,6 +97,9 @@ test(`${TOTAL} mutated files: each loads or fails with one clear error naming th
   const list = targets();
   const problems: string[] = [];
   const tally = new Map<string, { loaded: number; refused: number }>();
+  // resident memory before and after each target's cases: a reader that leaks per refused file shows here
+  const MB = () => (process.memoryUsage().rss / 1e6).toFixed(0);
+  const rss: string[] = [`start ${MB()}`];
   for (const t of list) {
     const original = t.bytes.slice();
     const count = Math.round(TOTAL * t.share);
@@ -120,8 +123,10 @@ test(`${TOTAL} mutated files: each loads or fails with one clear error naming th
       if (ms > 1000) problems.push(`${t.name} case ${i}: took ${ms.toFixed(0)} ms`);
     }
     assert.ok(t.bytes.every((b, i) => b === original[i]), `${t.name}: the source bytes stayed as read`);
+    rss.push(`${t.name} ${MB()}`);
   }
   console.log(`\n  fuzz: ${[...tally].map(([n, r]) => `${n} ${r.loaded} loaded / ${r.refused} refused`).join('; ')}`);
+  console.log(`  fuzz: RSS in MB, ${rss.join(', then after ')}; ${problems.length} problem case(s)`);
   assert.equal(problems.slice(0, 20), [], `${problems.length} problem case(s)`);
 });
 
