@@ -1,7 +1,8 @@
 """PyTorch anchor for bench/webgpu-conv.ts: GFLOP/s of conv3d forward, input gradient and weight
-gradient at the same V-Net layer shapes (bench/vnet-conv-layers.json), float32 with TF32 off.
+gradient at the same V-Net layer shapes (bench/vnet-conv-layers.json), float32 with TF32 off
+(--tf32: on, as PyTorch's cuDNN convolutions have it by default on Ampere and later).
 
-    python3 bench/torch_conv_cuda.py [--input 112,112,80] [--batch 4] [--reps 5] [--layers REGEX] [--device cuda]
+    python3 bench/torch_conv_cuda.py [--input 112,112,80] [--batch 4] [--reps 5] [--layers REGEX] [--device cuda] [--tf32]
 
 --device cpu only checks that the script runs (CPU numbers are not the anchor the issue asks for).
 """
@@ -21,6 +22,7 @@ parser.add_argument('--batch', type=int, default=4)
 parser.add_argument('--reps', type=int, default=5)
 parser.add_argument('--device', default='cuda')
 parser.add_argument('--layers', default='.', help='regular expression on layer names')
+parser.add_argument('--tf32', action='store_true', help='allow TF32 in matmuls and cuDNN convolutions')
 args = parser.parse_args()
 
 size = [int(v) for v in args.input.split(',')]
@@ -28,8 +30,8 @@ if len(size) != 3 or any(d <= 0 or d % 16 for d in size):
     raise SystemExit(f'bench/torch_conv_cuda.py: --input needs three sizes divisible by 16, got {args.input}')
 device = torch.device(args.device)
 if device.type == 'cuda':
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    torch.backends.cudnn.allow_tf32 = args.tf32
     torch.backends.cudnn.benchmark = True
     name = torch.cuda.get_device_name(device)
 else:
@@ -57,7 +59,7 @@ def timed(fn):
 
 
 print(f'torch {torch.__version__} conv3d benchmark on {name}; batch {args.batch}, input {"×".join(map(str, size))}, '
-      f'{args.reps} timed runs each (after one warm-up), fp32, TF32 off')
+      f'{args.reps} timed runs each (after one warm-up), fp32, TF32 {"on" if args.tf32 and device.type == "cuda" else "off"}')
 print('layer            Cin→Cout  out          pass   ms        GFLOP/s')
 total_ms = total_flop = 0.0
 for layer in (l for l in layers if re.search(args.layers, l['name'])):
