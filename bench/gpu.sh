@@ -9,8 +9,7 @@
 # --smoke (or GPU_SMOKE=1): tiny shapes, for a software adapter (SwiftShader) and CPU torch.
 # --setup-only: unpack and configure, print the settings as KEY=value lines, run nothing (tests).
 # Environment: PYTHON (default python3), GPU_KIT (default bench/gpu-kit), GPU_TIME_LIMIT (seconds
-# for everything, default 450; 3600 with --smoke), GPU_BENCH=separate to keep the separate scripts when the kit has
-# build/bench/run.js, GPU_WORK (a folder to unpack into, kept; default a temporary one, removed).
+# for everything, default 450; 3600 with --smoke), GPU_RUN_ARGS (more arguments for bench/run.ts), GPU_WORK (a folder to unpack into, kept; default a temporary one, removed).
 # For tests: GPU_ICD_DIRS, GPU_NVIDIA_ROOTS (where to look for Vulkan ICDs and NVIDIA's driver),
 # GPU_DEB_TOOL=dpkg|ar|python and GPU_XZ_TOOL=xz|python (force one unpack path).
 set -u
@@ -218,40 +217,24 @@ case $torch_line in
   *) torch_device=none; torch_note="no torch from $PYTHON ($torch_line): PyTorch anchors not run"; echo "gpu.sh: $torch_note" ;;
 esac
 
-if [ "$smoke" = 1 ]; then
-  conv_args="--input 32,32,16 --batch 1 --reps 1 --layers ^(block_one|block_one_dw|block_seven_up|out_conv)$"
-  step_args="--patch 16,16,16 --batch 2 --filters 4 --reps 1 --rounds 1"
-  iter_args="--patch 16,16,16 --filters 4 --reps 1 --rounds 1"
-else
-  conv_args= step_args= iter_args=
-fi
-
-run_separate() {
-  run_step webgpu-conv 120 node "$APP/build/bench/webgpu-conv.js" $conv_args
-  if [ "$torch_device" != none ]; then
-    run_step "torch-conv-$torch_device-tf32-off" 60 "$PYTHON" bench/torch_conv_cuda.py --device "$torch_device" $conv_args
-    [ "$torch_device" != cuda ] || run_step torch-conv-cuda-tf32-on 60 "$PYTHON" bench/torch_conv_cuda.py --device cuda --tf32 $conv_args
-  fi
-  run_step vnet-step-webgpu 90 node "$APP/build/bench/vnet-step.js" --backend webgpu $step_args
-  run_step ugmcl-iteration-webgpu 150 node "$APP/build/bench/ugmcl-iteration.js" --backend webgpu $iter_args
-}
-run_unified() {  # bench/run.ts: one driver, its own outputs in OUTDIR (the kit has no tfjs: --no-tfjs)
-  [ "$smoke" = 1 ] && run_args="--quick --patch 32,32,16" || run_args=
-  [ "$torch_device" != none ] || run_args="$run_args --no-torch"
-  run_step run 420 node "$APP/build/bench/run.js" --backend webgpu --anchor-device "$torch_device" --no-tfjs \
+# bench/run.ts on webgpu beside PyTorch on the same GPU, TF32 off; then the convolutions and the V-Net
+# again with TF32 on (the kit has no tfjs: --no-tfjs). The inference anchor stays on the CPU.
+[ "$smoke" = 1 ] && run_args="--quick --patch 16,16,16 --sections conv,ops,vnet" || run_args=
+[ "$torch_device" != none ] || run_args="$run_args --no-torch"
+run_all() {
+  run_step run 330 node "$APP/build/bench/run.js" --backend webgpu --anchor-device "$torch_device" --no-tfjs \
     --out "$outdir" $run_args ${GPU_RUN_ARGS:-}
+  [ "$torch_device" != cuda ] || run_step run-tf32 100 node "$APP/build/bench/run.js" --backend webgpu --anchor-device cuda \
+    --tf32 --no-tfjs --sections conv,vnet --out "$outdir/tf32" $run_args ${GPU_RUN_ARGS:-}
 }
 
 run_step adapter 60 node "$APP/probe.mjs"
-# The one line that picks the driver: the unified bench/run.ts once the kit has it, else the separate scripts.
-if [ -f "$APP/build/bench/run.js" ] && [ "${GPU_BENCH:-auto}" != separate ]; then run_unified; else run_separate; fi
+run_all
 
-bench_adapter=$(grep -h -m 1 -o 'benchmark on .*' "$outdir/webgpu-conv.txt" 2>/dev/null | sed 's/^benchmark on //; s/; .*//')
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "host: $(uname -n) $(uname -m)"
   echo "adapter (probe): $(grep -m 1 '^adapter: ' "$outdir/adapter.txt" 2>/dev/null | sed 's/^adapter: //')"
-  [ -z "$bench_adapter" ] || echo "adapter (webgpu-conv): $bench_adapter"
   echo "libvulkan: $(grep -m 1 '^libvulkan: ' "$outdir/adapter.txt" 2>/dev/null | sed 's/^libvulkan: //')"
   echo "vulkan icd: $icd_note"
   echo "node: $node_version (kit)"

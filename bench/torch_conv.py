@@ -1,55 +1,39 @@
-"""PyTorch CPU anchor for bench/wasm-conv.ts: times conv3d forward, input gradient and weight gradient.
-
-Usage: /usr/bin/python3 bench/torch_conv.py THREADS
-Reads one layer a line from stdin, as JSON {name, n, cin, cout, in: [D,H,W], kernel, stride, padding},
-and answers each with a line {name, fwd, dx, dw} in seconds (best of the timed repetitions), so that the
-caller can time its own kernels and these in turn, layer by layer, under the same load.
+"""PyTorch anchor for the per-layer convolution benchmark (bench/lib/conv-bench.ts): conv3d forward,
+input gradient and weight gradient of one layer a request, or of a transposed convolution (k2 s2, as
+the V-Net's up-convolutions) where the layer says so.
+Request {"op": "conv", "layer": {name, n, cin, cout, in: [D,H,W], kernel, stride, padding, transposed},
+"reps": R}; answer {"fwd": [...], "dx": [...], "dw": [...]}, seconds of each timed call.
 """
-import json
-import sys
-import time
-
 import torch
+import torch.nn.functional as F
+
+from torch_anchor import parse_args, serve, timed
+
+args = parse_args()
+gen = torch.Generator().manual_seed(0)
 
 
-def best_time(fn, min_time=0.3, min_reps=3):
-    fn()  # warm-up
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_reps or time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)  # the least disturbed run, as bench/wasm-conv.ts does
-
-
-def layer_times(layer, gen):
-    x = torch.randn(layer["n"], layer["cin"], *layer["in"], generator=gen)
-    w = torch.randn(layer["cout"], layer["cin"], *layer["kernel"], generator=gen)
-    stride, padding = layer["stride"], layer["padding"]
-    y = torch.nn.functional.conv3d(x, w, None, stride, padding)
-    dy = torch.randn(y.shape, generator=gen)
+def conv(request):
+    layer, reps, dev = request['layer'], request['reps'], args.device
+    stride, padding, transposed = layer['stride'], layer['padding'], layer.get('transposed', False)
+    x = torch.randn(layer['n'], layer['cin'], *layer['in'], generator=gen).to(dev)
+    # ConvTranspose3d's weight is [in, out, k…]; conv3d's [out, in, k…]
+    w_shape = (layer['cin'], layer['cout']) if transposed else (layer['cout'], layer['cin'])
+    w = torch.randn(*w_shape, *layer['kernel'], generator=gen).to(dev)
+    op = F.conv_transpose3d if transposed else F.conv3d
+    y = op(x, w, None, stride, padding)
+    dy = torch.randn(y.shape, generator=gen).to(dev)
 
     def backward(mask):
         return torch.ops.aten.convolution_backward(
-            dy, x, w, None, stride, padding, [1, 1, 1], False, [0, 0, 0], 1, mask)
+            dy, x, w, None, stride, padding, [1, 1, 1], transposed, [0, 0, 0], 1, mask)
 
     with torch.no_grad():
         return {
-            "name": layer["name"],
-            "fwd": best_time(lambda: torch.nn.functional.conv3d(x, w, None, stride, padding)),
-            "dx": best_time(lambda: backward([True, False, False])),
-            "dw": best_time(lambda: backward([False, True, False])),
+            'fwd': timed(lambda: op(x, w, None, stride, padding), reps, dev),
+            'dx': timed(lambda: backward([True, False, False]), reps, dev),
+            'dw': timed(lambda: backward([False, True, False]), reps, dev),
         }
 
 
-def main():
-    torch.set_num_threads(int(sys.argv[1]))
-    gen = torch.Generator().manual_seed(0)
-    for line in sys.stdin:
-        if line.strip():
-            print(json.dumps(layer_times(json.loads(line), gen)), flush=True)
-
-
-if __name__ == "__main__":
-    main()
+serve(args, {'conv': conv})

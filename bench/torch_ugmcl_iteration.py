@@ -5,15 +5,13 @@ labelled crops (NumPy/SciPy, in this process, as the reference computes the SDF 
 student forward, teacher target pass on x + noise, T = 8 MC-dropout passes into a prediction
 buffer, CE + Dice + MSE-to-SDF, masked intra-task consistency (beta 0.75) on both heads, cross-task
 consistency, backward, SGD (momentum 0.9, wd 1e-4), EMA update, then .item() of every term.
-After one warm-up iteration it prints {torch, threads}, then answers each stdin line with
-{seconds: [...], batch: [...], maxrss_bytes}: the times of --reps iterations and of their batch
-building, and ru_maxrss (the process's resident high-water, the Python runtime included).
-  /usr/bin/python3 bench/torch_ugmcl_iteration.py --threads 2 --patch 32,48,32 --filters 16 --reps 2
+After one warm-up iteration it serves bench/lib/anchor.ts: the request {"op": "iteration", "reps": R}
+answers {seconds: [...], batch: [...]}, the times of R iterations and of their batch building (on the
+CPU, as the reference's loader; the batch then moves to --device).
+  /usr/bin/python3 bench/torch_ugmcl_iteration.py --threads 2 --patch 32,48,32 --filters 16 [--device cuda]
 """
 import json
 import math
-import resource
-import sys
 import time
 
 import numpy as np
@@ -22,15 +20,23 @@ import torch.nn.functional as F
 from scipy.ndimage import distance_transform_edt
 from skimage.segmentation import find_boundaries
 
-from torch_anchor import build_vnet, parse_args
+from torch_anchor import build_vnet, parse_args, serve, sync
 
-a = parse_args(reps=2)
+
+def shape_args(p):
+    p.add_argument('--patch', default='32,48,32')
+    p.add_argument('--filters', type=int, default=16)
+
+
+a = parse_args(shape_args)
+a.patch = [int(v) for v in a.patch.split(',')]
+dev = a.device
 rng = np.random.default_rng(0)
 patch = a.patch
 LABELED, UNLABELED, T, BETA, NOISE_STD, NOISE_CLIP = 2, 2, 8, 0.75, 0.1, 0.2
 MAX_ITERATIONS = 6000
 
-student, teacher = build_vnet(a.filters), build_vnet(a.filters)
+student, teacher = build_vnet(a.filters, dev), build_vnet(a.filters, dev)
 for q in teacher.parameters():
     q.requires_grad_(False)
 student.train()
@@ -82,10 +88,10 @@ def masked(ours, target, mask):
 def iteration(t):
     t0 = time.perf_counter()
     crops = [rot_flip_crop(*c) for c in cases]
-    x = torch.from_numpy(np.stack([c[0] for c in crops])[:, None])
+    x = torch.from_numpy(np.stack([c[0] for c in crops])[:, None]).to(dev)
     labels = np.stack([c[1] for c in crops[:LABELED]])
-    y = torch.from_numpy(labels).long()
-    sdf = torch.from_numpy(compute_sdf(labels))
+    y = torch.from_numpy(labels).long().to(dev)
+    sdf = torch.from_numpy(compute_sdf(labels)).to(dev)
     batch_seconds = time.perf_counter() - t0
 
     optimizer.zero_grad()
@@ -96,7 +102,7 @@ def iteration(t):
         t_prob = F.softmax(t_seg, dim=1)
         n = x.shape[0]
         doubled = x.repeat(2, 1, 1, 1, 1)
-        preds = torch.zeros([T * n, 2, *patch])
+        preds = torch.zeros([T * n, 2, *patch], device=dev)
         for i in range(T // 2):
             preds[2 * n * i:2 * n * (i + 1)] = teacher(noisy(doubled))[1]
         mean = F.softmax(preds, dim=1).reshape(T, n, 2, *patch).mean(dim=0)
@@ -121,16 +127,21 @@ def iteration(t):
     with torch.no_grad():
         for ema, own in zip(teacher.parameters(), student.parameters()):
             ema.mul_(alpha).add_(own, alpha=1 - alpha)
+    sync(dev)
     return time.perf_counter() - t0, batch_seconds
 
 
 step = 0
 iteration(step)
-print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads()}), flush=True)
-for _ in sys.stdin:
+
+
+def timed_iterations(request):
+    global step
     times = []
-    for _ in range(a.reps):
+    for _ in range(request['reps']):
         step += 1
         times.append(iteration(step))
-    print(json.dumps({'seconds': [s for s, _ in times], 'batch': [b for _, b in times],
-                      'maxrss_bytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}), flush=True)
+    return {'seconds': [s for s, _ in times], 'batch': [b for _, b in times]}
+
+
+serve(a, {'iteration': timed_iterations})

@@ -7,10 +7,9 @@
 // is ours, bench/torch_ugmcl_iteration.py PyTorch's. Each round times --reps iterations of ours, then
 // --reps of PyTorch's, so both run under the same load; a round's figure is the median of its reps.
 // Prints Markdown tables and a JSON line; ratio = PyTorch time / voxgrad time (above 1: voxgrad is faster).
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { createInterface } from 'node:readline';
 import * as vg from '../index.ts';
+import { openAnchor } from './lib/anchor.ts';
 import { LABELED, PHASES, UNLABELED, ugmclIteration, type IterationTimes, type Phase } from './lib/ugmcl-iteration.ts';
 import type { Triple } from './lib/vnet-layers.ts';
 
@@ -26,25 +25,6 @@ const o = {
   recompute: !args.includes('--keep-activations'),
 };
 
-interface TorchReply { seconds: number[]; batch: number[]; maxrss_bytes: number }
-
-async function torchTimer() {
-  const child = spawn('/usr/bin/python3', ['bench/torch_ugmcl_iteration.py', '--threads', String(o.threads),
-    '--patch', o.patch.join(','), '--filters', String(o.filters), '--reps', String(o.reps)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const next = async () => {
-    const line = await lines.next();
-    if (line.done) throw new Error(`bench/torch_ugmcl_iteration.py exited (code ${child.exitCode})`);
-    return JSON.parse(line.value);
-  };
-  const { torch: version } = await next();
-  return {
-    version: version as string,
-    async time(): Promise<TorchReply> { child.stdin.write('time\n'); return next(); },
-    close: () => child.stdin.end(),
-  };
-}
-
 const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b), h = s.length >> 1;
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
@@ -56,20 +36,19 @@ await vg.setBackend(o.backend);
 vg.setActivationRecompute(o.recompute);
 const ours = ugmclIteration(o);
 await ours.run(); // warm-up: the heap's size classes and the convolution plans settle in the first iteration
-const torch = await torchTimer();
+const torch = await openAnchor('bench/torch_ugmcl_iteration.py', { threads: o.threads, device: 'cpu' },
+  ['--patch', o.patch.join(','), '--filters', String(o.filters)]);
 const ourRounds: number[] = [], theirRounds: number[] = [], theirBatch: number[] = [], all: IterationTimes[] = [];
-let torchRss = 0;
 for (let round = 0; round < o.rounds; round++) {
   const times: IterationTimes[] = [];
   for (let i = 0; i < o.reps; i++) times.push(await ours.run());
   ourRounds.push(median(times.map((x) => x.seconds)));
   all.push(...times);
-  const reply = await torch.time();
+  const reply = await torch.ask<{ seconds: number[]; batch: number[] }>({ op: 'iteration', reps: o.reps });
   theirRounds.push(median(reply.seconds));
   theirBatch.push(...reply.batch);
-  torchRss = reply.maxrss_bytes;
 }
-torch.close();
+const torchRss = await torch.close();
 const sdfSeconds = ours.sdfSeconds();
 const { census } = await vg.censusAtPeak(() => ours.run());
 ours.dispose();
@@ -88,7 +67,7 @@ const memory = {
 
 const phases = Object.fromEntries(PHASES.map((p) => [p, median(all.map((x) => x.phases[p]))])) as Record<Phase, number>;
 const voxgrad = { ...summary(ourRounds), phases, drawSeconds: median(all.map((x) => x.drawSeconds)), sdfSeconds, memory };
-const pytorch = { version: torch.version, ...summary(theirRounds), batchSeconds: median(theirBatch), maxRssBytes: torchRss };
+const pytorch = { version: torch.header.torch, ...summary(theirRounds), batchSeconds: median(theirBatch), maxRssBytes: torchRss };
 const result = {
   bench: 'ugmcl-iteration', backend: vg.getBackend().name, threads: o.threads, batch: { labeled: LABELED, unlabeled: UNLABELED },
   patch: o.patch, filters: o.filters, passes: 8, reps: o.reps, activationRecompute: o.recompute, voxgrad, pytorch,
@@ -101,7 +80,7 @@ const spread = (x: { seconds: number; min: number; max: number }) => `${s(x.seco
 console.log(`UG-MCL iteration, batch ${LABELED}+${UNLABELED}, T = 8, patch ${o.patch.join('×')}, ${o.filters} filters, ` +
             `${o.threads} threads, median (min–max) of ${o.rounds} rounds × ${o.reps}` +
             `${o.recompute ? '' : ', activations kept (no recomputation)'}\n`);
-console.log(`| | voxgrad-${result.backend} | PyTorch ${torch.version} CPU | ratio |\n|---|---|---|---|`);
+console.log(`| | voxgrad-${result.backend} | PyTorch ${torch.header.torch} CPU | ratio |\n|---|---|---|---|`);
 console.log(`| iteration | ${spread(voxgrad)} | ${spread(pytorch)} | ${result.ratio.toFixed(2)}× |`);
 console.log(`| of which batch (crop + SDF) | ${s(phases['batch (crop + SDF)'])} | ${s(pytorch.batchSeconds)} | |`);
 console.log(`| peak memory | ${mib(memory.peakReservedBytes)} held by the backend (${mib(memory.peakLiveBytes)} in use); ` +

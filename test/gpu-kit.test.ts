@@ -43,7 +43,7 @@ put(join(stage, 'node'), '#!/bin/sh\necho v99.0.0-fake\n');
 put(join(stage, 'data/usr/lib/x86_64-linux-gnu/libvulkan.so.1.9.9'), 'fake loader\n');
 symlinkSync('libvulkan.so.1.9.9', join(stage, 'data/usr/lib/x86_64-linux-gnu/libvulkan.so.1'));
 put(join(stage, 'control/control'), 'Package: libvulkan1\nVersion: 1.9.9\nArchitecture: amd64\nMaintainer: none\nDescription: fake\n');
-put(join(stage, 'app/build/bench/webgpu-conv.js'), 'console.log("bench")\n');
+put(join(stage, 'app/build/bench/run.js'), 'console.log("bench")\n');
 put(join(stage, 'app/node_modules/webgpu/index.js'), 'export {}\n');
 mkdirSync(kit);
 writeFileSync(join(kit, 'node.xz'), run('xz', ['-c', join(stage, 'node')]));
@@ -86,7 +86,7 @@ for (const tool of tools) {
     assert.is(readFileSync(join(lib, 'libvulkan.so.1'), 'utf8'), 'fake loader\n');
     assert.is(s.vars.LD_LIBRARY_PATH.split(':')[0], lib);
     assert.ok(existsSync(join(s.vars.APP, 'node_modules/webgpu/index.js')));
-    assert.ok(existsSync(join(s.vars.APP, 'build/bench/webgpu-conv.js')));
+    assert.ok(existsSync(join(s.vars.APP, 'build/bench/run.js')));
   });
 }
 

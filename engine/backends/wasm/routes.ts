@@ -31,7 +31,7 @@ const inputGradientPlan = (g: ConvGeometry): WinogradConv =>
   ({ n: g.n, cin: g.cout, m: g.cin, in: g.out, out: g.in, pad: g.padding.map((p) => 2 - p) as WinogradConv['pad'] });
 
 /**
- * Whether Winograd beats the GEMM routes, from timings at the V-Net layer shapes (bench/wasm-conv.ts):
+ * Whether Winograd beats the GEMM routes, from timings at the V-Net layer shapes (npm run bench -- --sections conv):
  * it needs enough tiles to pay for the weight transform, and enough channel pairs for the multiplies it
  * saves; from 8 × 8 channels on it is faster than the GEMMs. Its rounding (about 1e-6 relative, against
  * 1e-7) stays within the forward tolerance; that it flips a few near-zero ReLUs of the V-Net relative to

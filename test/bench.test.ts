@@ -1,0 +1,66 @@
+// `npm run bench` as a user runs it, at a tiny patch so that it takes seconds: every section writes
+// its rows, the Markdown its tables, and the JSON the medians with their spread. Where Debian's
+// PyTorch is installed (not in CI), the same run with the PyTorch anchor gives every row a ratio
+// and writes the SVG of the per-layer ratios.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from './helpers/fixtures.ts';
+
+const test = suite('bench');
+const bench = (args: string[]) => spawnSync(process.execPath, ['build/bench/run.js', ...args], { cwd: repoRoot, encoding: 'utf8' });
+const TINY = ['--quick', '--patch', '16,16,16', '--backend', 'wasm', '--threads', '1', '--no-tfjs', '--sections', 'conv,ops,vnet,iteration'];
+const torchAvailable = spawnSync('/usr/bin/python3', ['-c', 'import torch, scipy, skimage'], { encoding: 'utf8' }).status === 0;
+let dir = '';
+test.before(() => { dir = mkdtempSync(join(tmpdir(), 'voxgrad-bench-')); });
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('--help answers and an unknown section is refused by name', () => {
+  const help = bench(['--help']);
+  assert.is(help.status, 0);
+  assert.match(help.stdout, /--quick/);
+  const bad = bench(['--sections', 'conv,warp']);
+  assert.is.not(bad.status, 0);
+  assert.match(bad.stderr, /unknown section "warp"/);
+});
+
+test('every section runs and reports medians with their range', () => {
+  const out = join(dir, 'no-anchor');
+  const r = bench([...TINY, '--no-torch', '--out', out]);
+  assert.is(r.status, 0, r.stderr);
+  const json = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8'));
+  const [wasm] = json.results;
+  assert.is(wasm.backend, 'wasm');
+  assert.is(wasm.conv.rows.length, 11); // in, 5 levels, 2 down, 2 up (transposed), head
+  assert.ok(wasm.conv.rows.some((row: { layer: string }) => row.layer.startsWith('up ')));
+  for (const row of wasm.conv.rows) {
+    for (const p of ['fwd', 'dx', 'dw']) {
+      const s = row.ours[p];
+      assert.ok(s.min > 0 && s.min <= s.median && s.median <= s.max, `${row.layer} ${p}`);
+      assert.is(s.n, 6); // 2 rounds × 3 repetitions
+    }
+  }
+  assert.equal(wasm.ops.rows.map((x: { op: string }) => x.op), ['batchnorm', 'softmax']);
+  assert.equal(wasm.vnet[0].rows.map((x: { pass: string }) => x.pass), ['forward', 'step']);
+  assert.ok(wasm.iteration[0].rows[0].oursPeakReservedBytes > 0);
+  const md = readFileSync(join(out, 'bench.md'), 'utf8');
+  for (const heading of ['### conv3d per layer', '### batch norm', '### V-Net', '### One UG-MCL training iteration']) assert.ok(md.includes(heading), heading);
+  assert.not.ok(existsSync(join(out, 'conv-ratios.svg')), 'no ratios without the anchor, so no plot');
+});
+
+test('with PyTorch beside it: a ratio for every row, and the plot', () => {
+  if (!torchAvailable) { console.log('  (skipped: no /usr/bin/python3 with torch, scipy and skimage)'); return; }
+  const out = join(dir, 'anchor');
+  const r = bench([...TINY, '--sections', 'conv,vnet', '--out', out]);
+  assert.is(r.status, 0, r.stderr);
+  const [wasm] = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')).results;
+  for (const row of wasm.conv.rows) assert.ok(row.torch.fwd.median > 0, row.layer);
+  for (const p of ['fwd', 'dx', 'dw']) assert.ok(wasm.convSummary[p] > 0, p);
+  assert.ok(wasm.vnet[0].torchPeakBytes > 0);
+  assert.match(readFileSync(join(out, 'conv-ratios.svg'), 'utf8'), /<svg[^>]*>[\s\S]*up 32→16 k2s2ᵀ[\s\S]*<\/svg>/);
+});
+
+test.run();
