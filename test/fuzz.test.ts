@@ -92,6 +92,13 @@ test('every file loads as it is (so a refusal below is the mutation\'s doing)', 
   for (const t of targets()) await t.load(t.bytes);
 });
 
+/**
+ * A hang shows as a case far over a second. A refused .h5 file costs a fresh HDF5 instance, and about
+ * one start in 240 waits while V8 reclaims the memory of dropped instances (measured 1.4–4.7 s in
+ * the 100,000-case run), so those cases get more time.
+ */
+const limitMs = (name: string) => (name.endsWith('.h5') ? 10_000 : 1000);
+
 test(`${TOTAL} mutated files: each loads or fails with one clear error naming the file`, async () => {
   await vg.setBackend('ref');
   const list = targets();
@@ -120,7 +127,7 @@ test(`${TOTAL} mutated files: each loads or fails with one clear error naming th
         }
       }
       const ms = performance.now() - t0;
-      if (ms > 1000) problems.push(`${t.name} case ${i}: took ${ms.toFixed(0)} ms`);
+      if (ms > limitMs(t.name)) problems.push(`${t.name} case ${i}: took ${ms.toFixed(0)} ms`);
     }
     assert.ok(t.bytes.every((b, i) => b === original[i]), `${t.name}: the source bytes stayed as read`);
     rss.push(`${t.name} ${MB()}`);
