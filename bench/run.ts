@@ -25,7 +25,7 @@ const SECTIONS = ['conv', 'ops', 'vnet', 'iteration', 'inference'] as const;
 const USAGE = `usage: npm run bench -- [--quick] [--json FILE] [--out DIR] [--backend B[,B]] [--threads N]
                        [--anchor-device cpu|cuda] [--tf32] [--sections ${SECTIONS.join(',')}] [--patch D,H,W]
                        [--no-torch] [--no-tfjs]
-  --quick          the hippocampus patch (32×48×32) only, fewer repetitions, the half-resolution LA
+  --quick          the hippocampus patch (32×48×32) only and the half-resolution LA
                    inference (minutes); without it also the LA patch (112×112×80) and full-resolution inference
   --backend        voxgrad backends to time (default: wasm, and webgpu where a hardware adapter is found)
   --threads        wasm threads and PyTorch threads (default: all cores)
@@ -97,8 +97,8 @@ for (const name of backends) {
 
   if (sections.includes('conv')) {
     const layers = [...vnetLayers(patch, '', true), ...(quick ? [] : laLayers())];
-    const r = await convBench({ anchor, layers, rounds: quick ? 2 : 3, reps: quick ? 3 : 5, tfjsLayers: tfjs && name === 'wasm' ? vnetLayers(patch, '', true) : [],
-                                tfjsReps: quick ? 1 : 3, log });
+    const r = await convBench({ anchor, layers, rounds: 3, reps: 5, tfjsLayers: tfjs && name === 'wasm' ? vnetLayers(patch, '', true) : [],
+                                tfjsReps: 3, log });
     result.conv = r;
     torchHeader ??= r.torch;
     markdown.push(`### conv3d per layer (batch 2)`, '', convTable(r.rows), '',
@@ -107,7 +107,7 @@ for (const name of backends) {
     if (!svg && r.rows.some((x) => x.torch)) svg = convRatioSvg(r.rows, `conv3d per layer: voxgrad ${described} vs PyTorch (${started.toISOString().slice(0, 10)})`);
   }
   if (sections.includes('ops')) {
-    const r = await opsBench({ anchor, patch, rounds: 2, reps: quick ? 3 : 5, log });
+    const r = await opsBench({ anchor, patch, rounds: 3, reps: 5, log });
     result.ops = r;
     torchHeader ??= r.torch;
     timed(`batch norm (training, forward + backward) and softmax`, r.rows.map((x) => ({
@@ -119,7 +119,7 @@ for (const name of backends) {
     result.vnet = [];
     for (const p of settings) {
       const la = p === LA_PATCH;
-      const r = await vnetBench({ anchor, batch: 2, patch: p, filters: 16, rounds: 2, reps: la || !quick ? 2 : 3, log });
+      const r = await vnetBench({ anchor, batch: 2, patch: p, filters: 16, rounds: la ? 2 : 3, reps: la ? 2 : 3, log });
       (result.vnet as unknown[]).push(r);
       torchHeader ??= r.torch;
       rows.push(...r.rows.map((x) => ({ item: `${x.pass === 'forward' ? 'forward (eval, no gradients)' : 'training step'}, batch 2, ${p.join('×')}`,
@@ -133,7 +133,7 @@ for (const name of backends) {
     result.iteration = [];
     for (const p of settings) {
       const la = p === LA_PATCH;
-      const r = await iterationBench({ anchor, patch: p, filters: 16, rounds: la ? 2 : quick ? 2 : 3, reps: la ? 1 : 2, log });
+      const r = await iterationBench({ anchor, patch: p, filters: 16, rounds: la ? 2 : 3, reps: la ? 1 : 2, log });
       (result.iteration as unknown[]).push(r);
       torchHeader ??= r.torch;
       rows.push(...r.rows.map((x) => ({ item: `UG-MCL iteration, batch 2+2, T = 8, ${p.join('×')}`, ours: x.ours, torch: x.torch,
@@ -147,7 +147,7 @@ for (const name of backends) {
       const setting = quick
         ? { downsample: 2, filters: 8, patch: [64, 64, 48] as Triple, stride: [16, 16, 8] as Triple }
         : { downsample: 1, filters: 16, patch: LA_PATCH, stride: [18, 18, 4] as Triple };
-      const r = await inferenceBench({ anchor: anchor && { ...anchor, device: 'cpu' }, case: laCase, ...setting, reps: 2, log });
+      const r = await inferenceBench({ anchor: anchor && { ...anchor, device: 'cpu' }, case: laCase, ...setting, reps: quick ? 3 : 2, log });
       result.inference = r;
       const x = r.rows[0];
       timed(`Sliding-window segmentation of one LA scan (${x.shape.join('×')}, ${x.windows} windows of ${x.patch.join('×')}, stride ${x.stride.join('/')}` +

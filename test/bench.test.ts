@@ -40,7 +40,7 @@ test('every section runs and reports medians with their range', () => {
     for (const p of ['fwd', 'dx', 'dw']) {
       const s = row.ours[p];
       assert.ok(s.min > 0 && s.min <= s.median && s.median <= s.max, `${row.layer} ${p}`);
-      assert.is(s.n, 6); // 2 rounds × 3 repetitions
+      assert.is(s.n, 15); // 3 rounds × 5 repetitions
     }
   }
   assert.equal(wasm.ops.rows.map((x: { op: string }) => x.op), ['batchnorm', 'softmax']);
