@@ -47,7 +47,8 @@ export function convergenceLines(section: RunResults[]): string[] {
     const gains = G.map((r) => ({ seed: r.seed, gain: lateGain(r) })).filter((x): x is { seed: number; gain: number } => x.gain !== null);
     if (!gains.length) return `- ${g}: too few validations to tell whether it converged.`;
     const verdict = stillRising(G) ? '**still rising: undertrained**' : 'converged';
-    const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(2)}`;
+    // The sign of the rounded figure, so that a gain of −0.001 points reads 0.00, not −0.00.
+    const signed = (x: number) => { const r = (100 * x).toFixed(2); return Number(r) === 0 ? '0.00' : `${Number(r) > 0 ? '+' : '−'}${r.replace('-', '')}`; };
     return `- ${g}: ${verdict} (${gains.map((x) => signed(x.gain)).join(', ')} points at seed${gains.length > 1 ? 's' : ''} ${gains.map((x) => x.seed).join(', ')}).`;
   });
   return [`Convergence, from the validation curves: the best validation Dice over the last 20 % of a run minus the best before it ` +

@@ -42,6 +42,8 @@ test('convergence: the best Dice of the last fifth against the best before it', 
   const lines = [...convergenceLines([rising]), ...convergenceLines([flat, flat1])].join('\n');
   assert.match(lines, '- la-crop64-supervised: **still rising: undertrained** (+9.00 points at seed 0).');
   assert.match(lines, '- la-2x-supervised: converged (−0.20, −0.10 points at seeds 0, 1).');
+  const level = run('la-2x-ugmcl', 0, [0.5, 0.8, 0.83, 0.83, 0.83, 0.83, 0.83, 0.83, 0.82995, 0.8299], [0.8], { iterations: 3000, downsample: 2 });
+  assert.match(convergenceLines([level]).join('\n'), '- la-2x-ugmcl: converged (0.00 points at seed 0).', 'a gain that rounds to zero has no sign');
 });
 
 test('the cross-check pairs the run with the other implementation\'s evaluation case by case', () => {
