@@ -54,6 +54,8 @@ export interface Backend {
   readonly bufferLimit?: number;
   /** The largest single buffer asked for so far, in bytes. */
   largestBuffer?(): number;
+  /** The largest binding asked for so far, in bytes, before pooling rounds it up: what must fit bufferLimit. */
+  largestBinding?(): number;
   /** The same backend on a device that only counts memory (no kernel runs, values meaningless). */
   accountant?(): Promise<Backend>;
   /** Bytes in use and held, with their high-water marks since the last resetMemoryPeaks. */

@@ -1,7 +1,8 @@
 // WebGPU memory known before running: the accounting mode (a stand-in device on which the backend
 // creates, pools and frees buffers as on a real one, running nothing) gives a real device's peaks and
-// largest buffer exactly, here SwiftShader's on a small patch; `voxgrad train` on webgpu refuses a
-// configuration over its --gpu-memory budget before training, naming the figures.
+// largest buffer exactly, here SwiftShader's on a small patch; a configuration whose largest buffer
+// exceeds the adapter's binding limit (forced small here) or whose peak exceeds --gpu-memory is
+// refused before training, naming the figures.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +11,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../index.ts';
 import { withBackend } from '../engine/registry.ts';
-import { createWebGPUBackend } from '../engine/backends/webgpu/index.ts';
+import { createWebGPUBackend, type WebGPUBackend } from '../engine/backends/webgpu/index.ts';
 import { loadConfig } from '../train/loop/config-file.ts';
-import { measureIterationPeak } from '../train/loop/memory-estimate.ts';
+import { checkGpuMemory, measureIterationPeak } from '../train/loop/memory-estimate.ts';
 import { createMethod } from '../train/methods/index.ts';
 import { repoRoot } from './helpers/fixtures.ts';
 
@@ -46,6 +47,41 @@ test('accounting mode: one UG-MCL iteration holds exactly what it holds on a rea
   assert.is(accountant.largestBuffer!(), device.largestBuffer!());
   accountant.dispose?.();
   device.dispose?.();
+});
+
+test('a binding limit below the largest buffer refuses the run before training, naming both; at the limit no buffer exceeds it', async () => {
+  const gpu = (maxBindingBytes?: number) => createWebGPUBackend({ hardwareOnly: false, maxBindingBytes }) as Promise<WebGPUBackend>;
+  let device: WebGPUBackend;
+  try {
+    device = await gpu();
+  } catch (e) {
+    if (process.env.CI) throw e;
+    console.log(`  (skipped: no WebGPU adapter here: ${(e as Error).message})`);
+    return;
+  }
+  const config = loadConfig(configFile), method = createMethod(config);
+  const need = (await checkGpuMemory(config, method, device))!.largestBinding;
+  device.dispose();
+  const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB \\(${b} bytes\\)`;
+
+  const below = await gpu(need - 16);
+  try {
+    await checkGpuMemory(config, method, below);
+    assert.unreachable('refused');
+  } catch (e) {
+    assert.match((e as Error).message, new RegExp(`small\\.json: one ugmcl iteration at patch 16×32×16, batch 2\\+2, 4 filters needs a buffer of ` +
+                                                  `${MiB(need)} on webgpu, above this adapter's largest binding of ${MiB(need - 16)}`));
+  }
+  below.dispose();
+
+  const at = await gpu(need);
+  assert.ok(await checkGpuMemory(config, method, at));
+  withBackend(at, () => measureIterationPeak(config, method, config.patch, at));
+  await at.sync();
+  assert.is(at.largestBinding(), need, 'the device asks for what the accountant counted');
+  assert.ok(at.largestBuffer() <= need, `no buffer above the limit: ${at.largestBuffer()} > ${need}`);
+  assert.throws(() => at.alloc(need / 4 + 4), /exceeds this adapter's maxStorageBufferBindingSize/);
+  at.dispose();
 });
 
 test('accounting mode needs no GPU and says its values are meaningless', async () => {

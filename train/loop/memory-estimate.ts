@@ -95,6 +95,8 @@ export interface GpuMemory {
   /** GPU buffer bytes one iteration at the configured patch holds at its peak, momentum included. */
   bytes: number;
   largestBuffer: number;
+  /** The largest binding as asked for (largestBuffer less the pool's rounding up): what must fit bufferLimit. */
+  largestBinding: number;
   /** The adapter's largest binding. */
   bufferLimit: number;
   /** What the user allows (--gpu-memory), if anything. */
@@ -104,7 +106,8 @@ export interface GpuMemory {
 /**
  * One iteration at the configured patch itself on the backend's accountant (the same buffers, pooled
  * and freed the same way, no kernel run), so nothing is extrapolated; refused when a buffer exceeds
- * what the adapter binds or the peak exceeds the budget. Null on a backend without an accountant.
+ * what the adapter binds (maxStorageBufferBindingSize: 128 MiB by default, 256 MiB or more on most
+ * GPUs) or the peak exceeds the budget. Null on a backend without an accountant.
  */
 export async function checkGpuMemory(config: TrainConfig, method: Method, backend: Backend, budget?: number): Promise<GpuMemory | null> {
   if (!backend.accountant || backend.bufferLimit === undefined) return null;
@@ -112,15 +115,17 @@ export async function checkGpuMemory(config: TrainConfig, method: Method, backen
   let m: GpuMemory;
   try {
     const bytes = withBackend(accountant, () => measureIterationPeak(config, method, config.patch, accountant, 'reserved'));
-    m = { bytes, largestBuffer: accountant.largestBuffer!(), bufferLimit: backend.bufferLimit, budget };
+    m = { bytes, largestBuffer: accountant.largestBuffer!(), largestBinding: accountant.largestBinding!(), bufferLimit: backend.bufferLimit, budget };
   } finally {
     accountant.dispose?.();
   }
   const what = `${config.file}: one ${config.method} iteration at patch ${config.patch.join('×')}, batch ` +
                `${config.batch.labeled}+${method.unlabeled ? config.batch.unlabeled : 0}, ${config.model.nFilters} filters`;
-  const MiB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  if (m.largestBuffer > m.bufferLimit) {
-    throw new Error(`${what} needs a buffer of ${MiB(m.largestBuffer)} on ${backend.name}, above this adapter's largest binding ` +
+  const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB (${b} bytes)`;
+  // Every tensor is bound whole, and the batches cannot be split to fit: the teacher's passes run
+  // batch norm in train mode, whose statistics over the whole (doubled) batch a split would change.
+  if (m.largestBinding > m.bufferLimit) {
+    throw new Error(`${what} needs a buffer of ${MiB(m.largestBinding)} on ${backend.name}, above this adapter's largest binding ` +
                     `of ${MiB(m.bufferLimit)}; lower the patch or the batch`);
   }
   if (budget !== undefined && m.bytes > budget) {

@@ -89,7 +89,7 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions): Promise<Tra
   if (gpu) {
     emit({ kind: 'info', message: `memory: one iteration holds about ${formatGiB(gpu.bytes)} of GPU buffers` +
                                   `${gpu.budget === undefined ? '' : ` (budget ${formatGiB(gpu.budget)})`}, the largest ` +
-                                  `${(gpu.largestBuffer / 2 ** 20).toFixed(0)} MiB of the ${(gpu.bufferLimit / 2 ** 20).toFixed(0)} MiB the adapter binds` });
+                                  `${(gpu.largestBinding / 2 ** 20).toFixed(0)} MiB of the ${(gpu.bufferLimit / 2 ** 20).toFixed(0)} MiB the adapter binds` });
   }
   const cases = await readCases(config, d.train, method.unlabeled ? null : d.labeled, 'training', emit);
   const validation = d.validation && config.validation.every > 0

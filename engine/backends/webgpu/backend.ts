@@ -67,6 +67,7 @@ export class WebGPUBackend implements Backend {
   private readonly storage: BufferPool;
   private readonly staging: BufferPool;
   private readonly subgroupMinSize: number;
+  private readonly maxBindingBytes: number;
   /** How many times each conv route ran, keyed `${pass} ${route}` (as the wasm backend's Device.convRoutes). */
   readonly convRoutes = new Map<string, number>();
   /** Max/argmax tree reductions finish with subgroup operations; on by default where the device has them. */
@@ -86,11 +87,11 @@ export class WebGPUBackend implements Backend {
     this.subgroupMinSize = ctx.subgroupMinSize;
     this.subgroupReduce = ctx.features.includes('subgroups');
     this.limits = ctx.device.limits;
+    this.maxBindingBytes = ctx.maxBindingBytes ?? Infinity;
     this.pipelines = new PipelineCache(this.device);
     this.batch = new CommandBatch(this.device);
-    const maxBytes = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
     this.storage = new BufferPool(this.device, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
-                                  'tensor', maxBytes, this.meter);
+                                  'tensor', this.bufferLimit, this.meter);
     this.staging = new BufferPool(this.device, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback',
                                   this.limits.maxBufferSize, this.meter);
     this.device.addEventListener('uncapturederror', (e) => {
@@ -101,10 +102,12 @@ export class WebGPUBackend implements Backend {
     });
   }
 
-  /** The largest single buffer this device allows, in bytes. */
-  get bufferLimit() { return Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize); }
+  /** The largest single buffer this device allows, in bytes: every tensor is bound whole. */
+  get bufferLimit() { return Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize, this.maxBindingBytes); }
   /** The largest tensor or scratch buffer asked for so far, in bytes. */
   largestBuffer() { return this.storage.largest; }
+  /** The largest tensor or scratch buffer as asked for, before the pool rounds it up: what bufferLimit bounds. */
+  largestBinding() { return this.storage.largestAsked; }
 
   /** This backend on an accounting device with this device's limits and features: memory known before running. */
   async accountant(): Promise<Backend> {
@@ -301,7 +304,7 @@ export class WebGPUBackend implements Backend {
   /** A pooled storage buffer of `size` floats; a tensor larger than one binding is refused. */
   private scratch(size: number): GPUBuffer {
     const bytes = Math.ceil(size / 4) * 16; // whole vec4s: the GEMM kernels read operands as array<vec4<f32>>
-    const limit = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+    const limit = this.bufferLimit;
     if (bytes > limit) {
       throw new Error(`voxgrad webgpu: a buffer of ${size} floats (${bytes} bytes) exceeds this adapter's ` +
                       `maxStorageBufferBindingSize/maxBufferSize of ${limit} bytes (${this.adapterName})`);

@@ -19,6 +19,11 @@ export interface GpuContext {
   subgroupMinSize: number;
   /** A stand-in device that only accounts for memory (accounting-device.ts). */
   accounting?: boolean;
+  /**
+   * A binding limit below the adapter's, in bytes (tests of the refusal on small patches: a device
+   * cannot be asked for less than WebGPU's default of 128 MiB).
+   */
+  maxBindingBytes?: number;
 }
 
 function describe(a: GPUAdapter): string {

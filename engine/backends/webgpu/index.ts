@@ -6,8 +6,8 @@ import { acquireGpu } from './device.ts';
 
 export { WebGPUBackend };
 
-export async function createWebGPUBackend(opts: { hardwareOnly: boolean }): Promise<Backend> {
-  return new WebGPUBackend(await acquireGpu(opts.hardwareOnly));
+export async function createWebGPUBackend(opts: { hardwareOnly: boolean; maxBindingBytes?: number }): Promise<Backend> {
+  return new WebGPUBackend({ ...await acquireGpu(opts.hardwareOnly), maxBindingBytes: opts.maxBindingBytes });
 }
 
 /** The backend on an accounting device with WebGPU's default limits: needs no GPU, computes nothing. */

@@ -17,12 +17,18 @@ export class BufferPool {
   private idle = 0;
   /** The largest buffer handed out, in bytes. */
   largest = 0;
+  /**
+   * The largest size asked for, in bytes: what a device whose limit lies between it and its bucket
+   * creates exactly (acquire's fallback), so what must fit the limit.
+   */
+  largestAsked = 0;
 
   constructor(private readonly device: GPUDevice, private readonly usage: number, private readonly label: string,
               private readonly maxBytes: number, private readonly meter: MemoryMeter) {}
 
   acquire(bytes: number): GPUBuffer {
     const bucket = bucketBytes(bytes);
+    this.largestAsked = Math.max(this.largestAsked, Math.ceil(bytes / 4) * 4);
     const size = bucket <= this.maxBytes ? bucket : Math.ceil(bytes / 4) * 4;
     if (size > this.largest) this.largest = size;
     const reuse = this.free.get(size)?.pop();
