@@ -1,14 +1,18 @@
 // One UG-MCL training iteration on a voxgrad backend beside PyTorch CPU, same shape and thread count, in one run.
 //   node build/bench/ugmcl-iteration.js [--backend wasm] [--threads N] [--patch 32,48,32] [--filters 16] [--reps 2] [--rounds 3]
-//                                       [--keep-activations]
+//                                       [--keep-activations] [--host-costs]
 // --keep-activations switches off the recomputation of normalisation and elementwise outputs in
 // backward (vg.setActivationRecompute(false)), to measure what it saves and costs.
+// --host-costs (webgpu only) skips PyTorch and prints, per iteration after the warm-up, a JSON line of
+// the backend's host-side counters (WebGPUBackend.stats(): dispatches, bind groups, submits, read-backs,
+// JavaScript seconds encoding and submitting, seconds waiting on read-backs) and then exits.
 // Batch 2 labelled + 2 unlabelled, T = 8 uncertainty passes, paper variant; bench/lib/ugmcl-iteration.ts
 // is ours, bench/torch_ugmcl_iteration.py PyTorch's. Each round times --reps iterations of ours, then
 // --reps of PyTorch's, so both run under the same load; a round's figure is the median of its reps.
 // Prints Markdown tables and a JSON line; ratio = PyTorch time / voxgrad time (above 1: voxgrad is faster).
 import { availableParallelism } from 'node:os';
 import * as vg from '../index.ts';
+import type { WebGPUBackend } from '../engine/backends/webgpu/backend.ts';
 import { openAnchor } from './lib/anchor.ts';
 import { LABELED, PHASES, UNLABELED, ugmclIteration, type IterationTimes, type Phase } from './lib/ugmcl-iteration.ts';
 import type { Triple } from './lib/vnet-layers.ts';
@@ -36,6 +40,21 @@ await vg.setBackend(o.backend);
 vg.setActivationRecompute(o.recompute);
 const ours = ugmclIteration(o);
 await ours.run(); // warm-up: the heap's size classes and the convolution plans settle in the first iteration
+if (args.includes('--host-costs')) {
+  const gpu = vg.getBackend() as WebGPUBackend;
+  if (!gpu.stats) throw new Error(`--host-costs needs the webgpu backend, not ${gpu.name}`);
+  for (let i = 0; i < o.reps; i++) {
+    const before = gpu.stats();
+    const { seconds } = await ours.run();
+    const after = gpu.stats();
+    const delta = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - before[k as keyof typeof before]]));
+    console.log(JSON.stringify({ bench: 'ugmcl-iteration host costs', adapter: gpu.adapterName, patch: o.patch,
+                                 filters: o.filters, iteration: i + 1, seconds, ...delta }));
+  }
+  ours.dispose();
+  vg.disposeBackends();
+  process.exit(0);
+}
 const torch = await openAnchor('bench/torch_ugmcl_iteration.py', { threads: o.threads, device: 'cpu' },
   ['--patch', o.patch.join(','), '--filters', String(o.filters)]);
 const ourRounds: number[] = [], theirRounds: number[] = [], theirBatch: number[] = [], all: IterationTimes[] = [];

@@ -10,6 +10,7 @@ import { convVec, matmulVec } from '../engine/backends/webgpu/gemm-vec.ts';
 import { useBackend } from './helpers/backends.ts';
 import { matmulVecShapes, webgpuVecConvCases } from './helpers/conformance-cases.ts';
 import { repoRoot } from './helpers/fixtures.ts';
+import { readScalars } from '../train/loop/step.ts';
 import { execFileSync } from 'node:child_process';
 
 let gpu: WebGPUBackend;
@@ -91,6 +92,37 @@ s("'auto' skips a software webgpu already started in this process", async () => 
   else assert.is(chosen, 'webgpu');
 });
 
+s('kernels are submitted every few dozen while recording, before anything is read', async () => {
+  if (!available) return;
+  const before = gpu.stats();
+  const y = vg.scope(() => {
+    let t = vg.zeros([4]);
+    for (let i = 0; i < 200; i++) t = vg.add(t, 1);
+    return t;
+  });
+  const mid = gpu.stats();
+  assert.is(mid.readbacks, before.readbacks);
+  assert.ok(mid.submits - before.submits >= 3, `200 kernels, ${mid.submits - before.submits} submits before the read`);
+  assert.equal([...await y.data()], [200, 200, 200, 200]);
+  y.dispose();
+});
+
+s('readScalars: every term in one read-back, the values item() gives', async () => {
+  if (!available) return;
+  const make = () => vg.scope(() => {
+    const g = new vg.Generator(3);
+    return { a: vg.mean(vg.randn([7], g)), b: vg.div(vg.ones([]), 3), c: vg.sum(vg.randn([2, 3], g)) };
+  });
+  const reads = gpu.stats().readbacks;
+  const values = await readScalars(make());
+  assert.is(gpu.stats().readbacks - reads, 1, 'read-backs');
+  const apart = make();
+  for (const [k, t] of Object.entries(apart)) {
+    assert.is(Object.is(values[k], await t.item()), true, k);
+    t.dispose();
+  }
+});
+
 s('a tensor beyond maxStorageBufferBindingSize is refused, naming the limit', () => {
   if (!available) return;
   assert.throws(() => vg.zeros([2 ** 31]), /maxStorageBufferBindingSize/);
@@ -118,16 +150,20 @@ loop('1000 training steps create no GPU buffers after warm-up', async () => {
     });
     return vg.detach(loss);
   });
-  let first = 0, last = 0, buffersAt10 = 0;
+  let first = 0, last = 0, buffersAt10 = 0, bindGroupsAt100 = 0;
   for (let i = 0; i < 1000; i++) {
     const loss = step();
     if (i === 0) first = await loss.item();
     if (i === 999) last = await loss.item();
     loss.dispose();
     if (i === 10) buffersAt10 = gpu.gpuBuffers();
+    // the parameters' buffers swap at each assign, so the sets of buffers take a few steps to recur
+    if (i === 100) bindGroupsAt100 = gpu.stats().bindGroups;
   }
-  console.log(`\n  GPU buffers after 10 steps: ${buffersAt10}, after 1000: ${gpu.gpuBuffers()}; loss ${first} -> ${last}; ${JSON.stringify(gpu.stats())}`);
+  console.log(`\n  GPU buffers after 10 steps: ${buffersAt10}, after 1000: ${gpu.gpuBuffers()}; bind groups after 100 steps: ` +
+              `${bindGroupsAt100}; loss ${first} -> ${last}; ${JSON.stringify(gpu.stats())}`);
   assert.is(gpu.gpuBuffers(), buffersAt10, 'GPU buffers (in use + pooled) after step 1000 vs step 10');
+  assert.is(gpu.stats().bindGroups, bindGroupsAt100, 'bind groups created by step 1000 vs step 100: the same buffers, the cached groups');
   assert.ok(last < first, `training should lower the loss (${first} -> ${last})`);
   for (const t of [w, bias, x, target]) t.dispose();
 });

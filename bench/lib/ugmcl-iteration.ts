@@ -12,6 +12,7 @@ import { VNet, type VNetForwardOptions, type VNetOutput } from '../../nn/vnet.ts
 import { crop } from '../../train/data/augment.ts';
 import { GeneratorDraws } from '../../train/draws.ts';
 import { makeBatch, type TrainCase } from '../../train/loop/batches.ts';
+import { readScalars } from '../../train/loop/step.ts';
 import { Ugmcl, UGMCL_PAPER } from '../../train/methods/ugmcl.ts';
 import { Sgd } from '../../train/optim/sgd.ts';
 import { emaDecay, learningRate } from '../../train/schedules.ts';
@@ -161,10 +162,7 @@ export function ugmclIteration({ patch, filters }: UgmclIterationOptions) {
       });
       const r0 = performance.now();
       memory.mark('read terms');
-      for (const v of Object.values(terms)) {
-        await v.item();
-        v.dispose();
-      }
+      await readScalars(terms);
       phases['read terms'] = (performance.now() - r0) / 1000;
       time(phases, memory, 'SGD step', () => sgd.step(learningRate(t, LR)));
       time(phases, memory, 'EMA update', () => updateEma(teacher, student, emaDecay(t)));

@@ -3,6 +3,7 @@
 import { noGrad } from '../../engine/autograd.ts';
 import { scope } from '../../engine/memory.ts';
 import { add } from '../../engine/ops/elementwise.ts';
+import { concat, reshape } from '../../engine/ops/shape.ts';
 import type { Tensor } from '../../engine/tensor.ts';
 import type { VNet } from '../../nn/vnet.ts';
 import type { Draws } from '../draws.ts';
@@ -60,11 +61,15 @@ export async function trainingStep(p: StepParts, t: number, lr: number, emaAlpha
   return values;
 }
 
-async function readScalars(terms: Record<string, Tensor>): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const [k, t] of Object.entries(terms)) {
-    out[k] = await t.item();
-    t.dispose();
-  }
-  return out;
+/**
+ * The one-element terms as numbers, in one read-back (on webgpu one round trip to the GPU, not one per
+ * term): they are copied side by side first, which moves their bits unchanged. Disposes the terms.
+ */
+export async function readScalars(terms: Record<string, Tensor>): Promise<Record<string, number>> {
+  const names = Object.keys(terms);
+  const all = scope(() => noGrad(() => concat(names.map((k) => reshape(terms[k], [1])), 0)));
+  const values = await all.data();
+  all.dispose();
+  for (const t of Object.values(terms)) t.dispose();
+  return Object.fromEntries(names.map((k, i) => [k, values[i]]));
 }

@@ -1,6 +1,6 @@
 // The WebGPU backend: every primitive of engine/backend.ts as a WGSL kernel (shaders/*.wgsl).
-// Kernels are recorded into a CommandBatch and run when something is read back; buffers come from a
-// size-bucketed pool.
+// Kernels are recorded into a CommandBatch, which submits them a few dozen at a time and at each
+// read-back; buffers come from a size-bucketed pool.
 import type { Backend, BackendBuffer, BinaryOp, ConvGeometry, ReduceOp, UnaryOp, View } from '../../backend.ts';
 import { CommandBatch, type ParamWriter } from './batch.ts';
 import type { GpuContext } from './device.ts';
@@ -73,6 +73,8 @@ export class WebGPUBackend implements Backend {
   /** Max/argmax tree reductions finish with subgroup operations; on by default where the device has them. */
   subgroupReduce: boolean;
   private live = 0;
+  private readbacks = 0;
+  private readWaitSeconds = 0;
   private readonly meter = new MemoryMeter();
   private error: string | null = null;
   /** Set by dispose(), whose own destroy() of the device is no loss. */
@@ -117,8 +119,17 @@ export class WebGPUBackend implements Backend {
 
   /** GPU buffers in existence (in use or pooled): flat in a steady training loop. */
   gpuBuffers() { return this.storage.total + this.staging.total; }
-  /** Counters for benchmarks: kernels dispatched, command buffers submitted, pipelines built. */
-  stats() { return { dispatches: this.batch.dispatches, submits: this.batch.submits, pipelines: this.pipelines.size }; }
+  /**
+   * Counters for benchmarks: kernels dispatched, bind groups created, command buffers submitted,
+   * buffers mapped for reading, pipelines built; seconds of JavaScript recording (encode) and
+   * submitting work, and of waiting for read-backs (the GPU's work lands there).
+   */
+  stats() {
+    const b = this.batch;
+    return { dispatches: b.dispatches, bindGroups: b.bindGroups, submits: b.submits, readbacks: this.readbacks,
+             pipelines: this.pipelines.size, encodeSeconds: b.encodeSeconds, submitSeconds: b.submitSeconds,
+             readWaitSeconds: this.readWaitSeconds };
+  }
 
   alloc(size: number): BackendBuffer {
     this.live++;
@@ -141,8 +152,11 @@ export class WebGPUBackend implements Backend {
       const staging = this.staging.acquire(bytes);
       this.batch.copy(gpuOf(buf), 0, staging, 0, bytes);
       this.batch.flush();
+      this.readbacks++;
+      const t0 = performance.now();
       try {
         await staging.mapAsync(MapMode.READ, 0, bytes);
+        this.readWaitSeconds += (performance.now() - t0) / 1000;
       } catch (err) {
         // a lost device fails every map: the loss, reported by its own promise, says more than the map
         await Promise.race([this.device.lost, new Promise((ok) => setTimeout(ok, 100))]);
