@@ -16,7 +16,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (i >= p.total) { return; }
   let ch = (i / p.vol) % p.c;
   var z = affine(x[i], scale[ch], shift[ch]);
-  if (RELU) { z = select(z, 0.0, z <= 0.0); } // NaN passes, as in PyTorch
+  if (RELU) { z = relu(z); }
   if (RESIDUAL) { z += residual[i]; }
   out[i] = z;
 }

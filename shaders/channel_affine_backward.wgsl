@@ -20,7 +20,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let e = channel_element(ch, k);
     let v = x[e];
     var g = gy[e];
-    if (RELU && !(affine(v, s, t) > 0.0)) { g = 0.0; }
+    if (RELU && !relu_passes(affine(v, s, t))) { g = 0.0; }
     sg += g;
     sgx += g * v;
   }

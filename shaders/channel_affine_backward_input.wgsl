@@ -19,6 +19,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let s = scale[ch];
   let v = x[i];
   var g = gy[i];
-  if (RELU && !(affine(v, s, shift[ch]) > 0.0)) { g = 0.0; }
+  if (RELU && !relu_passes(affine(v, s, shift[ch]))) { g = 0.0; }
   gx[i] = g * s + (v * a[ch] + b[ch]);
 }

@@ -19,8 +19,9 @@ override MODE: u32;
 override HAS_BIAS: bool = false;
 struct Gemm {
   m: u32, n: u32, k: u32, k_split: u32,
-  splits: u32, tile_base: u32, batch: u32, cin: u32,
-  cout: u32, kvol: u32, in_vol: u32, out_vol: u32,
+  splits: u32, tile_base: u32, zero: u32, batch: u32,
+  cin: u32, cout: u32, kvol: u32, in_vol: u32,
+  out_vol: u32,
   in_size: vec4<i32>,   // D, H, W
   out_size: vec4<i32>,
   kernel: vec4<i32>,

@@ -7,6 +7,8 @@
 // so the rounding error grows with BK rather than with K. Without it the long sums of a convolution
 // (K = Cin·27 up to 6912, or a whole volume for the weight gradient) lose enough digits for train-mode
 // batch norm over a few voxels, which cancels most of each value, to miss the 1e-3 gradient bar.
+// Algebraically the compensation is zero, so a compiler allowed to reassociate (fast math) would
+// delete it: each of its steps passes through opaque(), which the compiler cannot see through.
 //
 // Loads. The operands lhs (A) and rhs (B) are bound as arrays of vec4 so that a tile can be staged
 // four floats per load; a single float i is lhs[i / 4][i % 4]. A_VEC and B_VEC pick, per operand, the
@@ -15,7 +17,7 @@
 // a multiple of 4 (engine/backends/webgpu/gemm-vec.ts), so a group of four is wholly in or out of range.
 //   A_VEC: 0 scalar, 1 along K (A[m, k..k+3]), 2 along M (A[m..m+3, k]);
 //   B_VEC: 0 scalar, 1 along N (B[k, n..n+3]), 2 along K (B[k..k+3, n]).
-// The including kernel defines the uniform `g` (fields m, n, k, k_split, splits, tile_base),
+// The including kernel defines the uniform `g` (fields m, n, k, k_split, splits, tile_base, zero),
 //   load_a(batch, m, k) and load_b(batch, k, n), called only with in-range indices,
 //   a_index(batch, m, k) and b_index(batch, k, n), the flat element of A and B (used by vec4 loads only),
 //   store_c(batch, split, m, n, value).
@@ -28,6 +30,10 @@ const TM: u32 = 4u;
 const TN: u32 = 4u;
 var<workgroup> tile_a: array<f32, BK * BM>;
 var<workgroup> tile_b: array<f32, BK * BN>;
+
+// v itself, through the bits of a uniform that holds 0 at run time (g.zero), so that float algebra
+// cannot rewrite an expression across it.
+fn opaque(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) | g.zero); }
 
 fn lhs_at(i: u32) -> f32 { return lhs[i >> 2u][i & 3u]; }
 fn rhs_at(i: u32) -> f32 { return rhs[i >> 2u][i & 3u]; }
@@ -120,9 +126,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       }
     }
     for (var e = 0u; e < TM * TN; e++) {
-      let y = part[e] - lost[e];
-      let t = acc[e] + y;
-      lost[e] = (t - acc[e]) - y;
+      let y = opaque(part[e] - lost[e]);
+      let t = opaque(acc[e] + y);
+      lost[e] = opaque(t - acc[e]) - y;
       acc[e] = t;
     }
     workgroupBarrier();

@@ -13,3 +13,4 @@ fn special(bits: u32, zero: u32) -> f32 {
 }
 const NAN_BITS: u32 = 0x7fc00000u;
 const NEG_INF_BITS: u32 = 0xff800000u;
+const POS_INF_BITS: u32 = 0x7f800000u;

@@ -2,7 +2,7 @@
 // TRANS_A / TRANS_B: the operand is stored transposed ([K,M] / [N,K]).
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-struct Gemm { m: u32, n: u32, k: u32, k_split: u32, splits: u32, tile_base: u32 }
+struct Gemm { m: u32, n: u32, k: u32, k_split: u32, splits: u32, tile_base: u32, zero: u32 }
 @group(0) @binding(0) var<uniform> g: Gemm;
 @group(0) @binding(1) var<storage, read> lhs: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> rhs: array<vec4<f32>>;

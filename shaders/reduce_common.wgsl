@@ -17,11 +17,21 @@ fn identity() -> vec2<f32> {
   return vec2<f32>(select(special(NEG_INF_BITS, p.zero), 0.0, OP == 0u), NO_INDEX);
 }
 
-// Folds (v, i) into (acc, at): sum adds, max keeps NaN, argmax keeps the larger value, then the first.
+// Folds (v, i) into (acc, at): sum adds, max keeps NaN, argmax keeps the larger value, then
+// the first. Argmax never sees NaN here (see argmax_key).
 fn fold(acc: f32, at: f32, v: f32, i: f32) -> vec2<f32> {
   if (OP == 0u) { return vec2<f32>(acc + v, 0.0); }
-  if (OP == 1u) { return select(vec2<f32>(acc, 0.0), vec2<f32>(v, 0.0), v > acc || v != v); }
+  if (OP == 1u) { return select(vec2<f32>(acc, 0.0), vec2<f32>(v, 0.0), takes_max(acc, v)); }
   return select(vec2<f32>(acc, at), vec2<f32>(v, i), v > acc || (v == acc && i < at));
+}
+
+// Argmax as the other backends define it (a later element wins only when it compares larger): a NaN
+// first element is never beaten, a NaN elsewhere never wins. As an order-free fold: +inf at index 0
+// (which wins every tie by its index), and a NaN elsewhere left out.
+fn argmax_key(v: f32, k: u32) -> vec2<f32> {
+  if (!is_nan(v)) { return vec2<f32>(v, f32(k)); }
+  if (k == 0u) { return vec2<f32>(special(POS_INF_BITS, p.zero), 0.0); }
+  return identity();
 }
 
 /** One thread's fold over its share (every WG-th element) of the workgroup's chunk. */
@@ -35,7 +45,8 @@ fn gather(column: u32, chunk: u32, lid: u32) -> vec2<f32> {
     if (PAIRS_IN) {
       r = fold(r.x, r.y, x[2u * e], x[2u * e + 1u]);
     } else {
-      r = fold(r.x, r.y, x[e], f32(k));
+      let v = select(vec2<f32>(x[e], f32(k)), argmax_key(x[e], k), OP == 2u);
+      r = fold(r.x, r.y, v.x, v.y);
     }
   }
   return r;

@@ -1,6 +1,7 @@
 // x viewed as [outer, r, inner] → out [outer, inner], one thread per output walking r. Used when there
 // are enough outputs to fill the device or r is short; reads are coalesced along inner.
-// OP: 0 sum, 1 max (NaN wins, as in the reference), 2 argmax (first maximum, written as a float).
+// OP: 0 sum, 1 max (NaN wins, as in the reference), 2 argmax (first maximum, written as a float; a NaN
+// first element is never beaten and a later NaN never wins, as in the reference).
 override OP: u32;
 struct Params { outer: u32, r: u32, inner: u32, grid_x: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -20,7 +21,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var acc = x[base];
     for (var k = 1u; k < p.r; k++) {
       let v = x[base + k * p.inner];
-      if (v > acc || v != v) { acc = v; }
+      if (takes_max(acc, v)) { acc = v; }
     }
     out[i] = acc;
   } else {
@@ -28,7 +29,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var at = 0u;
     for (var k = 1u; k < p.r; k++) {
       let v = x[base + k * p.inner];
-      if (v > best) { best = v; at = k; }
+      if (!is_nan(best) && !is_nan(v) && v > best) { best = v; at = k; }
     }
     out[i] = f32(at);
   }

@@ -10,7 +10,7 @@ var<workgroup> filled: atomic<u32>;
 
 fn subgroup_fold(v: vec2<f32>) -> vec2<f32> {
   let top = subgroupMax(v.x);
-  if (OP == 1u) { return vec2<f32>(select(top, special(NAN_BITS, p.zero), subgroupAny(v.x != v.x)), 0.0); }
+  if (OP == 1u) { return vec2<f32>(select(top, special(NAN_BITS, p.zero), subgroupAny(is_nan(v.x))), 0.0); }
   return vec2<f32>(top, subgroupMin(select(NO_INDEX, v.y, v.x == top)));
 }
 

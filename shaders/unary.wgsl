@@ -31,12 +31,12 @@ fn apply(v: f32) -> f32 {
     case 4u: { return abs(v); }
     case 5u: { return stable_tanh(v); }
     case 6u: { return 1.0 / (1.0 + exp(-v)); }
-    case 7u: { return select(v, 0.0, v <= 0.0); } // NaN passes, as in PyTorch
+    case 7u: { return relu(v); }
     case 8u: { return v * v; }
     case 9u: { return sign(v); }
     case 10u: { return select(0.0, 1.0, v > 0.0); }
     case 11u: { return power(v, p.a); }
-    case 12u: { return min(max(v, p.a), p.b); }
+    case 12u: { return select(min(max(v, p.a), p.b), v, is_nan(v)); } // WGSL's max may drop NaN
     case 13u: { return select(0.0, 1.0, v >= p.a && v <= p.b); }
     default: { return p.a * v + p.b; }
   }

@@ -9,5 +9,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let i = flat_id(wid, lid, p.grid_x);
   if (i >= p.total) { return; }
   let o = offsets(i);
-  out[i] = select(b[o.y], a[o.x], cond[o.z] != 0.0);
+  out[i] = select(b[o.y], a[o.x], nonzero(cond[o.z]));
 }

@@ -420,7 +420,7 @@ export class WebGPUBackend implements Backend {
     }
     for (let base = 0; base < tilesX; base += max) {
       this.batch.dispatch(pipeline, buffers, (w) => {
-        w.u(s.m, s.n, s.k, s.kSplit, s.splits, base);
+        w.u(s.m, s.n, s.k, s.kSplit, s.splits, base, 0); // zero: gemm_core.wgsl's opaque()
         extra(w);
       }, [Math.min(max, tilesX - base), tilesY, z]);
     }
@@ -435,7 +435,7 @@ export function tapsPartitionInput(g: ConvGeometry): boolean {
                                g.in[d] === g.out[d] * g.stride[d]);
 }
 
-/** The conv3d.wgsl uniform after the six GEMM words. */
+/** The conv3d.wgsl uniform after the seven GEMM words. */
 function convParams(w: ParamWriter, g: ConvGeometry) {
   w.u(g.n, g.cin, g.cout, vol(g.kernel), vol(g.in), vol(g.out)).align();
   for (const v of [g.in, g.out, g.kernel, g.stride, g.padding, g.dilation]) w.i(v[0], v[1], v[2], 0);

@@ -8,6 +8,7 @@ import unary from '../../../shaders/unary.wgsl';
 import copy from '../../../shaders/copy.wgsl';
 import binary from '../../../shaders/binary.wgsl';
 import where from '../../../shaders/where.wgsl';
+import nan from '../../../shaders/nan.wgsl';
 import reduceRows from '../../../shaders/reduce_rows.wgsl';
 import reduceCommon from '../../../shaders/reduce_common.wgsl';
 import reduceTree from '../../../shaders/reduce_tree.wgsl';
@@ -25,21 +26,21 @@ import channelAffineBackwardInput from '../../../shaders/channel_affine_backward
 
 export const shaderSources = {
   fill: [fill, grid],
-  unary: [unary, grid],
+  unary: [unary, nan, grid],
   copy: [copy, strided, grid],
   binary: [binary, strided, grid],
-  where: [where, strided, grid],
-  reduceRows: [reduceRows, grid],
-  reduceTree: [reduceTree, reduceCommon, grid],
+  where: [where, nan, strided, grid],
+  reduceRows: [reduceRows, nan, grid],
+  reduceTree: [reduceTree, reduceCommon, nan, grid],
   // First: `enable subgroups;` must open the module.
-  reduceTreeSubgroup: [reduceTreeSubgroup, reduceCommon, grid],
+  reduceTreeSubgroup: [reduceTreeSubgroup, reduceCommon, nan, grid],
   matmul: [matmul, gemmCore],
   conv3d: [conv3d, gemmCore],
   channelMoments: [channelMoments, channelCommon, grid],
   channelMomentsMerge: [channelMomentsMerge, channelCommon, grid],
-  channelAffine: [channelAffine, channelZ, grid],
-  channelAffineBackward: [channelAffineBackward, channelCommon, channelZ, grid],
-  channelAffineBackwardInput: [channelAffineBackwardInput, channelZ, grid],
+  channelAffine: [channelAffine, channelZ, nan, grid],
+  channelAffineBackward: [channelAffineBackward, channelCommon, channelZ, nan, grid],
+  channelAffineBackwardInput: [channelAffineBackwardInput, channelZ, nan, grid],
 } satisfies Record<string, string[]>;
 
 export type ShaderName = keyof typeof shaderSources;
