@@ -49,9 +49,11 @@ if (flags.some(isHelp)) {
 }
 try {
   await command.run(argv);
-  // a GPU device left open keeps the process alive on some drivers: every command gives its back
+  // a GPU device left open keeps the process alive on some drivers: every command gives its back,
+  // on failure too (before process.exit, which would skip the device's teardown)
   disposeBackends();
 } catch (e) {
+  disposeBackends();
   const code = (e as { code?: string }).code;
   if (e instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
     const unknown = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && /'([^']+)'/.exec((e as Error).message)?.[1];
