@@ -20,7 +20,7 @@ done
 
 echo "gpu-prepare: npm run build"
 npm run build >/dev/null
-for f in run; do
+for f in run gpu-diag; do
   [ -f "build/bench/$f.js" ] || { echo "gpu-prepare: build/bench/$f.js was not built" >&2; exit 1; }
 done
 

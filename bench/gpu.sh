@@ -1,15 +1,18 @@
 #!/bin/sh
-# The WebGPU benchmarks and the PyTorch CUDA anchor on a GPU machine that has python3 + torch but no
-# Node, no network and no Vulkan loader. Needs only the kit from bench/gpu-prepare.sh (bench/gpu-kit,
-# carried to the machine); never calls npm. Run from the repository root:
+# The GPU diagnostic (bench/gpu-diag.ts) beside PyTorch CUDA on a GPU machine that has python3 + torch
+# but no Node, no network and no Vulkan loader. Needs only the kit from bench/gpu-prepare.sh
+# (bench/gpu-kit, carried to the machine); never calls npm. Run from the repository root:
 #   sh bench/gpu.sh [--smoke] [--setup-only] [OUTDIR]
-# OUTDIR: default $OUT if set, else bench-gpu-out. Each benchmark's stdout goes to OUTDIR/NAME.txt
-# (stderr to NAME.stderr.txt when there is any), and OUTDIR/summary.txt names the date, the adapter,
-# the loaded libvulkan, the torch device and each step's status.
-# --smoke (or GPU_SMOKE=1): tiny shapes, for a software adapter (SwiftShader) and CPU torch.
+# Six phases, each a process under its own cap, each writing OUTDIR/phase-N-NAME.json as it finishes
+# (a phase that times out gets a JSON saying so; the earlier ones stay): 1 environment (a software
+# adapter stops the run), 2 correctness, 3 ceilings, 4 layers, 5 ablations, 6 steps; then OUTDIR/gpu.md,
+# their tables. Each phase's stdout goes to OUTDIR/phase-N-NAME.txt (stderr to .stderr.txt when there
+# is any), and OUTDIR/summary.txt names the date, the adapter, the loaded libvulkan, the torch device
+# and each step's status. OUTDIR: default $OUT if set, else bench-gpu-out.
+# --smoke (or GPU_SMOKE=1): tiny shapes, a software adapter (SwiftShader) allowed, CPU torch.
 # --setup-only: unpack and configure, print the settings as KEY=value lines, run nothing (tests).
 # Environment: PYTHON (default python3), GPU_KIT (default bench/gpu-kit), GPU_TIME_LIMIT (seconds
-# for everything, default 450; 3600 with --smoke), GPU_RUN_ARGS (more arguments for bench/run.ts), GPU_WORK (a folder to unpack into, kept; default a temporary one, removed).
+# for everything, default 450; 3600 with --smoke), GPU_WORK (a folder to unpack into, kept; default a temporary one, removed).
 # For tests: GPU_ICD_DIRS, GPU_NVIDIA_ROOTS (where to look for Vulkan ICDs and NVIDIA's driver),
 # GPU_DEB_TOOL=dpkg|ar|python and GPU_XZ_TOOL=xz|python (force one unpack path).
 set -u
@@ -158,12 +161,14 @@ TIMEOUT=
 have timeout && TIMEOUT=timeout
 failed=0
 
-# run_step NAME CAP_SECONDS COMMAND...: stdout to OUTDIR/NAME.txt, under min(CAP, time left)
+# run_step NAME CAP_SECONDS COMMAND...: stdout to OUTDIR/NAME.txt, under min(CAP, time left); sets rc
+# and status
 run_step() {
   name=$1 cap=$(($2 * scale)); shift 2
   left=$((deadline - $(date +%s)))
   if [ "$left" -lt 15 ]; then
-    echo "$name: not run (the ${TIME_LIMIT} s limit was reached)" | tee -a "$steps"; failed=1; return
+    rc=124 status="not run (the ${TIME_LIMIT} s limit was reached)"
+    echo "$name: $status" | tee -a "$steps"; failed=1; return
   fi
   [ "$cap" -le "$left" ] || cap=$left
   echo "== $name (at most ${cap} s): $*"
@@ -177,6 +182,7 @@ run_step() {
   case $rc in
     0) status=ok ;;
     124|137) status="timed out after $cap s"; failed=1 ;;
+    3) status="refused the adapter (exit 3)"; failed=1 ;;
     *) status="exit $rc"; failed=1 ;;
   esac
   [ -s "$outdir/$name.stderr.txt" ] || rm -f "$outdir/$name.stderr.txt"
@@ -217,19 +223,22 @@ case $torch_line in
   *) torch_device=none; torch_note="no torch from $PYTHON ($torch_line): PyTorch anchors not run"; echo "gpu.sh: $torch_note" ;;
 esac
 
-# bench/run.ts on webgpu beside PyTorch on the same GPU, TF32 off; then the convolutions and the V-Net
-# again with TF32 on (the kit has no tfjs: --no-tfjs). The inference anchor stays on the CPU.
-[ "$smoke" = 1 ] && run_args="--quick --patch 16,16,16 --sections conv,ops,vnet" || run_args=
-[ "$torch_device" != none ] || run_args="$run_args --no-torch"
-run_all() {
-  run_step run 330 node "$APP/build/bench/run.js" --backend webgpu --anchor-device "$torch_device" --no-tfjs \
-    --out "$outdir" $run_args ${GPU_RUN_ARGS:-}
-  [ "$torch_device" != cuda ] || run_step run-tf32 100 node "$APP/build/bench/run.js" --backend webgpu --anchor-device cuda \
-    --tf32 --no-tfjs --sections conv,vnet --out "$outdir/tf32" $run_args ${GPU_RUN_ARGS:-}
-}
-
+# The diagnostic's phases, each under its own cap (seconds on an H100; the estimates, which nobody has
+# measured there yet: 5, 20, 20, 40, 40, 90). PyTorch on the GPU, TF32 off; CPU in the smoke run.
+diag_args="--out $outdir --torch-device $([ "$torch_device" = cuda ] && echo cuda || echo cpu)"
+[ "$smoke" = 1 ] && diag_args="$diag_args --smoke"
 run_step adapter 60 node "$APP/probe.mjs"
-run_all
+n=0
+for phase_cap in environment:30 correctness:90 ceilings:60 layers:120 ablations:90 steps:150; do
+  n=$((n + 1)) phase=${phase_cap%%:*}
+  run_step "phase-$n-$phase" "${phase_cap#*:}" node "$APP/build/bench/gpu-diag.js" "$phase" $diag_args
+  [ -f "$outdir/phase-$n-$phase.json" ] ||
+    printf '{"phase": "%s", "error": "%s"}\n' "$phase" "$status" >"$outdir/phase-$n-$phase.json"
+  if [ "$phase" = environment ] && [ "$rc" != 0 ]; then
+    echo "gpu.sh: phase 1 did not pass ($status): the other phases are not run" | tee -a "$steps"; break
+  fi
+done
+run_step report 30 node "$APP/build/bench/gpu-diag.js" report --out "$outdir"
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -44,11 +44,23 @@ def sync(device):
         torch.cuda.synchronize(device)
 
 
-def timed(fn, reps, device, warm=True):
-    """Seconds of each of reps calls, after one untimed warm-up, each waiting for the device."""
+def timed(fn, reps, device, warm=True, events=False):
+    """Seconds of each of reps calls, after one untimed warm-up, each waiting for the device. With
+    events on CUDA: the device time between CUDA events around each call, all calls queued before one
+    wait (what a single kernel costs, without the host's launch-and-wait round trip)."""
     if warm:
         fn()
         sync(device)
+    if events and device.type == 'cuda':
+        marks = []
+        for _ in range(reps):
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            fn()
+            end.record()
+            marks.append((start, end))
+        sync(device)
+        return [start.elapsed_time(end) / 1000 for start, end in marks]
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()

@@ -2,7 +2,8 @@
 input gradient and weight gradient of one layer a request, or of a transposed convolution (k2 s2, as
 the V-Net's up-convolutions) where the layer says so.
 Request {"op": "conv", "layer": {name, n, cin, cout, in: [D,H,W], kernel, stride, padding, transposed},
-"reps": R}; answer {"fwd": [...], "dx": [...], "dw": [...]}, seconds of each timed call.
+"reps": R, "events": E}; answer {"fwd": [...], "dx": [...], "dw": [...]}, seconds of each timed call
+(with E on CUDA: by CUDA events, as bench/torch_anchor.py's timed says).
 """
 import torch
 import torch.nn.functional as F
@@ -28,11 +29,12 @@ def conv(request):
         return torch.ops.aten.convolution_backward(
             dy, x, w, None, stride, padding, [1, 1, 1], transposed, [0, 0, 0], 1, mask)
 
+    events = request.get('events', False)
     with torch.no_grad():
         return {
-            'fwd': timed(lambda: op(x, w, None, stride, padding), reps, dev),
-            'dx': timed(lambda: backward([True, False, False]), reps, dev),
-            'dw': timed(lambda: backward([False, True, False]), reps, dev),
+            'fwd': timed(lambda: op(x, w, None, stride, padding), reps, dev, events=events),
+            'dx': timed(lambda: backward([True, False, False]), reps, dev, events=events),
+            'dw': timed(lambda: backward([False, True, False]), reps, dev, events=events),
         }
 
 

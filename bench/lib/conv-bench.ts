@@ -13,7 +13,7 @@ export const PASSES = ['fwd', 'dx', 'dw'] as const;
 export type Pass = (typeof PASSES)[number];
 type Primitive = 'conv' | 'backInput' | 'backWeight';
 /** Which conv3d primitive each pass is: a transposed convolution's forward is its twin's input gradient. */
-const primitiveOf = (l: Layer): Record<Pass, Primitive> =>
+export const primitiveOf = (l: Layer): Record<Pass, Primitive> =>
   l.transposed ? { fwd: 'backInput', dx: 'conv', dw: 'backWeight' } : { fwd: 'conv', dx: 'backInput', dw: 'backWeight' };
 
 export interface ConvRow {
@@ -27,8 +27,12 @@ export interface ConvRow {
 const vol = (d: Triple) => d[0] * d[1] * d[2];
 const random = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
 
-/** Seconds of `reps` calls of each pass on a voxgrad backend (the current one), waiting for the device. */
-async function ourSamples(b: Backend, l: Layer, reps: number): Promise<Record<Pass, number[]>> {
+/**
+ * Seconds of `reps` samples of each pass on a voxgrad backend (the current one): a sample records
+ * `perWait` calls and waits for the device once (a GPU's submit-and-wait costs about as much as a small
+ * layer), and is their mean.
+ */
+async function ourSamples(b: Backend, l: Layer, reps: number, perWait = 1): Promise<Record<Pass, number[]>> {
   const g = geometry(l);
   const sizes = [g.n * g.cin * vol(g.in), g.cout * g.cin * vol(g.kernel), g.n * g.cout * vol(g.out)];
   const [x, w, y, dx, dw, dy] = [...sizes, ...sizes].map((s) => b.alloc(s));
@@ -38,7 +42,10 @@ async function ourSamples(b: Backend, l: Layer, reps: number): Promise<Record<Pa
     conv: () => b.conv3d(x, w, y, g), backInput: () => b.conv3dBackwardInput(dy, w, dx, g), backWeight: () => b.conv3dBackwardWeight(x, dy, dw, g),
   };
   const prim = primitiveOf(l), out = {} as Record<Pass, number[]>;
-  for (const p of PASSES) out[p] = await timeSamples(async () => { run[prim[p]](); await settle(); }, reps);
+  for (const p of PASSES) {
+    const samples = await timeSamples(async () => { for (let i = 0; i < perWait; i++) run[prim[p]](); await settle(); }, reps);
+    out[p] = samples.map((s) => s / perWait);
+  }
   for (const buf of [x, w, y, dx, dw, dy]) b.free(buf);
   return out;
 }
@@ -83,6 +90,10 @@ export interface ConvBenchOptions {
   /** Layers also timed on tfjs-backend-cpu and -wasm, with their repetitions (tfjs-cpu takes seconds per op). */
   tfjsLayers: Layer[];
   tfjsReps: number;
+  /** Calls recorded per wait for the device in our samples (default 1). */
+  perWait?: number;
+  /** PyTorch on CUDA times by CUDA events (device time) instead of the wall clock around each call. */
+  torchEvents?: boolean;
   log: (line: string) => void;
 }
 
@@ -94,8 +105,8 @@ export async function convBench(o: ConvBenchOptions) {
   b.resetMemoryPeaks();
   for (let round = 0; round < o.rounds; round++) {
     for (const [i, l] of o.layers.entries()) {
-      const mine = await ourSamples(b, l, o.reps);
-      const theirs = anchor ? await anchor.ask<Record<Pass, number[]>>({ op: 'conv', layer: l, reps: o.reps }) : null;
+      const mine = await ourSamples(b, l, o.reps, o.perWait);
+      const theirs = anchor ? await anchor.ask<Record<Pass, number[]>>({ op: 'conv', layer: l, reps: o.reps, events: o.torchEvents ?? false }) : null;
       for (const p of PASSES) { ours[i][p].push(...mine[p]); if (theirs) torch[i][p].push(...theirs[p]); }
     }
     o.log(`conv: round ${round + 1}/${o.rounds} of ${o.layers.length} layers done`);

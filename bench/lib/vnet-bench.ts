@@ -3,10 +3,13 @@
 // entropy + SDM penalty, backward). Ours and PyTorch's alternate by rounds, under the same load.
 import * as vg from '../../index.ts';
 import { openAnchor, type AnchorOptions } from './anchor.ts';
+import { perCall, readCounters } from './host-counters.ts';
 import { stat, timeSamples, type Stat } from './stats.ts';
 import type { Triple } from './vnet-layers.ts';
 
-export interface VNetRow { pass: 'forward' | 'step'; batch: number; patch: Triple; filters: number; gflop: number; ours: Stat; torch?: Stat; oursPeakReservedBytes: number }
+export interface VNetRow { pass: 'forward' | 'step'; batch: number; patch: Triple; filters: number; gflop: number; ours: Stat; torch?: Stat; oursPeakReservedBytes: number;
+  /** Seconds of JavaScript recording each call (before it waits for the device), and the backend's counters per call. */
+  oursEncode: Stat; oursPerCall?: Record<string, number> }
 
 /** Convolution multiply-adds of one forward pass (k³·C_in·C_out per output voxel). */
 export function forwardMacs(batch: number, patch: Triple, f: number): number {
@@ -30,14 +33,18 @@ export async function vnetBench(o: VNetBenchOptions) {
   const voxels = o.batch * o.patch[0] * o.patch[1] * o.patch[2];
   const x = vg.randn([o.batch, 1, ...o.patch], gen);
   const y = vg.tensor(Float32Array.from({ length: voxels }, () => +(gen.uniform() > 0.5)), [o.batch, ...o.patch]);
+  const encode: number[] = [];
   const ours = {
     forward: async () => {
+      const t0 = performance.now();
       net.eval();
       const seg = vg.noGrad(() => vg.scope(() => vg.keep(net.forward(x, { dropout: false }).seg)));
+      encode.push((performance.now() - t0) / 1000);
       await seg.data();
       seg.dispose();
     },
     step: async () => {
+      const t0 = performance.now();
       net.train();
       const loss = vg.scope(() => {
         const { seg, sdm } = net.forward(x);
@@ -45,6 +52,7 @@ export async function vnetBench(o: VNetBenchOptions) {
         l.backward();
         return vg.detach(l);
       });
+      encode.push((performance.now() - t0) / 1000);
       await loss.data(); // waits for the device, where there is one
       loss.dispose();
       net.zeroGrad();
@@ -55,7 +63,10 @@ export async function vnetBench(o: VNetBenchOptions) {
   const rows: VNetRow[] = [];
   for (const pass of ['forward', 'step'] as const) {
     const mine: number[] = [], theirs: number[] = [];
+    await ours[pass](); // the first call builds pipelines and plans: kept out of the encode times and counters
     b.resetMemoryPeaks();
+    encode.length = 0;
+    const counters = readCounters(b);
     for (let round = 0; round < o.rounds; round++) {
       mine.push(...await timeSamples(ours[pass], o.reps));
       if (anchor) {
@@ -66,7 +77,8 @@ export async function vnetBench(o: VNetBenchOptions) {
     // forward: one product per convolution; a step adds the two of the backward
     const gflop = ((pass === 'forward' ? 1 : 3) * 2 * macs) / 1e9;
     rows.push({ pass, batch: o.batch, patch: o.patch, filters: o.filters, gflop, ours: stat(mine),
-                ...(anchor ? { torch: stat(theirs) } : {}), oursPeakReservedBytes: b.memory().peakReserved });
+                ...(anchor ? { torch: stat(theirs) } : {}), oursPeakReservedBytes: b.memory().peakReserved,
+                oursEncode: stat(encode), oursPerCall: perCall(counters, readCounters(b), encode.length) });
     o.log(`vnet: ${pass} at ${o.patch.join('×')} done`);
   }
   net.dispose();

@@ -4,7 +4,7 @@
 import type { Backend, BackendBuffer, BinaryOp, ConvGeometry, ReduceOp, UnaryOp, View } from '../../backend.ts';
 import { CommandBatch, type ParamWriter } from './batch.ts';
 import type { GpuContext } from './device.ts';
-import { convVec, matmulVec } from './gemm-vec.ts';
+import { convVec, matmulVec, type VecLoads } from './gemm-vec.ts';
 import { binaryCode, reduceCode, unaryCode } from './kernels.ts';
 import { type Constants, PipelineCache } from './pipelines.ts';
 import { MemoryMeter } from '../../memory-meter.ts';
@@ -55,6 +55,31 @@ function gemmTile(m: number): [number, number] {
   return [64, 64];
 }
 
+/** How one conv pass runs on the GEMM core (conv3d.wgsl's MODE): its route, GEMM shape, tile, loads, split-K. */
+export interface ConvPlan {
+  route: string; mode: 0 | 1 | 2 | 3;
+  m: number; n: number; k: number; batch: number; splits: number; kSplit: number;
+  tile: [number, number]; vec: VecLoads;
+}
+
+function planConv(pass: ConvPass, g: ConvGeometry, tileOf: (m: number) => [number, number], splitTarget: number): ConvPlan {
+  const one = (route: string, mode: 0 | 1 | 3, m: number, n: number, k: number, batch = 1): ConvPlan =>
+    ({ route, mode, m, n, k, batch, splits: 1, kSplit: k, tile: tileOf(m), vec: convVec(mode, g) });
+  if (pass === 'forward') return one('implicit-gemm', 0, g.cout, g.n * vol(g.out), g.cin * vol(g.kernel));
+  if (pass === 'inputGrad') {
+    return tapsPartitionInput(g)
+      ? one('taps', 3, g.cin, g.n * vol(g.out), g.cout, vol(g.kernel))
+      : one('implicit-gemm', 1, g.cin, g.n * vol(g.in), g.cout * vol(g.kernel));
+  }
+  const m = g.cout, n = g.cin * vol(g.kernel), k = g.n * vol(g.out);
+  const tile = tileOf(m);
+  const tiles = Math.ceil(m / tile[0]) * Math.ceil(n / tile[1]);
+  const wanted = Math.min(Math.ceil(splitTarget / tiles), Math.ceil(k / SPLIT_MIN_K), SPLIT_MAX);
+  const kSplit = Math.ceil(k / Math.max(wanted, 1) / GEMM_BK) * GEMM_BK;
+  const splits = Math.max(1, Math.ceil(k / kSplit));
+  return { route: splits === 1 ? 'implicit-gemm' : 'split-k', mode: 2, m, n, k, batch: 1, splits, kSplit, tile, vec: convVec(2, g) };
+}
+
 export class WebGPUBackend implements Backend {
   readonly name: 'webgpu' | 'webgpu-accounting';
   readonly adapterName: string;
@@ -72,6 +97,11 @@ export class WebGPUBackend implements Backend {
   readonly convRoutes = new Map<string, number>();
   /** Max/argmax tree reductions finish with subgroup operations; on by default where the device has them. */
   subgroupReduce: boolean;
+  /**
+   * For benchmarks' ablations (bench/lib/gpu/ablations.ts): a forced GEMM tile [BM, BN] and split-K
+   * target (workgroups) of the weight gradient. Empty, as in production, the backend chooses.
+   */
+  gemmOverride: { tile?: [number, number]; splitTargetWorkgroups?: number } = {};
   private live = 0;
   private readbacks = 0;
   private readWaitSeconds = 0;
@@ -258,46 +288,37 @@ export class WebGPUBackend implements Backend {
               { m, n, k, batch, splits: 1, kSplit: k }, () => {});
   }
 
+  /** The route, GEMM shape, tile, vec4 loads and split-K that a conv pass of this geometry runs with. */
+  convPlan(pass: ConvPass, g: ConvGeometry): ConvPlan {
+    return planConv(pass, g, (m) => this.tileFor(m), this.gemmOverride.splitTargetWorkgroups ?? SPLIT_TARGET_WORKGROUPS);
+  }
+
   conv3d(x: BackendBuffer, w: BackendBuffer, y: BackendBuffer, g: ConvGeometry, bias?: BackendBuffer) {
-    this.countRoute('forward', 'implicit-gemm');
-    const m = g.cout, n = g.n * vol(g.out), k = g.cin * vol(g.kernel);
-    this.gemm('conv3d', { MODE: 0, HAS_BIAS: !!bias, ...convVec(0, g) }, [gpuOf(w), gpuOf(x), gpuOf(y), gpuOf(bias ?? w)],
-              { m, n, k, batch: 1, splits: 1, kSplit: k }, (p) => convParams(p, g));
+    const plan = this.convPlan('forward', g);
+    this.countRoute('forward', plan.route);
+    this.gemm('conv3d', { MODE: plan.mode, HAS_BIAS: !!bias, ...plan.vec }, [gpuOf(w), gpuOf(x), gpuOf(y), gpuOf(bias ?? w)],
+              plan, (p) => convParams(p, g));
   }
 
   conv3dBackwardInput(dy: BackendBuffer, w: BackendBuffer, dx: BackendBuffer, g: ConvGeometry, bias?: BackendBuffer) {
     // Without a bias the bias binding holds w again: the pipeline layout has the slot either way.
     const buffers = [gpuOf(w), gpuOf(dy), gpuOf(dx), gpuOf(bias ?? w)];
-    this.countRoute('inputGrad', tapsPartitionInput(g) ? 'taps' : 'implicit-gemm');
-    if (tapsPartitionInput(g)) {
-      this.gemm('conv3d', { MODE: 3, HAS_BIAS: !!bias, ...convVec(3, g) }, buffers,
-                { m: g.cin, n: g.n * vol(g.out), k: g.cout, batch: vol(g.kernel), splits: 1, kSplit: g.cout },
-                (p) => convParams(p, g));
-      return;
-    }
-    const m = g.cin, n = g.n * vol(g.in), k = g.cout * vol(g.kernel);
-    this.gemm('conv3d', { MODE: 1, HAS_BIAS: !!bias, ...convVec(1, g) }, buffers,
-              { m, n, k, batch: 1, splits: 1, kSplit: k }, (p) => convParams(p, g));
+    const plan = this.convPlan('inputGrad', g);
+    this.countRoute('inputGrad', plan.route);
+    this.gemm('conv3d', { MODE: plan.mode, HAS_BIAS: !!bias, ...plan.vec }, buffers, plan, (p) => convParams(p, g));
   }
 
   conv3dBackwardWeight(x: BackendBuffer, dy: BackendBuffer, dw: BackendBuffer, g: ConvGeometry) {
-    const m = g.cout, n = g.cin * vol(g.kernel), k = g.n * vol(g.out);
-    const [bm, bn] = gemmTile(m);
-    const tiles = Math.ceil(m / bm) * Math.ceil(n / bn);
-    const wanted = Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / tiles), Math.ceil(k / SPLIT_MIN_K), SPLIT_MAX);
-    const kSplit = Math.ceil(k / Math.max(wanted, 1) / GEMM_BK) * GEMM_BK;
-    const splits = Math.max(1, Math.ceil(k / kSplit));
-    const constants = { MODE: 2, ...convVec(2, g) };
-    this.countRoute('weightGrad', splits === 1 ? 'implicit-gemm' : 'split-k');
-    if (splits === 1) {
-      this.gemm('conv3d', constants, [gpuOf(dy), gpuOf(x), gpuOf(dw), gpuOf(dy)], { m, n, k, batch: 1, splits, kSplit },
-                (p) => convParams(p, g));
+    const plan = this.convPlan('weightGrad', g);
+    const constants = { MODE: plan.mode, ...plan.vec };
+    this.countRoute('weightGrad', plan.route);
+    if (plan.splits === 1) {
+      this.gemm('conv3d', constants, [gpuOf(dy), gpuOf(x), gpuOf(dw), gpuOf(dy)], plan, (p) => convParams(p, g));
       return;
     }
-    const partial = this.scratch(splits * m * n);
-    this.gemm('conv3d', constants, [gpuOf(dy), gpuOf(x), partial, gpuOf(dy)], { m, n, k, batch: 1, splits, kSplit },
-              (p) => convParams(p, g));
-    this.reduceAny('sum', partial, gpuOf(dw), 1, splits, m * n);
+    const partial = this.scratch(plan.splits * plan.m * plan.n);
+    this.gemm('conv3d', constants, [gpuOf(dy), gpuOf(x), partial, gpuOf(dy)], plan, (p) => convParams(p, g));
+    this.reduceAny('sum', partial, gpuOf(dw), 1, plan.splits, plan.m * plan.n);
     this.storage.release(partial);
   }
 
@@ -405,12 +426,14 @@ export class WebGPUBackend implements Backend {
     this.storage.release(partial);
   }
 
+  private tileFor(m: number): [number, number] { return this.gemmOverride.tile ?? gemmTile(m); }
+
   /** C = A·B on the tiled core; N is tiled along x in as many dispatches as the grid limit needs. */
   private gemm(shader: ShaderName, constants: Constants, buffers: GPUBuffer[],
                s: { m: number; n: number; k: number; batch: number; splits: number; kSplit: number },
                extra: (w: ParamWriter) => void) {
     if (s.m === 0 || s.n === 0 || s.batch === 0) return;
-    const [bm, bn] = gemmTile(s.m);
+    const [bm, bn] = this.tileFor(s.m);
     const pipeline = this.pipelines.get(shader, { ...constants, BM: bm, BN: bn });
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     const tilesX = Math.ceil(s.n / bn), tilesY = Math.ceil(s.m / bm), z = s.batch * s.splits;
