@@ -93,6 +93,7 @@ test('bench/gpu.sh --smoke without Node on the PATH: every phase writes its JSON
   assert.type(c.pass, 'boolean');
   assert.ok(c.relu.pass, 'ReLU passes NaN');
   assert.is(c.reductions.length, 3);
+  for (const r of c.reductions) assert.ok(r.pass && typeof r.torchSemantics === 'boolean', `max/argmax ${r.path}: ${JSON.stringify(r.argmax)}`);
   for (const k of ['matmul', 'weightGrad']) {
     assert.ok(c.longK[k].k >= 65536 && c.longK[k].compensated, `${k}: ${c.longK[k].relErrorUlps} ulp against ${c.longK[k].plainFloat32Ulps}`);
   }

@@ -19,13 +19,12 @@ async function reluProbe() {
 }
 
 /**
- * max and argmax over rows with one NaN: torch gives NaN and the index of the first NaN. Short rows go
- * one thread per output (reduce_rows.wgsl), long ones through the tree (subgroups where enabled).
+ * max and argmax over rows with NaNs, against the ref backend's answer on the same values (the GPU
+ * must agree with it); `torchSemantics` says whether that answer is also PyTorch's (NaN, and the
+ * index of the first NaN). Short rows go one thread per output (reduce_rows.wgsl), long ones through
+ * the tree, with subgroups where enabled.
  */
 async function reduceProbe(length: number, subgroups: boolean) {
-  const gpu = vg.getBackend() as WebGPUBackend;
-  const before = gpu.subgroupReduce;
-  gpu.subgroupReduce = subgroups && gpu.features.includes('subgroups');
   const rows = 3, nanAt = [Math.floor(length / 3), -1, length - 1];
   const values = new Float32Array(rows * length);
   for (let r = 0; r < rows; r++) for (let i = 0; i < length; i++) values[r * length + i] = Math.sin(i * 0.37 + r) * 100;
@@ -33,14 +32,28 @@ async function reduceProbe(length: number, subgroups: boolean) {
   values[1 * length + peak] = 1000;
   for (const [r, i] of nanAt.entries()) if (i >= 0) values[r * length + i] = NaN;
   values[2 * length + 1] = NaN; // two NaNs: the first one's index
-  const x = vg.tensor(values, [rows, length]);
-  const max = [...await vg.max(x, 1).data()], argmax = [...await vg.argmax(x, 1).data()];
+  const run = async (backend: string) => {
+    await vg.setBackend(backend);
+    const x = vg.tensor(values, [rows, length]);
+    const out = { max: [...await vg.max(x, 1).data()], argmax: [...await vg.argmax(x, 1).data()] };
+    x.dispose();
+    return out;
+  };
+  const ref = await run('ref');
+  await vg.setBackend('webgpu');
+  const gpu = vg.getBackend() as WebGPUBackend;
+  const before = gpu.subgroupReduce, useSubgroups = subgroups && gpu.features.includes('subgroups');
+  gpu.subgroupReduce = useSubgroups;
+  const got = await run('webgpu');
   gpu.subgroupReduce = before;
-  const expectMax = [NaN, 1000, NaN], expectArg = [nanAt[0], peak, 1];
+  const torch = { max: [NaN, 1000, NaN], argmax: [nanAt[0], peak, 1] };
+  const equal = (a: { max: number[]; argmax: number[] }, b: typeof a) =>
+    a.max.every((v, i) => same(v, b.max[i])) && a.argmax.every((v, i) => v === b.argmax[i]);
   return {
-    length, path: length <= 64 ? 'rows' : subgroups && gpu.features.includes('subgroups') ? 'tree + subgroups' : 'tree',
-    pass: max.every((v, i) => same(v, expectMax[i])) && argmax.every((v, i) => v === expectArg[i]),
-    max: { expected: expectMax.map(String), got: max.map(String) }, argmax: { expected: expectArg, got: argmax },
+    length, path: length <= 64 ? 'rows' : useSubgroups ? 'tree + subgroups' : 'tree',
+    pass: equal(got, ref), torchSemantics: equal(ref, torch),
+    max: { ref: ref.max.map(String), got: got.max.map(String), torch: torch.max.map(String) },
+    argmax: { ref: ref.argmax, got: got.argmax, torch: torch.argmax },
   };
 }
 

@@ -16,8 +16,9 @@ const sections: Record<(typeof PHASES)[number], (j: J) => string> = {
     String(j.timestampQuery), j.driver.nvidiaSmi ? `${j.driver.nvidiaSmi.name}, driver ${j.driver.nvidiaSmi.driver}` : '–', mib(j.limits.maxBufferSize)]]),
   correctness: (j) => table(['check', 'result', 'detail'], [
     ['ReLU(NaN)', j.relu.pass ? 'pass' : 'FAIL', j.relu.got.join(', ')],
-    ...j.reductions.map((r: J) => [`max/argmax with NaN, ${r.length} long (${r.path})`, r.pass ? 'pass' : 'FAIL',
-                                   `max ${r.max.got.join(', ')}; argmax ${r.argmax.got.join(', ')}`]),
+    ...j.reductions.map((r: J) => [`max/argmax with NaN, ${r.length} long (${r.path}) vs ref`, r.pass ? 'pass' : 'FAIL',
+                                   `max ${r.max.got.join(', ')}; argmax ${r.argmax.got.join(', ')}` +
+                                   (r.torchSemantics ? '' : ` (PyTorch: argmax ${r.argmax.torch.join(', ')})`)]),
     ...(['matmul', 'weightGrad'] as const).map((k) => {
       const r = j.longK[k];
       return [`long K = ${r.k} ${k}`, r.compensated ? 'compensated' : 'NOT compensated',
