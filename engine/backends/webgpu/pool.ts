@@ -27,9 +27,9 @@ export class BufferPool {
               private readonly maxBytes: number, private readonly meter: MemoryMeter) {}
 
   acquire(bytes: number): GPUBuffer {
-    const bucket = bucketBytes(bytes);
-    this.largestAsked = Math.max(this.largestAsked, Math.ceil(bytes / 4) * 4);
-    const size = bucket <= this.maxBytes ? bucket : Math.ceil(bytes / 4) * 4;
+    const bucket = bucketBytes(bytes), exact = Math.ceil(bytes / 4) * 4;
+    this.largestAsked = Math.max(this.largestAsked, exact);
+    const size = bucket <= this.maxBytes ? bucket : exact;
     if (size > this.largest) this.largest = size;
     const reuse = this.free.get(size)?.pop();
     if (reuse) {
